@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import fastifyStatic from '@fastify/static'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Dataset } from '../src/dataset/types'
+import { assertDataset } from '../src/dataset/validate'
+
+export interface ServerOptions {
+  /** The built app (vite's dist/). */
+  distDir: string
+  logger?: boolean
+}
+
+/** Files the browser must ask for every time: they decide which version of the app runs. */
+const NEVER_CACHED = /^\/(index\.html|sw\.js|registerSW\.js|manifest\.webmanifest|workbox-[^/]+\.js)?$/
+
+export function loadDataset(distDir: string): Dataset {
+  return assertDataset(JSON.parse(readFileSync(join(distDir, 'data', 'dataset.json'), 'utf8')))
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const distDir = resolve(options.distDir)
+  const dataset = loadDataset(distDir)
+  const datasetBody = JSON.stringify(dataset)
+  const etag = `"${dataset.version}"`
+  const app = Fastify({ logger: options.logger ?? false })
+
+  app.get('/api/dataset', async (req, reply) => {
+    reply.header('ETag', etag).header('Cache-Control', 'no-cache')
+    const ifNoneMatch = req.headers['if-none-match']
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+      return reply.code(304).send()
+    }
+    return reply.type('application/json; charset=utf-8').send(datasetBody)
+  })
+
+  app.get('/api/health', async () => ({ ok: true, datasetVersion: dataset.version }))
+
+  await app.register(fastifyStatic, {
+    root: distDir,
+    wildcard: false,
+    index: false,
+    cacheControl: false,
+    setHeaders(res, path) {
+      const rel = `/${path.slice(distDir.length + 1).split('\\').join('/')}`
+      if (rel.startsWith('/assets/')) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
+      else if (NEVER_CACHED.test(rel)) res.setHeader('Cache-Control', 'no-cache')
+      else res.setHeader('Cache-Control', 'public, max-age=3600')
+    },
+  })
+
+  // Client-side routes (/tasks/153 …) get the app shell; unknown /api paths and missing files get a 404.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/'
+    if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path)) {
+      return reply.header('Cache-Control', 'no-cache').sendFile('index.html')
+    }
+    return reply.code(404).send({ error: 'not_found', message: `No ${req.method} ${path}` })
+  })
+
+  return app
+}

@@ -1,0 +1,7 @@
+import { getCurrentScope, onScopeDispose } from 'vue'
+
+export function tryOnScopeDispose(fn: () => void): boolean {
+  if (!getCurrentScope()) return false
+  onScopeDispose(fn)
+  return true
+}

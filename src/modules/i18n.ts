@@ -1,0 +1,41 @@
+import type { App } from 'vue'
+import { createI18n } from 'vue-i18n'
+import zhCN from '@/locales/zh-CN.json'
+
+export const LOCALES = ['zh-CN', 'en'] as const
+export type Locale = (typeof LOCALES)[number]
+const STORAGE_KEY = 'zhixun.locale'
+
+export type MessageSchema = typeof zhCN
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: 'zh-CN' as Locale,
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zhCN } as Record<Locale, MessageSchema>,
+})
+
+const loaders: Record<Locale, () => Promise<MessageSchema>> = {
+  'zh-CN': async () => zhCN,
+  en: async () => (await import('@/locales/en.json')).default,
+}
+
+export function savedLocale(): Locale {
+  const saved = typeof localStorage === 'undefined' ? null : localStorage.getItem(STORAGE_KEY)
+  return (LOCALES as readonly string[]).includes(saved ?? '') ? (saved as Locale) : 'zh-CN'
+}
+
+/** Loads a language's messages (English is a separate, precached chunk), switches to it and remembers it. */
+export async function setLocale(locale: Locale): Promise<void> {
+  if (!i18n.global.availableLocales.includes(locale)) {
+    i18n.global.setLocaleMessage(locale, await loaders[locale]())
+  }
+  i18n.global.locale.value = locale
+  document.documentElement.lang = locale
+  localStorage.setItem(STORAGE_KEY, locale)
+}
+
+export function install(app: App): Promise<void> {
+  app.use(i18n)
+  return setLocale(savedLocale())
+}

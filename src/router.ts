@@ -1,0 +1,20 @@
+import { createRouter, createWebHistory, type RouterHistory } from 'vue-router'
+import HomePage from '@/pages/HomePage.vue'
+
+export function createAppRouter(history: RouterHistory = createWebHistory()) {
+  return createRouter({
+    history,
+    scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+    routes: [
+      { path: '/', name: 'home', component: HomePage },
+      { path: '/sections/:id(\\d+)', name: 'section', component: () => import('@/pages/SectionPage.vue'), props: (r) => ({ id: Number(r.params.id) }) },
+      { path: '/tasks/:number(\\d+)', name: 'task', component: () => import('@/pages/TaskPage.vue'), props: (r) => ({ number: Number(r.params.number) }) },
+      { path: '/departments', name: 'departments', component: () => import('@/pages/DepartmentsPage.vue') },
+      { path: '/departments/:name', name: 'department', component: () => import('@/pages/DepartmentPage.vue'), props: true },
+      { path: '/search', name: 'search', component: () => import('@/pages/SearchPage.vue') },
+      { path: '/settings', name: 'settings', component: () => import('@/pages/SettingsPage.vue') },
+      { path: '/about', name: 'about', component: () => import('@/pages/AboutPage.vue') },
+      { path: '/:rest(.*)*', name: 'not-found', component: () => import('@/pages/NotFoundPage.vue') },
+    ],
+  })
+}

@@ -1,0 +1,51 @@
+import { defineStore } from 'pinia'
+import { shallowRef } from 'vue'
+import { fetchBundledDataset, fetchDataset } from '@/api/dataset'
+import { ApiError } from '@/api/http'
+import { DatasetShapeError } from '@/dataset/validate'
+import { db } from '@/db/db'
+import { cachedDatasetVersion, replaceDataset } from '@/db/dataset'
+
+/** Why the last check failed, in terms the UI can explain: a message key, not an exception. */
+export type DatasetCheckFailure = 'offline' | 'server' | 'invalid' | 'storage'
+
+function classify(err: unknown): DatasetCheckFailure {
+  if (err instanceof DatasetShapeError) return 'invalid'
+  if (err instanceof ApiError) return 'server'
+  if (err instanceof TypeError || (err instanceof DOMException && err.name === 'TimeoutError')) return 'offline'
+  return 'storage'
+}
+
+/** Keeps the cached task dataset current: asks the server with the cached version, swaps it when it changed. */
+export const useDatasetSyncStore = defineStore('datasetSync', () => {
+  const checking = shallowRef(false)
+  const lastCheckedAt = shallowRef<number>()
+  const failure = shallowRef<DatasetCheckFailure>()
+
+  async function refresh(): Promise<void> {
+    if (checking.value) return
+    checking.value = true
+    let current: string | undefined
+    try {
+      current = await cachedDatasetVersion(db)
+      const result = await fetchDataset(current)
+      if (result.changed) await replaceDataset(db, result.dataset)
+      lastCheckedAt.value = Date.now()
+      failure.value = undefined
+    } catch (err) {
+      failure.value = classify(err)
+      // First start with the API out of reach: the app shell came with a copy of the dataset.
+      if (current === undefined) {
+        try {
+          await replaceDataset(db, await fetchBundledDataset())
+        } catch {
+          // Nothing cached and nothing reachable; the home page says so and offers a retry.
+        }
+      }
+    } finally {
+      checking.value = false
+    }
+  }
+
+  return { checking, lastCheckedAt, failure, refresh }
+})
