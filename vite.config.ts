@@ -44,6 +44,8 @@ export default defineConfig({
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
+        // The first install takes over the open page at once, so it works offline without a reload.
+        clientsClaim: true,
       },
     }),
   ],

@@ -99,7 +99,10 @@ export function search(index: SearchIndex, query: string, filters: TaskFilters =
       continue
     }
     const ranges = rangesOf(index.lowerTexts[i]!, q)
-    const departmentMatches = task.departments.filter((d) => deptNames.has(d.name)).map((d) => d.name)
+    // With a role chosen, a department match counts only where the department has that role.
+    const departmentMatches = task.departments
+      .filter((d) => deptNames.has(d.name) && (filters.role === undefined || d.role === filters.role))
+      .map((d) => d.name)
     if (ranges.length > 0 || departmentMatches.length > 0) result.tasks.push({ task, ranges, departmentMatches })
   }
   return result

@@ -26,10 +26,8 @@ describe('an inspector with no signal', () => {
     await page.goto(server.url)
     await expect.poll(() => sectionRows().count(), { timeout: 15_000 }).toBe(9)
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
-    // Wait until the precache is complete: the worker is activated only after install finished caching.
-    await expect
-      .poll(() => page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.active?.state)), { timeout: 15_000 })
-      .toBe('activated')
+    // The worker takes control only once install has precached everything; from then on the page is offline-ready.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 })
     expect(await page.evaluate(async () => (await caches.keys()).some((k) => k.includes('precache')))).toBe(true)
     const taskCount = await page.evaluate(
       () =>

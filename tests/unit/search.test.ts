@@ -50,6 +50,8 @@ describe('search over the real dataset', () => {
     expect(numbers(coop)).toEqual([22, 39, 131, 153])
     expect(numbers(search(index, '商标', { sectionId: 3, department: '省工商局' }))).toEqual([53, 54])
     expect(search(index, '28', { sectionId: 1 }).exact).toBeUndefined()
+    // A department found by the query must itself have the chosen role.
+    expect(numbers(search(index, 'gsj', { role: 'lead' }))).toEqual([54])
     const anyLead = search(index, '', { role: 'lead' }).tasks
     expect(anyLead.every((h) => h.task.departments.some((d) => d.role === 'lead'))).toBe(true)
     expect(anyLead.length).toBeLessThan(160)
