@@ -17,8 +17,8 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** The real server over the built app, on a free loopback port. */
-export async function startServer(distDir = 'dist'): Promise<{ app: FastifyInstance; url: string }> {
+export async function startServer(distDir = 'dist', port = 0): Promise<{ app: FastifyInstance; url: string }> {
   const app = await buildServer({ distDir })
-  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = await app.listen({ port, host: '127.0.0.1' })
   return { app, url: address }
 }
