@@ -4,12 +4,23 @@ import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Dataset } from '../src/dataset/types'
 import { assertDataset } from '../src/dataset/validate'
+import type { Store } from './db/database'
+import { PushRefused } from './sync/errors'
+import { PhotoUploadError } from './sync/photos'
+import { syncRoutes } from './sync/routes'
 
 export interface ServerOptions {
   /** The built app (vite's dist/). */
   distDir: string
+  /** Where check-ins and notes are kept; without it the server serves the app and dataset only. */
+  store?: Store
   logger?: boolean
+  /** Tests only: runs inside each push transaction just before it commits. */
+  beforePushCommit?: () => void | Promise<void>
 }
+
+/** Seconds a phone should wait before retrying after a temporary failure. */
+const RETRY_AFTER_S = 2
 
 /** Files the browser must ask for every time: they decide which version of the app runs. */
 const NEVER_CACHED = /^\/(index\.html|sw\.js|registerSW\.js|manifest\.webmanifest|workbox-[^/]+\.js)?$/
@@ -35,6 +46,28 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   })
 
   app.get('/api/health', async () => ({ ok: true, datasetVersion: dataset.version }))
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof PushRefused || err instanceof PhotoUploadError) {
+      return reply.code(err.status).send({ error: err.code, message: err.message, ...err.details })
+    }
+    const status = (err as { statusCode?: number }).statusCode
+    if (status && status >= 400 && status < 500) {
+      const code = (err as { code?: string }).code ?? 'bad_request'
+      return reply.code(status).send({ error: code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'bad_request', message: (err as Error).message })
+    }
+    // Anything else is taken as temporary (the database busy or gone): nothing was committed, try again.
+    req.log.error(err)
+    return reply.code(503).header('Retry-After', String(RETRY_AFTER_S)).send({ error: 'unavailable', message: 'Temporarily unavailable; nothing was saved. Try again.' })
+  })
+
+  if (options.store) {
+    await app.register(syncRoutes, {
+      store: options.store,
+      taskNumbers: new Set(dataset.tasks.map((t) => t.number)),
+      beforePushCommit: options.beforePushCommit,
+    })
+  }
 
   await app.register(fastifyStatic, {
     root: distDir,

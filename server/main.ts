@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { buildServer } from './app'
+import { openStore } from './db/database'
 
 const distDir = resolve(process.env.DIST_DIR ?? 'dist')
 if (!existsSync(resolve(distDir, 'index.html'))) {
@@ -12,8 +13,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a port number, not "${process.env.PORT}".`)
   process.exit(1)
 }
-const app = await buildServer({ distDir, logger: true })
+// PostgreSQL when DATABASE_URL is set; otherwise an embedded SQLite file, created on first start.
+const databaseUrl = process.env.DATABASE_URL || resolve(process.env.DATA_DIR ?? 'data', 'zhixun.sqlite')
+const store = await openStore(databaseUrl)
+const app = await buildServer({ distDir, store, logger: true })
+app.addHook('onClose', () => store.close())
 await app.listen({ port, host: process.env.HOST ?? '0.0.0.0' })
+app.log.info(`storage: ${store.dialect}${store.dialect === 'sqlite' ? ` at ${databaseUrl}` : ''}`)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void app.close().then(() => process.exit(0)))
 }

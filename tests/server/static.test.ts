@@ -5,24 +5,18 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildServer } from '../../server/app'
 import { realDataset } from '../helpers/seed'
+import { makeDist } from '../helpers/server'
 
-let dist: string
+let dist: ReturnType<typeof makeDist>
 let app: FastifyInstance
 
 beforeAll(async () => {
-  dist = mkdtempSync(join(tmpdir(), 'zhixun-dist-'))
-  mkdirSync(join(dist, 'assets'))
-  mkdirSync(join(dist, 'data'))
-  writeFileSync(join(dist, 'index.html'), '<!doctype html><div id="app"></div>')
-  writeFileSync(join(dist, 'assets', 'index-abc123.js'), 'console.log(1)')
-  writeFileSync(join(dist, 'sw.js'), 'self.x=1')
-  writeFileSync(join(dist, 'manifest.webmanifest'), '{}')
-  writeFileSync(join(dist, 'data', 'dataset.json'), JSON.stringify(realDataset))
-  app = await buildServer({ distDir: dist })
+  dist = makeDist()
+  app = await buildServer({ distDir: dist.dir })
 })
 afterAll(async () => {
   await app.close()
-  rmSync(dist, { recursive: true, force: true })
+  dist.remove()
 })
 
 describe('GET /api/dataset', () => {

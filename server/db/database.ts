@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
+import pg from 'pg'
+import { migrate } from './migrations'
+
+export interface ClientsTable {
+  client_id: string
+  last_seq: number
+  created_at: string
+}
+
+export interface MutationsTable {
+  client_id: string
+  seq: number
+  hash: string
+  status: string
+  reason: string | null
+  kept_as: string | null
+  created_at: string
+}
+
+/** Check-ins and field notes, one row each at its latest version; deletes stay as tombstones. */
+export interface RecordsTable {
+  id: string
+  kind: string
+  version: number
+  client_id: string
+  task_number: number | null
+  data: string | null
+  hash: string | null
+  deleted: number
+  conflict_of: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface CountersTable {
+  name: string
+  value: number
+}
+
+export interface PhotosTable {
+  sha256: string
+  size: number
+  type: string
+  bytes: Buffer
+  created_at: string
+}
+
+export interface PhotoUploadsTable {
+  sha256: string
+  size: number
+  type: string
+  received: number
+  created_at: string
+}
+
+export interface PhotoChunksTable {
+  id: Generated<number>
+  sha256: string
+  offset: number
+  bytes: Buffer
+}
+
+export interface Database {
+  clients: ClientsTable
+  mutations: MutationsTable
+  records: RecordsTable
+  counters: CountersTable
+  photos: PhotosTable
+  photo_uploads: PhotoUploadsTable
+  photo_chunks: PhotoChunksTable
+}
+
+export type Dialect = 'sqlite' | 'postgres'
+export interface Store {
+  db: Kysely<Database>
+  dialect: Dialect
+  close(): Promise<void>
+}
+
+// COUNT(*) and SUM come back from PostgreSQL as strings (int8); integer columns are int4 and stay numbers.
+pg.types.setTypeParser(20, (v) => Number(v))
+
+/**
+ * Opens the store: PostgreSQL when `url` is a postgres:// URL, otherwise SQLite at `url` (a file path,
+ * created with its folder on first start, or ':memory:'). Migrations run before it is returned.
+ */
+export async function openStore(url: string, options: { schema?: string } = {}): Promise<Store> {
+  let db: Kysely<Database>
+  let dialect: Dialect
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    })
+    if (options.schema) {
+      const client = await pool.connect()
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`)
+      } finally {
+        client.release()
+      }
+    }
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    dialect = 'postgres'
+  } else {
+    if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true })
+    const sqlite = new SQLite(url)
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = NORMAL')
+    sqlite.pragma('foreign_keys = ON')
+    sqlite.pragma('busy_timeout = 5000')
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    dialect = 'sqlite'
+  }
+  await migrate(db as Kysely<unknown>, dialect)
+  return { db, dialect, close: () => db.destroy() }
+}

@@ -1,0 +1,78 @@
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely'
+import type { Dialect } from './database'
+
+/** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
+const migrations = (dialect: Dialect): Record<string, Migration> => ({
+  '0001_sync': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('clients')
+        .addColumn('client_id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('last_seq', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('mutations')
+        .addColumn('client_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('kept_as', 'varchar(64)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mutations_pk', ['client_id', 'seq'])
+        .execute()
+      await db.schema
+        .createTable('records')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().unique())
+        .addColumn('client_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('task_number', 'integer')
+        .addColumn('data', 'text')
+        .addColumn('hash', 'varchar(64)')
+        .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('conflict_of', 'varchar(64)')
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('counters')
+        .addColumn('name', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('value', 'integer', (c) => c.notNull())
+        .execute()
+      await sql`insert into counters (name, value) values ('version', 0)`.execute(db)
+      await db.schema
+        .createTable('photos')
+        .addColumn('sha256', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('bytes', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('photo_uploads')
+        .addColumn('sha256', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('received', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('photo_chunks')
+        .addColumn('id', 'integer', (c) => (dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
+        .addColumn('sha256', 'varchar(64)', (c) => c.notNull())
+        .addColumn('offset', 'integer', (c) => c.notNull())
+        .addColumn('bytes', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('photo_chunks_sha').on('photo_chunks').columns(['sha256', 'offset']).unique().execute()
+    },
+  },
+})
+
+export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error || failed) throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`)
+}

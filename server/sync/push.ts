@@ -1,0 +1,256 @@
+import type { Kysely, Transaction } from 'kysely'
+import { canonicalJson, sha256Hex } from '../../src/sync/canonical'
+import {
+  isMutationName,
+  parseArgs,
+  type CheckIn,
+  type FieldNote,
+  type MutationResult,
+  type PushMutation,
+  type PushRequest,
+  type PushResponse,
+} from '../../src/sync/schema'
+import { uuidv7 } from '../../src/sync/uuid'
+import type { Database, RecordsTable } from '../db/database'
+import { PushRefused } from './errors'
+
+export interface PushContext {
+  db: Kysely<Database>
+  taskNumbers: ReadonlySet<number>
+  /** Runs just before commit; tests use it to make the server fail at the worst moment. */
+  beforeCommit?: () => void | Promise<void>
+}
+
+type Tx = Transaction<Database>
+type RecordRow = RecordsTable
+
+const nowIso = () => new Date().toISOString()
+
+/** What one push writes, gathered first and written together, so a large batch costs few statements. */
+class PushWork {
+  private version: number
+  readonly records = new Map<string, RecordRow>()
+  readonly mutations: Database['mutations'][] = []
+
+  constructor(
+    private readonly tx: Tx,
+    readonly clientId: string,
+    startVersion: number,
+  ) {
+    this.version = startVersion
+  }
+
+  nextVersion(): number {
+    return ++this.version
+  }
+
+  get lastVersion(): number {
+    return this.version
+  }
+
+  /** The record as this push has left it so far, or as stored. */
+  async record(id: string): Promise<RecordRow | undefined> {
+    return this.records.get(id) ?? (await this.tx.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst())
+  }
+
+  put(row: RecordRow): void {
+    this.records.set(row.id, row)
+  }
+}
+
+async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: CheckIn): Promise<Omit<MutationResult, 'seq'>> {
+  const unknown = checkIn.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
+  if (unknown !== undefined) return { status: 'rejected', reason: `unknown task ${unknown}` }
+  const data = canonicalJson(checkIn)
+  const hash = await sha256Hex(data)
+  const existing = await work.record(checkIn.id)
+  if (existing) {
+    return existing.hash === hash && existing.kind === 'checkin'
+      ? { status: 'applied' }
+      : { status: 'rejected', reason: 'this record id is already used by another record' }
+  }
+  if (checkIn.photos.length > 0) {
+    const wanted = [...new Set(checkIn.photos.map((p) => p.sha256))]
+    const stored = await tx.selectFrom('photos').select('sha256').where('sha256', 'in', wanted).execute()
+    const missing = wanted.filter((sha) => !stored.some((s) => s.sha256 === sha))
+    if (missing.length > 0) {
+      throw new PushRefused(409, 'photo_missing', 'Upload the photos before the record that refers to them', { missing })
+    }
+  }
+  const at = nowIso()
+  work.put({
+    id: checkIn.id,
+    kind: 'checkin',
+    version: work.nextVersion(),
+    client_id: work.clientId,
+    task_number: checkIn.taskNumbers[0] ?? null,
+    data,
+    hash,
+    deleted: 0,
+    conflict_of: null,
+    created_at: at,
+    updated_at: at,
+  })
+  return { status: 'applied' }
+}
+
+async function noteRow(work: PushWork, note: FieldNote, conflictOf: string | null, createdAt: string): Promise<RecordRow> {
+  const payload = conflictOf ? { ...note, conflictOf } : note
+  const data = canonicalJson(payload)
+  return {
+    id: note.id,
+    kind: 'note',
+    version: work.nextVersion(),
+    client_id: work.clientId,
+    task_number: note.taskNumber,
+    data,
+    hash: await sha256Hex(data),
+    deleted: 0,
+    conflict_of: conflictOf,
+    created_at: createdAt,
+    updated_at: nowIso(),
+  }
+}
+
+async function applyNotePut(
+  work: PushWork,
+  ctx: PushContext,
+  args: { note: FieldNote; baseVersion: number | null },
+): Promise<Omit<MutationResult, 'seq'>> {
+  const { note, baseVersion } = args
+  if (!ctx.taskNumbers.has(note.taskNumber)) return { status: 'rejected', reason: `unknown task ${note.taskNumber}` }
+  const current = await work.record(note.id)
+  if (current && current.kind !== 'note') return { status: 'rejected', reason: 'this record id is already used by another record' }
+  if (!current) {
+    work.put(await noteRow(work, note, null, nowIso()))
+    return { status: 'applied' }
+  }
+  if (current.deleted === 0 && current.version === baseVersion) {
+    work.put(await noteRow(work, note, current.conflict_of, current.created_at))
+    return { status: 'applied' }
+  }
+  // Changed or deleted on the server since this edit's base: keep the edit beside it, overwrite nothing.
+  const keptAs = uuidv7()
+  work.put(await noteRow(work, { ...note, id: keptAs }, note.id, nowIso()))
+  return { status: 'conflict', reason: current.deleted ? 'deleted on the server' : 'changed on the server', keptAs }
+}
+
+async function applyNoteDelete(work: PushWork, args: { id: string; baseVersion: number }): Promise<Omit<MutationResult, 'seq'>> {
+  const current = await work.record(args.id)
+  if (!current || current.deleted) return { status: 'applied' }
+  if (current.kind !== 'note') return { status: 'rejected', reason: 'only field notes can be deleted' }
+  if (current.version !== args.baseVersion) return { status: 'conflict', reason: 'changed on the server; not deleted' }
+  work.put({ ...current, version: work.nextVersion(), data: null, hash: null, deleted: 1, updated_at: nowIso() })
+  return { status: 'applied' }
+}
+
+async function apply(work: PushWork, ctx: PushContext, tx: Tx, m: PushMutation): Promise<Omit<MutationResult, 'seq'>> {
+  if (!isMutationName(m.name)) return { status: 'rejected', reason: `unknown mutation ${m.name.slice(0, 40)}` }
+  switch (m.name) {
+    case 'checkin.create': {
+      const parsed = parseArgs('checkin.create', m.args)
+      return parsed.ok ? applyCheckIn(work, ctx, tx, parsed.value) : { status: 'rejected', reason: parsed.reason }
+    }
+    case 'note.put': {
+      const parsed = parseArgs('note.put', m.args)
+      return parsed.ok ? applyNotePut(work, ctx, parsed.value) : { status: 'rejected', reason: parsed.reason }
+    }
+    case 'note.delete': {
+      const parsed = parseArgs('note.delete', m.args)
+      return parsed.ok ? applyNoteDelete(work, parsed.value) : { status: 'rejected', reason: parsed.reason }
+    }
+  }
+}
+
+/**
+ * Applies a push exactly once: mutations at or below the client's last sequence number are answered from
+ * the record of what happened to them; the next ones are applied in order. All of it commits, or none.
+ */
+export async function push(ctx: PushContext, req: PushRequest): Promise<PushResponse> {
+  const hashed = await Promise.all(
+    req.mutations.map(async (m) => ({ m, hash: await sha256Hex(canonicalJson({ name: m.name, args: m.args })) })),
+  )
+  // A phone may send a batch out of order; the sequence numbers say the order.
+  hashed.sort((a, b) => a.m.seq - b.m.seq)
+  for (let i = 1; i < hashed.length; i++) {
+    if (hashed[i]!.m.seq === hashed[i - 1]!.m.seq && hashed[i]!.hash !== hashed[i - 1]!.hash) {
+      throw new PushRefused(409, 'seq_conflict', `sequence number ${hashed[i]!.m.seq} sent twice with different contents`, { seq: hashed[i]!.m.seq })
+    }
+  }
+
+  return ctx.db.transaction().execute(async (tx) => {
+    // Taking the counter row first serializes pushes, so versions commit in the order they are handed out
+    // and a pull never skips a version that commits later.
+    const counter = await tx
+      .updateTable('counters')
+      .set((eb) => ({ value: eb('value', '+', 0) }))
+      .where('name', '=', 'version')
+      .returning('value')
+      .executeTakeFirstOrThrow()
+    await tx
+      .insertInto('clients')
+      .values({ client_id: req.clientId, last_seq: 0, created_at: nowIso() })
+      .onConflict((oc) => oc.column('client_id').doNothing())
+      .execute()
+    const client = await tx.selectFrom('clients').select('last_seq').where('client_id', '=', req.clientId).executeTakeFirstOrThrow()
+    const work = new PushWork(tx, req.clientId, counter.value)
+    const results: MutationResult[] = []
+    let last = client.last_seq
+
+    const earlier = hashed.filter(({ m }) => m.seq <= last).map(({ m }) => m.seq)
+    const seen = earlier.length
+      ? await tx.selectFrom('mutations').selectAll().where('client_id', '=', req.clientId).where('seq', 'in', earlier).execute()
+      : []
+    for (const { m, hash } of hashed) {
+      if (m.seq <= last) {
+        const prior = seen.find((s) => s.seq === m.seq) ?? work.mutations.find((s) => s.seq === m.seq)
+        if (prior && prior.hash !== hash) {
+          throw new PushRefused(409, 'seq_conflict', `sequence number ${m.seq} was already used for other contents`, { seq: m.seq })
+        }
+        if (prior && !results.some((r) => r.seq === m.seq)) {
+          results.push({ seq: m.seq, status: prior.status as MutationResult['status'], ...(prior.reason ? { reason: prior.reason } : {}), ...(prior.kept_as ? { keptAs: prior.kept_as } : {}) })
+        }
+        continue
+      }
+      if (m.seq !== last + 1) {
+        throw new PushRefused(409, 'seq_gap', `expected sequence number ${last + 1}, got ${m.seq}`, { expected: last + 1, lastProcessedSeq: client.last_seq })
+      }
+      const outcome = await apply(work, ctx, tx, m)
+      results.push({ seq: m.seq, ...outcome })
+      work.mutations.push({
+        client_id: req.clientId,
+        seq: m.seq,
+        hash,
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        kept_as: outcome.keptAs ?? null,
+        created_at: nowIso(),
+      })
+      last = m.seq
+    }
+
+    const rows = [...work.records.values()]
+    for (let i = 0; i < rows.length; i += 100) {
+      await tx
+        .insertInto('records')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            version: eb.ref('excluded.version'),
+            data: eb.ref('excluded.data'),
+            hash: eb.ref('excluded.hash'),
+            deleted: eb.ref('excluded.deleted'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute()
+    }
+    for (let i = 0; i < work.mutations.length; i += 100) {
+      await tx.insertInto('mutations').values(work.mutations.slice(i, i + 100)).execute()
+    }
+    if (last !== client.last_seq) await tx.updateTable('clients').set({ last_seq: last }).where('client_id', '=', req.clientId).execute()
+    if (work.lastVersion !== counter.value) await tx.updateTable('counters').set({ value: work.lastVersion }).where('name', '=', 'version').execute()
+    await ctx.beforeCommit?.()
+    return { lastProcessedSeq: last, results }
+  })
+}

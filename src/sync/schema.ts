@@ -1,0 +1,155 @@
+/**
+ * The one schema module for what travels between phone and server. The phone validates a record before
+ * saving it; the server validates every payload again and never trusts the phone.
+ */
+import * as v from 'valibot'
+
+export const LIMITS = {
+  venueName: 200,
+  checkInNote: 5000,
+  noteText: 10000,
+  taskNumbersPerCheckIn: 20,
+  photosPerCheckIn: 10,
+  /** After compression on the phone; the server refuses larger uploads before reading them. */
+  photoBytes: 3 * 1024 * 1024,
+  photoChunkBytes: 256 * 1024,
+  mutationsPerPush: 200,
+  pushBodyBytes: 2 * 1024 * 1024,
+  count: 1_000_000,
+  pullPage: 500,
+} as const
+
+export type Limits = typeof LIMITS
+
+export const VENUE_TYPES = ['market', 'trade_fair', 'port', 'online', 'enterprise', 'other'] as const
+export const OUTCOMES = ['no_problem', 'suspected', 'case_opened', 'referred'] as const
+export const PHOTO_TYPES = ['image/jpeg', 'image/webp', 'image/png'] as const
+export type VenueType = (typeof VENUE_TYPES)[number]
+export type Outcome = (typeof OUTCOMES)[number]
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+export const IdSchema = v.pipe(v.string(), v.regex(UUID_RE, 'must be a UUID'))
+export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'))
+const Timestamp = v.pipe(v.string(), v.isoTimestamp())
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.count))
+const TaskNumber = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))
+const Text = (max: number) => v.pipe(v.string(), v.maxLength(max))
+
+export const PhotoRefSchema = v.strictObject({
+  sha256: Sha256Schema,
+  size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(LIMITS.photoBytes)),
+  type: v.picklist(PHOTO_TYPES),
+})
+
+export const LocationSchema = v.strictObject({
+  lat: v.pipe(v.number(), v.minValue(-90), v.maxValue(90)),
+  lng: v.pipe(v.number(), v.minValue(-180), v.maxValue(180)),
+  accuracy: v.pipe(v.number(), v.minValue(0), v.maxValue(100_000)),
+})
+
+export const CheckInSchema = v.strictObject({
+  id: IdSchema,
+  venueName: v.pipe(v.string(), v.trim(), v.minLength(1, 'venue name is required'), v.maxLength(LIMITS.venueName)),
+  venueType: v.picklist(VENUE_TYPES),
+  occurredAt: Timestamp,
+  location: v.nullable(LocationSchema),
+  outcome: v.picklist(OUTCOMES),
+  premisesInspected: Count,
+  itemsSeized: Count,
+  note: Text(LIMITS.checkInNote),
+  taskNumbers: v.pipe(v.array(TaskNumber), v.minLength(1, 'at least one task'), v.maxLength(LIMITS.taskNumbersPerCheckIn)),
+  campaignId: v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+  photos: v.pipe(v.array(PhotoRefSchema), v.maxLength(LIMITS.photosPerCheckIn)),
+  /** A correction names the check-in it corrects; both are kept. */
+  correctionOf: v.nullable(IdSchema),
+  createdAt: Timestamp,
+})
+export type CheckIn = v.InferOutput<typeof CheckInSchema>
+export type PhotoRef = v.InferOutput<typeof PhotoRefSchema>
+export type GeoLocation = v.InferOutput<typeof LocationSchema>
+
+export const FieldNoteSchema = v.strictObject({
+  id: IdSchema,
+  taskNumber: TaskNumber,
+  text: v.pipe(v.string(), v.trim(), v.minLength(1, 'note text is required'), v.maxLength(LIMITS.noteText)),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type FieldNote = v.InferOutput<typeof FieldNoteSchema>
+
+/** A note edit names the server version it was made from, so a concurrent change is caught, not overwritten. */
+export const NotePutArgsSchema = v.strictObject({ note: FieldNoteSchema, baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))) })
+export const NoteDeleteArgsSchema = v.strictObject({ id: IdSchema, baseVersion: v.pipe(v.number(), v.integer(), v.minValue(0)) })
+
+export const MUTATION_ARGS = {
+  'checkin.create': CheckInSchema,
+  'note.put': NotePutArgsSchema,
+  'note.delete': NoteDeleteArgsSchema,
+} as const
+export type MutationName = keyof typeof MUTATION_ARGS
+export type MutationArgs = {
+  'checkin.create': CheckIn
+  'note.put': v.InferOutput<typeof NotePutArgsSchema>
+  'note.delete': v.InferOutput<typeof NoteDeleteArgsSchema>
+}
+
+/** The push envelope. Each mutation's args are checked on their own, so one bad record never blocks the rest. */
+export const PushRequestSchema = v.strictObject({
+  clientId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or dashes')),
+  mutations: v.pipe(
+    v.array(
+      v.strictObject({
+        seq: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2_147_483_647)),
+        name: v.string(),
+        args: v.unknown(),
+      }),
+    ),
+    v.maxLength(LIMITS.mutationsPerPush),
+  ),
+})
+export type PushRequest = v.InferOutput<typeof PushRequestSchema>
+export type PushMutation = PushRequest['mutations'][number]
+
+export type MutationStatus = 'applied' | 'rejected' | 'conflict'
+export interface MutationResult {
+  seq: number
+  status: MutationStatus
+  /** Why a mutation was rejected, or what a conflict kept. */
+  reason?: string
+  /** The id of the record a note conflict was kept as. */
+  keptAs?: string
+}
+export interface PushResponse {
+  lastProcessedSeq: number
+  results: MutationResult[]
+}
+
+export type RecordKind = 'checkin' | 'note'
+export interface Change {
+  version: number
+  kind: RecordKind
+  id: string
+  deleted: boolean
+  /** SHA-256 of the canonical JSON of data, so the phone can tell the server holds exactly what it sent. */
+  hash: string | null
+  data: CheckIn | (FieldNote & { conflictOf?: string | null }) | null
+}
+export interface PullResponse {
+  changes: Change[]
+  cursor: number
+  more: boolean
+}
+
+export function validationReason(issues: readonly v.BaseIssue<unknown>[]): string {
+  const first = issues[0]
+  if (!first) return 'invalid'
+  const path = v.getDotPath(first)
+  return `invalid ${path ?? 'value'}: ${first.message}`
+}
+
+export function parseArgs<N extends MutationName>(name: N, args: unknown): { ok: true; value: MutationArgs[N] } | { ok: false; reason: string } {
+  const result = v.safeParse(MUTATION_ARGS[name], args)
+  return result.success ? { ok: true, value: result.output as MutationArgs[N] } : { ok: false, reason: validationReason(result.issues) }
+}
+
+export const isMutationName = (name: string): name is MutationName => Object.hasOwn(MUTATION_ARGS, name)

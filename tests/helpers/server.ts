@@ -1,0 +1,79 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { buildServer, type ServerOptions } from '../../server/app'
+import { openStore, type Store } from '../../server/db/database'
+import { realDataset } from './seed'
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+    await client.query('select 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+export type StoreKind = 'sqlite' | 'postgres'
+/** SQLite always; PostgreSQL whenever it answers (CI makes sure it does). */
+export const STORE_KINDS: StoreKind[] = ['sqlite', ...((await postgresReachable()) ? (['postgres'] as const) : [])]
+if (!STORE_KINDS.includes('postgres')) console.warn(`PostgreSQL not reachable at ${PG_URL}: server tests run on SQLite only`)
+
+/** A fresh, empty store: an in-memory SQLite database, or a PostgreSQL schema of its own, dropped on close. */
+export async function makeStore(kind: StoreKind): Promise<Store> {
+  if (kind === 'sqlite') return openStore(':memory:')
+  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const store = await openStore(PG_URL, { schema })
+  return {
+    ...store,
+    async close() {
+      await store.close()
+      const client = new pg.Client({ connectionString: PG_URL })
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      await client.end()
+    },
+  }
+}
+
+/** A built-app folder with just what the server needs: an index.html, an asset and the real dataset. */
+export function makeDist(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'zhixun-dist-'))
+  mkdirSync(join(dir, 'assets'))
+  mkdirSync(join(dir, 'data'))
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><div id="app"></div>')
+  writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)')
+  writeFileSync(join(dir, 'sw.js'), 'self.x=1')
+  writeFileSync(join(dir, 'manifest.webmanifest'), '{}')
+  writeFileSync(join(dir, 'data', 'dataset.json'), JSON.stringify(realDataset))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export interface TestServer {
+  app: FastifyInstance
+  store: Store
+  close(): Promise<void>
+}
+
+export async function makeServer(kind: StoreKind, options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dist = makeDist()
+  const store = await makeStore(kind)
+  const app = await buildServer({ distDir: dist.dir, store, ...options })
+  return {
+    app,
+    store,
+    async close() {
+      await app.close()
+      await store.close()
+      dist.remove()
+    },
+  }
+}
