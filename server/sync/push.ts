@@ -125,7 +125,7 @@ async function applyNotePut(
     work.put(await noteRow(work, note, null, nowIso()))
     return { status: 'applied' }
   }
-  if (current.deleted === 0 && current.version === baseVersion) {
+  if (current.deleted === 0 && (current.version === baseVersion || current.client_id === work.clientId)) {
     work.put(await noteRow(work, note, current.conflict_of, current.created_at))
     return { status: 'applied' }
   }
@@ -135,12 +135,14 @@ async function applyNotePut(
   return { status: 'conflict', reason: current.deleted ? 'deleted on the server' : 'changed on the server', keptAs }
 }
 
-async function applyNoteDelete(work: PushWork, args: { id: string; baseVersion: number }): Promise<Omit<MutationResult, 'seq'>> {
+async function applyNoteDelete(work: PushWork, args: { id: string; baseVersion: number | null }): Promise<Omit<MutationResult, 'seq'>> {
   const current = await work.record(args.id)
   if (!current || current.deleted) return { status: 'applied' }
   if (current.kind !== 'note') return { status: 'rejected', reason: 'only field notes can be deleted' }
-  if (current.version !== args.baseVersion) return { status: 'conflict', reason: 'changed on the server; not deleted' }
-  work.put({ ...current, version: work.nextVersion(), data: null, hash: null, deleted: 1, updated_at: nowIso() })
+  if (current.version !== args.baseVersion && current.client_id !== work.clientId) {
+    return { status: 'conflict', reason: 'changed on the server; not deleted' }
+  }
+  work.put({ ...current, client_id: work.clientId, version: work.nextVersion(), data: null, hash: null, deleted: 1, updated_at: nowIso() })
   return { status: 'applied' }
 }
 
@@ -237,6 +239,7 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => ({
             version: eb.ref('excluded.version'),
+            client_id: eb.ref('excluded.client_id'),
             data: eb.ref('excluded.data'),
             hash: eb.ref('excluded.hash'),
             deleted: eb.ref('excluded.deleted'),

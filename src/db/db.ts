@@ -1,5 +1,6 @@
 import { Dexie, type Table } from 'dexie'
 import type { Department, DocumentInfo, Section, Task } from '@/dataset/types'
+import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef } from '@/sync/schema'
 
 /** The one row that says which dataset the tables hold. */
 export interface DatasetMeta {
@@ -14,12 +15,84 @@ export interface Bookmark {
   createdAt: number
 }
 
+/**
+ * Where a record is on its way to the server, as the inspector sees it:
+ * waiting (only on this phone), sent (the server acknowledged it), verified (the server's copy came back
+ * with the same hash, photos checked), rejected (the server can never accept it: see reason),
+ * conflict (someone changed the note first; this edit was kept beside it).
+ */
+export type RecordState = 'waiting' | 'sent' | 'verified' | 'rejected' | 'conflict'
+
+export interface LocalCheckIn {
+  id: string
+  data: CheckIn
+  taskNumbers: number[]
+  hash: string
+  state: RecordState
+  reason?: string
+  serverVersion?: number
+  /** Made on this phone, or pulled from the server. */
+  origin: 'mine' | 'server'
+  savedAt: number
+}
+
+export interface LocalNote {
+  id: string
+  taskNumber: number
+  data: FieldNote & { conflictOf?: string | null }
+  hash: string
+  state: RecordState
+  reason?: string
+  /** The server version this phone last saw; the base of its next edit. */
+  serverVersion: number | null
+  deleted: 0 | 1
+  origin: 'mine' | 'server'
+  savedAt: number
+}
+
+export interface OutboxEntry<N extends MutationName = MutationName> {
+  /** The per-phone sequence number: IndexedDB's key generator never hands one out twice. */
+  seq?: number
+  name: N
+  args: MutationArgs[N]
+  recordId: string
+  queuedAt: number
+}
+
+export interface LocalPhoto extends PhotoRef {
+  bytes: ArrayBuffer
+  /** verified: the server has every byte and checked the hash. */
+  state: 'local' | 'verified'
+  savedAt: number
+}
+
+export interface Draft {
+  key: string
+  data: unknown
+  savedAt: number
+}
+
+export interface SyncMeta {
+  key: 'sync'
+  clientId: string
+  pullCursor: number
+  lastSyncAt?: number
+  lastAttemptAt?: number
+  lastError?: string
+}
+
 export class ZhixunDB extends Dexie {
   meta!: Table<DatasetMeta, string>
   sections!: Table<Section, number>
   tasks!: Table<Task, number>
   departments!: Table<Department, string>
   bookmarks!: Table<Bookmark, number>
+  checkins!: Table<LocalCheckIn, string>
+  notes!: Table<LocalNote, string>
+  outbox!: Table<OutboxEntry, number>
+  photos!: Table<LocalPhoto, string>
+  drafts!: Table<Draft, string>
+  syncMeta!: Table<SyncMeta, string>
 
   constructor(name = 'zhixun') {
     // 'strict' makes Chromium flush to disk before a write reports success: a phone may die right after.
@@ -30,6 +103,14 @@ export class ZhixunDB extends Dexie {
       tasks: 'number, sectionId',
       departments: 'name',
       bookmarks: 'taskNumber, createdAt',
+    })
+    this.version(2).stores({
+      checkins: 'id, savedAt, state, *taskNumbers',
+      notes: 'id, taskNumber, state, savedAt',
+      outbox: '++seq, recordId',
+      photos: 'sha256, state',
+      drafts: 'key',
+      syncMeta: 'key',
     })
   }
 }

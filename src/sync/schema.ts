@@ -77,9 +77,12 @@ export const FieldNoteSchema = v.strictObject({
 })
 export type FieldNote = v.InferOutput<typeof FieldNoteSchema>
 
-/** A note edit names the server version it was made from, so a concurrent change is caught, not overwritten. */
+/**
+ * A note edit names the server version it was made from (null before the phone has seen one), so a change
+ * another phone made in between is caught, not overwritten. A phone's own queued edits follow each other.
+ */
 export const NotePutArgsSchema = v.strictObject({ note: FieldNoteSchema, baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))) })
-export const NoteDeleteArgsSchema = v.strictObject({ id: IdSchema, baseVersion: v.pipe(v.number(), v.integer(), v.minValue(0)) })
+export const NoteDeleteArgsSchema = v.strictObject({ id: IdSchema, baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))) })
 
 export const MUTATION_ARGS = {
   'checkin.create': CheckInSchema,

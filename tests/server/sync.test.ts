@@ -209,6 +209,25 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     expect((await push(b, [{ seq: 2, name: 'note.delete', args: { id: other.id, baseVersion: ov } }])).body.results[0]!.status).toBe('conflict')
   })
 
+  it("applies a phone's own queued edits and delete in order, with no conflict", async () => {
+    const a = newClient()
+    const note = makeNote()
+    const res = await push(a, [
+      { seq: 1, name: 'note.put', args: { note, baseVersion: null } },
+      { seq: 2, name: 'note.put', args: { note: { ...note, text: '第二稿' }, baseVersion: null } },
+      { seq: 3, name: 'note.put', args: { note: { ...note, text: '第三稿' }, baseVersion: null } },
+    ])
+    expect(res.body.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied'])
+    expect(((await pullAll()).changes.find((c) => c.id === note.id)!.data as { text: string }).text).toBe('第三稿')
+    const gone = makeNote()
+    const del = await push(a, [
+      { seq: 4, name: 'note.put', args: { note: gone, baseVersion: null } },
+      { seq: 5, name: 'note.delete', args: { id: gone.id, baseVersion: null } },
+    ])
+    expect(del.body.results.map((r) => r.status)).toEqual(['applied', 'applied'])
+    expect((await pullAll()).changes.find((c) => c.id === gone.id)).toMatchObject({ deleted: true })
+  })
+
   it('pulls in pages by version cursor, each change once, in order', async () => {
     const client = newClient()
     await push(

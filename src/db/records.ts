@@ -1,0 +1,109 @@
+import * as v from 'valibot'
+import { recordHash } from '@/sync/canonical'
+import { CheckInSchema, FieldNoteSchema, validationReason, type CheckIn, type FieldNote, type PhotoRef } from '@/sync/schema'
+import { uuidv7 } from '@/sync/uuid'
+import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, SyncMeta, ZhixunDB } from './db'
+
+export class RecordInvalidError extends Error {
+  constructor(readonly reason: string) {
+    super(reason)
+    this.name = 'RecordInvalidError'
+  }
+}
+
+export interface NewPhoto extends PhotoRef {
+  bytes: ArrayBuffer
+}
+
+/** The phone's identity for sync: made once, kept with the data it numbers. */
+export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
+  return db.transaction('rw', db.syncMeta, async () => {
+    const existing = await db.syncMeta.get('sync')
+    if (existing) return existing
+    const meta: SyncMeta = { key: 'sync', clientId: uuidv7(), pullCursor: 0 }
+    await db.syncMeta.add(meta)
+    return meta
+  })
+}
+
+function check<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
+  const result = v.safeParse(schema, value)
+  if (!result.success) throw new RecordInvalidError(validationReason(result.issues))
+  return result.output
+}
+
+/**
+ * Saves a finished check-in with its photos and queues it for the server, all in one transaction: the
+ * record is never on the phone without its outbox entry, or the other way round.
+ */
+export async function saveCheckIn(db: ZhixunDB, input: CheckIn, photos: NewPhoto[] = [], draftKey?: string): Promise<LocalCheckIn> {
+  const data = check(CheckInSchema, input)
+  // Hashing is not IndexedDB work, so it happens before the transaction, never inside it.
+  const hash = await recordHash(data)
+  const now = Date.now()
+  const record: LocalCheckIn = { id: data.id, data, taskNumbers: data.taskNumbers, hash, state: 'waiting', origin: 'mine', savedAt: now }
+  await db.transaction('rw', [db.checkins, db.outbox, db.photos, db.drafts], async () => {
+    for (const p of photos) {
+      if (!(await db.photos.get(p.sha256))) await db.photos.add({ ...p, state: 'local', savedAt: now } satisfies LocalPhoto)
+    }
+    await db.checkins.add(record)
+    await db.outbox.add({ name: 'checkin.create', args: data, recordId: data.id, queuedAt: now } satisfies OutboxEntry<'checkin.create'>)
+    if (draftKey) await db.drafts.delete(draftKey)
+  })
+  return record
+}
+
+/** Saves a new or edited field note and queues it; the edit carries the server version it was made from. */
+export async function saveNote(db: ZhixunDB, input: { id?: string; taskNumber: number; text: string }, draftKey?: string): Promise<LocalNote> {
+  const now = new Date()
+  const existing = input.id ? await db.notes.get(input.id) : undefined
+  const note: FieldNote = check(FieldNoteSchema, {
+    id: existing?.id ?? uuidv7(now.getTime()),
+    taskNumber: existing?.taskNumber ?? input.taskNumber,
+    text: input.text,
+    createdAt: existing?.data.createdAt ?? now.toISOString(),
+    updatedAt: now.toISOString(),
+  })
+  const hash = await recordHash(note)
+  const baseVersion = existing?.serverVersion ?? null
+  const record: LocalNote = {
+    id: note.id,
+    taskNumber: note.taskNumber,
+    data: note,
+    hash,
+    state: 'waiting',
+    serverVersion: baseVersion,
+    deleted: 0,
+    origin: existing?.origin ?? 'mine',
+    savedAt: now.getTime(),
+  }
+  await db.transaction('rw', [db.notes, db.outbox, db.drafts], async () => {
+    await db.notes.put(record)
+    await db.outbox.add({ name: 'note.put', args: { note, baseVersion }, recordId: note.id, queuedAt: now.getTime() } satisfies OutboxEntry<'note.put'>)
+    if (draftKey) await db.drafts.delete(draftKey)
+  })
+  return record
+}
+
+export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
+  await db.transaction('rw', [db.notes, db.outbox], async () => {
+    const note = await db.notes.get(id)
+    if (!note || note.deleted) return
+    await db.notes.update(id, { deleted: 1, state: 'waiting', savedAt: Date.now() })
+    await db.outbox.add({ name: 'note.delete', args: { id, baseVersion: note.serverVersion }, recordId: id, queuedAt: Date.now() } satisfies OutboxEntry<'note.delete'>)
+  })
+}
+
+/** How many records are only on this phone, and since when the oldest of them has been. */
+export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; oldestQueuedAt?: number }> {
+  const entries = await db.outbox.orderBy('seq').toArray()
+  return { count: new Set(entries.map((e) => e.recordId)).size, oldestQueuedAt: entries[0]?.queuedAt }
+}
+
+export async function saveDraft(db: ZhixunDB, key: string, data: unknown): Promise<void> {
+  await db.drafts.put({ key, data, savedAt: Date.now() })
+}
+
+export async function loadDraft<T>(db: ZhixunDB, key: string): Promise<T | undefined> {
+  return (await db.drafts.get(key))?.data as T | undefined
+}

@@ -1,0 +1,216 @@
+import type { LocalCheckIn, LocalNote, OutboxEntry, RecordState, ZhixunDB } from '@/db/db'
+import { syncMeta } from '@/db/records'
+import { LIMITS, type Change, type CheckIn, type FieldNote, type MutationResult, type PushResponse } from './schema'
+import { SyncHttpError, type SyncTransport } from './transport'
+
+export interface SyncReport {
+  pushed: number
+  pulled: number
+  photosUploaded: number
+}
+
+export interface SyncEngineOptions {
+  batchSize?: number
+  chunkBytes?: number
+  pullPage?: number
+  now?: () => number
+}
+
+/** A failure the inspector should see, by a message key, beside the error itself. */
+export class SyncFailure extends Error {
+  constructor(
+    readonly code: 'seq_gap' | 'seq_conflict' | 'hash_mismatch' | 'photo_missing_local',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'SyncFailure'
+  }
+}
+
+const stateFor = (r: MutationResult): RecordState => (r.status === 'applied' ? 'sent' : r.status === 'rejected' ? 'rejected' : 'conflict')
+
+/**
+ * Moves records between this phone and the server: photos first, then the outbox in order, then the
+ * server's changes. Every step is written to IndexedDB before the next network call, so a reload, a killed
+ * tab or a lost answer at any point leaves nothing lost and nothing twice: the server's sequence numbers
+ * make a repeated push harmless, and outbox entries go only once the server says it has them.
+ */
+export class SyncEngine {
+  private readonly batchSize: number
+  private readonly chunkBytes: number
+  private readonly pullPage: number
+  private readonly now: () => number
+
+  constructor(
+    private readonly db: ZhixunDB,
+    private readonly transport: SyncTransport,
+    options: SyncEngineOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 100
+    this.chunkBytes = options.chunkBytes ?? LIMITS.photoChunkBytes
+    this.pullPage = options.pullPage ?? LIMITS.pullPage
+    this.now = options.now ?? Date.now
+  }
+
+  async sync(): Promise<SyncReport> {
+    const report: SyncReport = { pushed: 0, pulled: 0, photosUploaded: 0 }
+    await this.db.syncMeta.update('sync', { lastAttemptAt: this.now() })
+    try {
+      await this.pushAll(report)
+      report.pulled = await this.pullAll()
+      await this.db.syncMeta.update('sync', { lastSyncAt: this.now(), lastError: undefined })
+    } catch (err) {
+      await this.db.syncMeta.update('sync', { lastError: err instanceof Error ? err.message : String(err) })
+      throw err
+    }
+    return report
+  }
+
+  private async pushAll(report: SyncReport): Promise<void> {
+    const { clientId } = await syncMeta(this.db)
+    for (;;) {
+      const batch = await this.db.outbox.orderBy('seq').limit(this.batchSize).toArray()
+      if (batch.length === 0) return
+      report.photosUploaded += await this.uploadPhotos(batch)
+      let res: PushResponse
+      try {
+        res = await this.transport.push({ clientId, mutations: batch.map((e) => ({ seq: e.seq!, name: e.name, args: e.args })) })
+      } catch (err) {
+        if (err instanceof SyncHttpError && err.status === 409 && err.body.error === 'photo_missing') {
+          // The server lost photos it had verified (restored from a backup?): send them again.
+          const missing = (err.body.missing as string[] | undefined) ?? []
+          await this.db.photos.where('sha256').anyOf(missing).modify({ state: 'local' })
+          continue
+        }
+        if (err instanceof SyncHttpError && err.status === 409 && (err.body.error === 'seq_gap' || err.body.error === 'seq_conflict')) {
+          throw new SyncFailure(err.body.error, err.message)
+        }
+        throw err
+      }
+      await this.acknowledge(batch, res)
+      report.pushed += res.results.length
+      if (res.lastProcessedSeq < batch.at(-1)!.seq!) throw new Error(`server stopped at ${res.lastProcessedSeq}`)
+    }
+  }
+
+  /** Uploads, resumably, every photo the batch refers to that the server has not verified yet. */
+  private async uploadPhotos(batch: OutboxEntry[]): Promise<number> {
+    const shas = new Set<string>()
+    for (const e of batch) if (e.name === 'checkin.create') for (const p of (e.args as CheckIn).photos) shas.add(p.sha256)
+    let uploaded = 0
+    for (const sha of shas) {
+      const photo = await this.db.photos.get(sha)
+      if (!photo) throw new SyncFailure('photo_missing_local', `photo ${sha} is not on this phone`)
+      if (photo.state === 'verified') continue
+      let state = await this.transport.startPhoto({ sha256: photo.sha256, size: photo.size, type: photo.type })
+      while (!state.complete) {
+        const chunk = new Uint8Array(photo.bytes, state.offset, Math.min(this.chunkBytes, photo.size - state.offset))
+        try {
+          state = await this.transport.sendPhotoChunk(sha, state.offset, chunk)
+        } catch (err) {
+          if (err instanceof SyncHttpError && err.status === 409 && typeof err.body.offset === 'number') {
+            state = { offset: err.body.offset, complete: false } // the server had more (or less) than we thought
+            continue
+          }
+          if (err instanceof SyncHttpError && err.status === 422) throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
+          throw err
+        }
+      }
+      await this.db.photos.update(sha, { state: 'verified' })
+      uploaded++
+    }
+    return uploaded
+  }
+
+  /** Records what the server said about each mutation, and only then lets go of the outbox entries. */
+  private async acknowledge(batch: OutboxEntry[], res: PushResponse): Promise<void> {
+    const bySeq = new Map(res.results.map((r) => [r.seq, r]))
+    await this.db.transaction('rw', [this.db.outbox, this.db.checkins, this.db.notes], async () => {
+      const done = batch.filter((e) => e.seq! <= res.lastProcessedSeq)
+      await this.db.outbox.bulkDelete(done.map((e) => e.seq!))
+      for (const entry of done) {
+        const result = bySeq.get(entry.seq!)
+        if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
+        const stillQueued = (await this.db.outbox.where('recordId').equals(entry.recordId).count()) > 0
+        const state = stillQueued && result.status === 'applied' ? 'waiting' : stateFor(result)
+        const changes = { state, reason: result.reason }
+        if (entry.name === 'checkin.create') await this.db.checkins.update(entry.recordId, changes)
+        else await this.db.notes.update(entry.recordId, changes)
+        if (result.keptAs && entry.name === 'note.put') {
+          // The server kept this edit as a note of its own, beside the one changed first; show it at once.
+          const note = (entry as OutboxEntry<'note.put'>).args.note
+          await this.db.notes.put({
+            id: result.keptAs,
+            taskNumber: note.taskNumber,
+            data: { ...note, id: result.keptAs, conflictOf: note.id },
+            hash: '',
+            state: 'conflict',
+            reason: result.reason,
+            serverVersion: null,
+            deleted: 0,
+            origin: 'mine',
+            savedAt: this.now(),
+          })
+        }
+      }
+    })
+  }
+
+  private async pullAll(): Promise<number> {
+    let total = 0
+    for (;;) {
+      const { pullCursor } = await syncMeta(this.db)
+      const page = await this.transport.pull(pullCursor, this.pullPage)
+      total += page.changes.length
+      const cursor = await this.applyChanges(page.changes, page.cursor)
+      if (!page.more || cursor === pullCursor) return total
+    }
+  }
+
+  /** Writes a page of changes and the new cursor in one transaction. */
+  private async applyChanges(changes: Change[], pageCursor: number): Promise<number> {
+    const { db } = this
+    let cursor = pageCursor
+    await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta], async () => {
+      for (const change of changes) {
+        if (change.kind === 'checkin') {
+          const local = await db.checkins.get(change.id)
+          const data = change.data as CheckIn | null
+          if (local) {
+            if (local.hash === change.hash) await db.checkins.update(change.id, { state: 'verified', serverVersion: change.version })
+          } else if (data) {
+            const record: LocalCheckIn = { id: change.id, data, taskNumbers: data.taskNumbers, hash: change.hash ?? '', state: 'verified', serverVersion: change.version, origin: 'server', savedAt: this.now() }
+            await db.checkins.add(record)
+          }
+          continue
+        }
+        const local = await db.notes.get(change.id)
+        if (local && (await db.outbox.where('recordId').equals(change.id).count()) > 0) {
+          // An edit of this note is still queued; read this change again once it has been pushed.
+          cursor = Math.min(cursor, change.version - 1)
+          continue
+        }
+        if (change.deleted) {
+          if (local) await db.notes.update(change.id, { deleted: 1, state: 'verified', serverVersion: change.version, reason: undefined })
+          continue
+        }
+        const data = change.data as FieldNote & { conflictOf?: string | null }
+        const record: LocalNote = {
+          id: change.id,
+          taskNumber: data.taskNumber,
+          data,
+          hash: change.hash ?? '',
+          state: 'verified',
+          serverVersion: change.version,
+          deleted: 0,
+          origin: local?.origin ?? 'server',
+          savedAt: local?.savedAt ?? this.now(),
+          ...(data.conflictOf ? { reason: local?.reason } : {}),
+        }
+        await db.notes.put(record)
+      }
+      await db.syncMeta.update('sync', { pullCursor: cursor })
+    })
+    return cursor
+  }
+}
