@@ -5,6 +5,7 @@ import { install as installI18n } from './modules/i18n'
 import { install as installPwa } from './modules/pwa'
 import { createAppRouter } from './router'
 import { useDatasetSyncStore } from './stores/datasetSync'
+import { useSyncStore } from './stores/sync'
 import './styles/main.css'
 
 const app = createApp(App)
@@ -19,3 +20,4 @@ app.mount('#app')
 const datasetSync = useDatasetSyncStore()
 void datasetSync.refresh()
 window.addEventListener('online', () => void datasetSync.refresh())
+useSyncStore().start()

@@ -16,6 +16,8 @@ export interface MutationsTable {
   seq: number
   hash: string
   status: string
+  code: string | null
+  detail: string | null
   reason: string | null
   kept_as: string | null
   created_at: string

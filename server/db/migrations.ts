@@ -17,6 +17,8 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .addColumn('seq', 'integer', (c) => c.notNull())
         .addColumn('hash', 'varchar(64)', (c) => c.notNull())
         .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('code', 'varchar(32)')
+        .addColumn('detail', 'varchar(200)')
         .addColumn('reason', 'text')
         .addColumn('kept_as', 'varchar(64)')
         .addColumn('created_at', 'varchar(32)', (c) => c.notNull())

@@ -9,6 +9,7 @@ import {
   type PushMutation,
   type PushRequest,
   type PushResponse,
+  type ReasonCode,
 } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
 import type { Database, RecordsTable } from '../db/database'
@@ -60,14 +61,14 @@ class PushWork {
 
 async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: CheckIn): Promise<Omit<MutationResult, 'seq'>> {
   const unknown = checkIn.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
-  if (unknown !== undefined) return { status: 'rejected', reason: `unknown task ${unknown}` }
+  if (unknown !== undefined) return { status: 'rejected', code: 'unknown_task', detail: String(unknown), reason: `unknown task ${unknown}` }
   const data = canonicalJson(checkIn)
   const hash = await sha256Hex(data)
   const existing = await work.record(checkIn.id)
   if (existing) {
     return existing.hash === hash && existing.kind === 'checkin'
       ? { status: 'applied' }
-      : { status: 'rejected', reason: 'this record id is already used by another record' }
+      : { status: 'rejected', code: 'id_taken', reason: 'this record id is already used by another record' }
   }
   if (checkIn.photos.length > 0) {
     const wanted = [...new Set(checkIn.photos.map((p) => p.sha256))]
@@ -118,9 +119,11 @@ async function applyNotePut(
   args: { note: FieldNote; baseVersion: number | null },
 ): Promise<Omit<MutationResult, 'seq'>> {
   const { note, baseVersion } = args
-  if (!ctx.taskNumbers.has(note.taskNumber)) return { status: 'rejected', reason: `unknown task ${note.taskNumber}` }
+  if (!ctx.taskNumbers.has(note.taskNumber)) {
+    return { status: 'rejected', code: 'unknown_task', detail: String(note.taskNumber), reason: `unknown task ${note.taskNumber}` }
+  }
   const current = await work.record(note.id)
-  if (current && current.kind !== 'note') return { status: 'rejected', reason: 'this record id is already used by another record' }
+  if (current && current.kind !== 'note') return { status: 'rejected', code: 'id_taken', reason: 'this record id is already used by another record' }
   if (!current) {
     work.put(await noteRow(work, note, null, nowIso()))
     return { status: 'applied' }
@@ -132,34 +135,40 @@ async function applyNotePut(
   // Changed or deleted on the server since this edit's base: keep the edit beside it, overwrite nothing.
   const keptAs = uuidv7()
   work.put(await noteRow(work, { ...note, id: keptAs }, note.id, nowIso()))
-  return { status: 'conflict', reason: current.deleted ? 'deleted on the server' : 'changed on the server', keptAs }
+  return current.deleted
+    ? { status: 'conflict', code: 'deleted', reason: 'deleted on the server', keptAs }
+    : { status: 'conflict', code: 'changed', reason: 'changed on the server', keptAs }
 }
 
 async function applyNoteDelete(work: PushWork, args: { id: string; baseVersion: number | null }): Promise<Omit<MutationResult, 'seq'>> {
   const current = await work.record(args.id)
   if (!current || current.deleted) return { status: 'applied' }
-  if (current.kind !== 'note') return { status: 'rejected', reason: 'only field notes can be deleted' }
+  if (current.kind !== 'note') return { status: 'rejected', code: 'not_a_note', reason: 'only field notes can be deleted' }
   if (current.version !== args.baseVersion && current.client_id !== work.clientId) {
-    return { status: 'conflict', reason: 'changed on the server; not deleted' }
+    return { status: 'conflict', code: 'changed_not_deleted', reason: 'changed on the server; not deleted' }
   }
   work.put({ ...current, client_id: work.clientId, version: work.nextVersion(), data: null, hash: null, deleted: 1, updated_at: nowIso() })
   return { status: 'applied' }
 }
 
+const invalid = (p: { reason: string; field: string }): Omit<MutationResult, 'seq'> => ({ status: 'rejected', code: 'invalid', detail: p.field, reason: p.reason })
+
 async function apply(work: PushWork, ctx: PushContext, tx: Tx, m: PushMutation): Promise<Omit<MutationResult, 'seq'>> {
-  if (!isMutationName(m.name)) return { status: 'rejected', reason: `unknown mutation ${m.name.slice(0, 40)}` }
+  if (!isMutationName(m.name)) {
+    return { status: 'rejected', code: 'unknown_mutation', detail: m.name.slice(0, 40), reason: `unknown mutation ${m.name.slice(0, 40)}` }
+  }
   switch (m.name) {
     case 'checkin.create': {
       const parsed = parseArgs('checkin.create', m.args)
-      return parsed.ok ? applyCheckIn(work, ctx, tx, parsed.value) : { status: 'rejected', reason: parsed.reason }
+      return parsed.ok ? applyCheckIn(work, ctx, tx, parsed.value) : invalid(parsed)
     }
     case 'note.put': {
       const parsed = parseArgs('note.put', m.args)
-      return parsed.ok ? applyNotePut(work, ctx, parsed.value) : { status: 'rejected', reason: parsed.reason }
+      return parsed.ok ? applyNotePut(work, ctx, parsed.value) : invalid(parsed)
     }
     case 'note.delete': {
       const parsed = parseArgs('note.delete', m.args)
-      return parsed.ok ? applyNoteDelete(work, parsed.value) : { status: 'rejected', reason: parsed.reason }
+      return parsed.ok ? applyNoteDelete(work, parsed.value) : invalid(parsed)
     }
   }
 }
@@ -210,7 +219,14 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
           throw new PushRefused(409, 'seq_conflict', `sequence number ${m.seq} was already used for other contents`, { seq: m.seq })
         }
         if (prior && !results.some((r) => r.seq === m.seq)) {
-          results.push({ seq: m.seq, status: prior.status as MutationResult['status'], ...(prior.reason ? { reason: prior.reason } : {}), ...(prior.kept_as ? { keptAs: prior.kept_as } : {}) })
+          results.push({
+            seq: m.seq,
+            status: prior.status as MutationResult['status'],
+            ...(prior.code ? { code: prior.code as ReasonCode } : {}),
+            ...(prior.detail ? { detail: prior.detail } : {}),
+            ...(prior.reason ? { reason: prior.reason } : {}),
+            ...(prior.kept_as ? { keptAs: prior.kept_as } : {}),
+          })
         }
         continue
       }
@@ -224,6 +240,8 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
         seq: m.seq,
         hash,
         status: outcome.status,
+        code: outcome.code ?? null,
+        detail: outcome.detail ?? null,
         reason: outcome.reason ?? null,
         kept_as: outcome.keptAs ?? null,
         created_at: nowIso(),

@@ -1,6 +1,6 @@
 import { Dexie, type Table } from 'dexie'
 import type { Department, DocumentInfo, Section, Task } from '@/dataset/types'
-import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef } from '@/sync/schema'
+import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef, ReasonCode } from '@/sync/schema'
 
 /** The one row that says which dataset the tables hold. */
 export interface DatasetMeta {
@@ -30,6 +30,8 @@ export interface LocalCheckIn {
   hash: string
   state: RecordState
   reason?: string
+  code?: ReasonCode
+  detail?: string
   serverVersion?: number
   /** Made on this phone, or pulled from the server. */
   origin: 'mine' | 'server'
@@ -43,6 +45,8 @@ export interface LocalNote {
   hash: string
   state: RecordState
   reason?: string
+  code?: ReasonCode
+  detail?: string
   /** The server version this phone last saw; the base of its next edit. */
   serverVersion: number | null
   deleted: 0 | 1

@@ -133,7 +133,7 @@ export class SyncEngine {
         if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
         const stillQueued = (await this.db.outbox.where('recordId').equals(entry.recordId).count()) > 0
         const state = stillQueued && result.status === 'applied' ? 'waiting' : stateFor(result)
-        const changes = { state, reason: result.reason }
+        const changes = { state, reason: result.reason, code: result.code, detail: result.detail }
         if (entry.name === 'checkin.create') await this.db.checkins.update(entry.recordId, changes)
         else await this.db.notes.update(entry.recordId, changes)
         if (result.keptAs && entry.name === 'note.put') {
@@ -146,6 +146,7 @@ export class SyncEngine {
             hash: '',
             state: 'conflict',
             reason: result.reason,
+            code: result.code,
             serverVersion: null,
             deleted: 0,
             origin: 'mine',
@@ -191,7 +192,7 @@ export class SyncEngine {
           continue
         }
         if (change.deleted) {
-          if (local) await db.notes.update(change.id, { deleted: 1, state: 'verified', serverVersion: change.version, reason: undefined })
+          if (local) await db.notes.update(change.id, { deleted: 1, state: 'verified', serverVersion: change.version, reason: undefined, code: undefined })
           continue
         }
         const data = change.data as FieldNote & { conflictOf?: string | null }
@@ -205,7 +206,7 @@ export class SyncEngine {
           deleted: 0,
           origin: local?.origin ?? 'server',
           savedAt: local?.savedAt ?? this.now(),
-          ...(data.conflictOf ? { reason: local?.reason } : {}),
+          ...(data.conflictOf ? { reason: local?.reason, code: local?.code } : {}),
         }
         await db.notes.put(record)
       }

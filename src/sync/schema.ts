@@ -114,10 +114,15 @@ export type PushRequest = v.InferOutput<typeof PushRequestSchema>
 export type PushMutation = PushRequest['mutations'][number]
 
 export type MutationStatus = 'applied' | 'rejected' | 'conflict'
+/** Why a record was refused or kept aside, for the phone to explain in the inspector's language. */
+export type ReasonCode = 'invalid' | 'unknown_task' | 'unknown_mutation' | 'id_taken' | 'not_a_note' | 'changed' | 'deleted' | 'changed_not_deleted'
 export interface MutationResult {
   seq: number
   status: MutationStatus
-  /** Why a mutation was rejected, or what a conflict kept. */
+  code?: ReasonCode
+  /** What the code is about: the field that failed, the task number that does not exist. */
+  detail?: string
+  /** The same in English, for logs and people reading the API. */
   reason?: string
   /** The id of the record a note conflict was kept as. */
   keptAs?: string
@@ -150,9 +155,13 @@ export function validationReason(issues: readonly v.BaseIssue<unknown>[]): strin
   return `invalid ${path ?? 'value'}: ${first.message}`
 }
 
-export function parseArgs<N extends MutationName>(name: N, args: unknown): { ok: true; value: MutationArgs[N] } | { ok: false; reason: string } {
+export function parseArgs<N extends MutationName>(
+  name: N,
+  args: unknown,
+): { ok: true; value: MutationArgs[N] } | { ok: false; reason: string; field: string } {
   const result = v.safeParse(MUTATION_ARGS[name], args)
-  return result.success ? { ok: true, value: result.output as MutationArgs[N] } : { ok: false, reason: validationReason(result.issues) }
+  if (result.success) return { ok: true, value: result.output as MutationArgs[N] }
+  return { ok: false, reason: validationReason(result.issues), field: (result.issues[0] && v.getDotPath(result.issues[0])) ?? '' }
 }
 
 export const isMutationName = (name: string): name is MutationName => Object.hasOwn(MUTATION_ARGS, name)

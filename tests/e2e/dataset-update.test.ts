@@ -26,7 +26,7 @@ afterAll(async () => {
 describe('a new dataset on the server', () => {
   it('replaces the cached one on the next online start, whole', async () => {
     const first = await startServer()
-    const port = Number(new URL(first.url).port)
+    const port = first.port
     const page = await browser.newPage()
     await page.goto(`${first.url}/tasks/1`)
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
@@ -35,7 +35,7 @@ describe('a new dataset on the server', () => {
     await first.app.close()
 
     // The same origin, now serving a dataset of another version.
-    const second = await startServer(newDist, port)
+    const second = await startServer({ distDir: newDist, port })
     try {
       await page.reload()
       await expect.poll(() => page.getByTestId('task-text').textContent(), { timeout: 10_000 }).toBe('这是服务器上更新后的任务一。')

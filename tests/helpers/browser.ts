@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser } from 'playwright-core'
 import { buildServer } from '../../server/app'
+import { openStore, type Store } from '../../server/db/database'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [
@@ -16,9 +20,26 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 }
 
-/** The real server over the built app, on a free loopback port. */
-export async function startServer(distDir = 'dist', port = 0): Promise<{ app: FastifyInstance; url: string }> {
-  const app = await buildServer({ distDir })
-  const address = await app.listen({ port, host: '127.0.0.1' })
-  return { app, url: address }
+export interface RunningServer {
+  app: FastifyInstance
+  url: string
+  port: number
+  /** The SQLite file, so a restarted server can open the same data. */
+  dbFile: string
+}
+
+/**
+ * The real server over the built app, with SQLite in a file of its own, on a free loopback port (or `port`,
+ * to come back where a stopped one was). `configure` may add hooks before it starts listening.
+ */
+export async function startServer(
+  options: { distDir?: string; port?: number; dbFile?: string; configure?: (app: FastifyInstance) => void } = {},
+): Promise<RunningServer> {
+  const dbFile = options.dbFile ?? join(mkdtempSync(join(tmpdir(), 'zhixun-e2e-')), 'zhixun.sqlite')
+  const store: Store = await openStore(dbFile)
+  const app = await buildServer({ distDir: options.distDir ?? 'dist', store })
+  app.addHook('onClose', () => store.close())
+  options.configure?.(app)
+  const url = await app.listen({ port: options.port ?? 0, host: '127.0.0.1' })
+  return { app, url, port: Number(new URL(url).port), dbFile }
 }

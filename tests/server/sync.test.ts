@@ -115,10 +115,11 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     expect(res.body.lastProcessedSeq).toBe(5)
     const [r1, r2, r3, r4, r5] = res.body.results
     expect(r1).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/venueName.*required/) })
-    expect(r2).toEqual({ seq: 2, status: 'rejected', reason: 'unknown task 999' })
+    expect(r2).toEqual({ seq: 2, status: 'rejected', code: 'unknown_task', detail: '999', reason: 'unknown task 999' })
     expect(r3).toMatchObject({ status: 'rejected', reason: 'unknown mutation checkin.delete' })
     expect(r4).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/extra/) })
     expect(r5).toEqual({ seq: 5, status: 'applied' })
+    expect(r1).toMatchObject({ code: 'invalid', detail: 'venueName' })
     // The rejection is remembered: a replay answers the same, and stores nothing.
     const replay = await push(client, [{ seq: 2, name: 'checkin.create', args: unknownTask }])
     expect(replay.body).toEqual({ lastProcessedSeq: 5, results: [r2] })

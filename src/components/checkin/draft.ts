@@ -1,0 +1,104 @@
+import { toRaw } from 'vue'
+import type { NewPhoto } from '@/db/records'
+import { OUTCOMES, VENUE_TYPES, type CheckIn, type GeoLocation, type Outcome, type VenueType } from '@/sync/schema'
+import { uuidv7 } from '@/sync/uuid'
+
+/** What the check-in form holds while the inspector types; saved as a draft on every change. */
+export interface CheckInDraft {
+  id: string
+  venueName: string
+  venueType: VenueType
+  /** As the datetime-local input shows it, in the phone's time zone. */
+  occurredAt: string
+  location: GeoLocation | null
+  outcome: Outcome
+  premisesInspected: number | ''
+  itemsSeized: number | ''
+  note: string
+  taskNumbers: number[]
+  campaignId: string | null
+  photos: NewPhoto[]
+  correctionOf: string | null
+}
+
+export function localDateTime(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+export function emptyDraft(taskNumbers: number[], now = new Date()): CheckInDraft {
+  return {
+    id: uuidv7(now.getTime()),
+    venueName: '',
+    venueType: VENUE_TYPES[0],
+    occurredAt: localDateTime(now),
+    location: null,
+    outcome: OUTCOMES[0],
+    premisesInspected: 1,
+    itemsSeized: 0,
+    note: '',
+    taskNumbers,
+    campaignId: null,
+    photos: [],
+    correctionOf: null,
+  }
+}
+
+/** A correction starts from the original's content, as a new record that names it. */
+export function correctionDraft(original: CheckIn, now = new Date()): CheckInDraft {
+  return {
+    ...emptyDraft(original.taskNumbers, now),
+    venueName: original.venueName,
+    venueType: original.venueType,
+    occurredAt: localDateTime(new Date(original.occurredAt)),
+    location: original.location,
+    outcome: original.outcome,
+    premisesInspected: original.premisesInspected,
+    itemsSeized: original.itemsSeized,
+    note: original.note,
+    campaignId: original.campaignId,
+    correctionOf: original.id,
+  }
+}
+
+export type DraftProblem = 'venueName' | 'occurredAt' | 'counts' | 'taskNumbers'
+
+/** The problems the inspector must fix, by field; empty when the draft can be saved. */
+export function draftProblems(d: CheckInDraft, knownTasks: ReadonlySet<number>): DraftProblem[] {
+  const out: DraftProblem[] = []
+  if (!d.venueName.trim()) out.push('venueName')
+  if (!d.occurredAt || Number.isNaN(new Date(d.occurredAt).getTime())) out.push('occurredAt')
+  const count = (n: number | '') => n !== '' && Number.isInteger(n) && n >= 0 && n <= 1_000_000
+  if (!count(d.premisesInspected) || !count(d.itemsSeized)) out.push('counts')
+  if (d.taskNumbers.length === 0 || d.taskNumbers.some((n) => !knownTasks.has(n))) out.push('taskNumbers')
+  return out
+}
+
+/** A copy without Vue's proxies, which IndexedDB cannot store; photo bytes are kept as they are. */
+export function plainDraft(d: CheckInDraft): CheckInDraft {
+  return {
+    ...d,
+    location: d.location ? { ...d.location } : null,
+    taskNumbers: [...d.taskNumbers],
+    photos: d.photos.map((p) => ({ sha256: p.sha256, size: p.size, type: p.type, bytes: toRaw(p).bytes })),
+  }
+}
+
+export function draftToCheckIn(d: CheckInDraft, now = new Date()): CheckIn {
+  return {
+    id: d.id,
+    venueName: d.venueName.trim(),
+    venueType: d.venueType,
+    occurredAt: new Date(d.occurredAt).toISOString(),
+    location: d.location,
+    outcome: d.outcome,
+    premisesInspected: Number(d.premisesInspected),
+    itemsSeized: Number(d.itemsSeized),
+    note: d.note,
+    taskNumbers: d.taskNumbers,
+    campaignId: d.campaignId,
+    photos: d.photos.map(({ sha256, size, type }) => ({ sha256, size, type })),
+    correctionOf: d.correctionOf,
+    createdAt: now.toISOString(),
+  }
+}

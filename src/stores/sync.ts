@@ -1,0 +1,64 @@
+import { defineStore } from 'pinia'
+import { computed, shallowRef } from 'vue'
+import { useLiveQuery } from '@/composables/useLiveQuery'
+import { db } from '@/db/db'
+import { syncMeta, unsentSummary } from '@/db/records'
+import { SyncEngine, SyncFailure } from '@/sync/engine'
+import { SyncScheduler, webLock, type SchedulerState } from '@/sync/scheduler'
+import { httpTransport, SyncHttpError } from '@/sync/transport'
+
+/** Why the last sync failed, as a message key the inspector can read. */
+export type SyncProblem = 'offline' | 'server' | 'gap' | 'photo' | 'unknown'
+
+function classify(err: unknown): SyncProblem {
+  if (err instanceof SyncFailure) return err.code === 'seq_gap' || err.code === 'seq_conflict' ? 'gap' : 'photo'
+  if (err instanceof SyncHttpError) return 'server'
+  if (err instanceof TypeError || (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))) return 'offline'
+  return 'unknown'
+}
+
+/** Sync status for the whole app: what is not yet on the server, when sync last worked, what went wrong. */
+export const useSyncStore = defineStore('sync', () => {
+  const state = shallowRef<SchedulerState>('idle')
+  const problem = shallowRef<SyncProblem>()
+  const nextAttemptAt = shallowRef<number>()
+  const { value: unsent } = useLiveQuery(() => unsentSummary(db))
+  const { value: meta } = useLiveQuery(() => db.syncMeta.get('sync'))
+  const unsentCount = computed(() => unsent.value?.count ?? 0)
+  const oldestUnsentAt = computed(() => unsent.value?.oldestQueuedAt)
+  const lastSyncAt = computed(() => meta.value?.lastSyncAt)
+
+  let scheduler: SyncScheduler | undefined
+
+  function start(): void {
+    if (scheduler) return
+    const engine = new SyncEngine(db, httpTransport())
+    scheduler = new SyncScheduler({
+      run: async () => {
+        await syncMeta(db)
+        await engine.sync()
+      },
+      online: () => navigator.onLine,
+      withLock: webLock('zhixun-sync'),
+      onChange: (s, info) => {
+        state.value = s
+        nextAttemptAt.value = info.nextAt
+        if (s === 'idle') problem.value = undefined
+        else if (info.error) problem.value = classify(info.error)
+      },
+    })
+    window.addEventListener('online', () => scheduler?.trigger())
+    window.addEventListener('offline', () => scheduler?.trigger())
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') scheduler?.trigger()
+    })
+    scheduler.trigger()
+  }
+
+  /** "Sync now", and after every record saved. */
+  function syncNow(): void {
+    scheduler?.trigger()
+  }
+
+  return { state, problem, nextAttemptAt, unsentCount, oldestUnsentAt, lastSyncAt, start, syncNow }
+})
