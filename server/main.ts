@@ -15,7 +15,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 // PostgreSQL when DATABASE_URL is set; otherwise an embedded SQLite file, created on first start.
 const databaseUrl = process.env.DATABASE_URL || resolve(process.env.DATA_DIR ?? 'data', 'zhixun.sqlite')
-const store = await openStore(databaseUrl)
+// DATABASE_SCHEMA puts Zhixun's tables in a PostgreSQL schema of their own (created if missing).
+const store = await openStore(databaseUrl, { schema: process.env.DATABASE_SCHEMA || undefined })
 const app = await buildServer({ distDir, store, logger: true })
 app.addHook('onClose', () => store.close())
 await app.listen({ port, host: process.env.HOST ?? '0.0.0.0' })

@@ -93,6 +93,9 @@ pg.types.setTypeParser(20, (v) => Number(v))
 export async function openStore(url: string, options: { schema?: string } = {}): Promise<Store> {
   let db: Kysely<Database>
   let dialect: Dialect
+  if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
+    throw new Error(`schema name must be letters, digits and underscores: ${options.schema}`)
+  }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({
       connectionString: url,

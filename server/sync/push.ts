@@ -49,9 +49,25 @@ class PushWork {
     return this.version
   }
 
+  private readonly stored = new Map<string, RecordRow | undefined>()
+
+  /** Reads, in one query, the stored rows of every record a push names, so applying it needs no more. */
+  async prefetch(ids: string[]): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => !this.stored.has(id))
+    for (let i = 0; i < wanted.length; i += 500) {
+      const slice = wanted.slice(i, i + 500)
+      const rows = await this.tx.selectFrom('records').selectAll().where('id', 'in', slice).execute()
+      for (const id of slice) this.stored.set(id, undefined)
+      for (const row of rows) this.stored.set(row.id, row)
+    }
+  }
+
   /** The record as this push has left it so far, or as stored. */
   async record(id: string): Promise<RecordRow | undefined> {
-    return this.records.get(id) ?? (await this.tx.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst())
+    const mine = this.records.get(id)
+    if (mine) return mine
+    if (!this.stored.has(id)) await this.prefetch([id])
+    return this.stored.get(id)
   }
 
   put(row: RecordRow): void {
@@ -173,6 +189,14 @@ async function apply(work: PushWork, ctx: PushContext, tx: Tx, m: PushMutation):
   }
 }
 
+/** The id of the record a mutation's args name, when they name one; validation comes later. */
+function recordIdOf(args: unknown): string[] {
+  if (typeof args !== 'object' || args === null) return []
+  const a = args as { id?: unknown; note?: { id?: unknown } }
+  const id = typeof a.id === 'string' ? a.id : typeof a.note?.id === 'string' ? a.note.id : undefined
+  return id && id.length <= 64 ? [id] : []
+}
+
 /**
  * Applies a push exactly once: mutations at or below the client's last sequence number are answered from
  * the record of what happened to them; the next ones are applied in order. All of it commits, or none.
@@ -207,6 +231,7 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     const work = new PushWork(tx, req.clientId, counter.value)
     const results: MutationResult[] = []
     let last = client.last_seq
+    await work.prefetch(hashed.filter(({ m }) => m.seq > last).flatMap(({ m }) => recordIdOf(m.args)))
 
     const earlier = hashed.filter(({ m }) => m.seq <= last).map(({ m }) => m.seq)
     const seen = earlier.length

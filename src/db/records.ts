@@ -96,8 +96,10 @@ export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
 
 /** How many records are only on this phone, and since when the oldest of them has been. */
 export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; oldestQueuedAt?: number }> {
-  const entries = await db.outbox.orderBy('seq').toArray()
-  return { count: new Set(entries.map((e) => e.recordId)).size, oldestQueuedAt: entries[0]?.queuedAt }
+  return db.transaction('r', db.outbox, async () => {
+    const [recordIds, oldest] = await Promise.all([db.outbox.orderBy('recordId').uniqueKeys(), db.outbox.orderBy('seq').first()])
+    return { count: recordIds.length, oldestQueuedAt: oldest?.queuedAt }
+  })
 }
 
 export async function saveDraft(db: ZhixunDB, key: string, data: unknown): Promise<void> {

@@ -46,7 +46,7 @@ export class SyncEngine {
     private readonly transport: SyncTransport,
     options: SyncEngineOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 100
+    this.batchSize = options.batchSize ?? LIMITS.mutationsPerPush
     this.chunkBytes = options.chunkBytes ?? LIMITS.photoChunkBytes
     this.pullPage = options.pullPage ?? LIMITS.pullPage
     this.now = options.now ?? Date.now
@@ -124,22 +124,25 @@ export class SyncEngine {
 
   /** Records what the server said about each mutation, and only then lets go of the outbox entries. */
   private async acknowledge(batch: OutboxEntry[], res: PushResponse): Promise<void> {
+    const { db } = this
     const bySeq = new Map(res.results.map((r) => [r.seq, r]))
-    await this.db.transaction('rw', [this.db.outbox, this.db.checkins, this.db.notes], async () => {
-      const done = batch.filter((e) => e.seq! <= res.lastProcessedSeq)
-      await this.db.outbox.bulkDelete(done.map((e) => e.seq!))
+    const done = batch.filter((e) => e.seq! <= res.lastProcessedSeq)
+    await db.transaction('rw', [db.outbox, db.checkins, db.notes], async () => {
+      await db.outbox.bulkDelete(done.map((e) => e.seq!))
+      const stillQueued = new Set(await db.outbox.where('recordId').anyOf(done.map((e) => e.recordId)).keys())
+      const checkIns: { key: string; changes: Partial<LocalCheckIn> }[] = []
+      const notes: { key: string; changes: Partial<LocalNote> }[] = []
       for (const entry of done) {
         const result = bySeq.get(entry.seq!)
         if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
-        const stillQueued = (await this.db.outbox.where('recordId').equals(entry.recordId).count()) > 0
-        const state = stillQueued && result.status === 'applied' ? 'waiting' : stateFor(result)
+        const state = stillQueued.has(entry.recordId) && result.status === 'applied' ? 'waiting' : stateFor(result)
         const changes = { state, reason: result.reason, code: result.code, detail: result.detail }
-        if (entry.name === 'checkin.create') await this.db.checkins.update(entry.recordId, changes)
-        else await this.db.notes.update(entry.recordId, changes)
+        if (entry.name === 'checkin.create') checkIns.push({ key: entry.recordId, changes })
+        else notes.push({ key: entry.recordId, changes })
         if (result.keptAs && entry.name === 'note.put') {
           // The server kept this edit as a note of its own, beside the one changed first; show it at once.
           const note = (entry as OutboxEntry<'note.put'>).args.note
-          await this.db.notes.put({
+          await db.notes.put({
             id: result.keptAs,
             taskNumber: note.taskNumber,
             data: { ...note, id: result.keptAs, conflictOf: note.id },
@@ -154,6 +157,9 @@ export class SyncEngine {
           })
         }
       }
+      if (checkIns.length) await db.checkins.bulkUpdate(checkIns)
+      // One note may have several entries in a batch: the last word counts, so update in order.
+      for (const n of notes) await db.notes.update(n.key, n.changes)
     })
   }
 
@@ -172,19 +178,24 @@ export class SyncEngine {
   private async applyChanges(changes: Change[], pageCursor: number): Promise<number> {
     const { db } = this
     let cursor = pageCursor
+    const checkInChanges = changes.filter((c) => c.kind === 'checkin')
     await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta], async () => {
-      for (const change of changes) {
-        if (change.kind === 'checkin') {
-          const local = await db.checkins.get(change.id)
-          const data = change.data as CheckIn | null
-          if (local) {
-            if (local.hash === change.hash) await db.checkins.update(change.id, { state: 'verified', serverVersion: change.version })
-          } else if (data) {
-            const record: LocalCheckIn = { id: change.id, data, taskNumbers: data.taskNumbers, hash: change.hash ?? '', state: 'verified', serverVersion: change.version, origin: 'server', savedAt: this.now() }
-            await db.checkins.add(record)
-          }
-          continue
+      const locals = await db.checkins.bulkGet(checkInChanges.map((c) => c.id))
+      const verified: { key: string; changes: Partial<LocalCheckIn> }[] = []
+      const added: LocalCheckIn[] = []
+      checkInChanges.forEach((change, i) => {
+        const local = locals[i]
+        const data = change.data as CheckIn | null
+        if (local) {
+          if (local.hash === change.hash) verified.push({ key: change.id, changes: { state: 'verified', serverVersion: change.version } })
+        } else if (data) {
+          added.push({ id: change.id, data, taskNumbers: data.taskNumbers, hash: change.hash ?? '', state: 'verified', serverVersion: change.version, origin: 'server', savedAt: this.now() })
         }
+      })
+      if (verified.length) await db.checkins.bulkUpdate(verified)
+      if (added.length) await db.checkins.bulkPut(added)
+      for (const change of changes) {
+        if (change.kind === 'checkin') continue
         const local = await db.notes.get(change.id)
         if (local && (await db.outbox.where('recordId').equals(change.id).count()) > 0) {
           // An edit of this note is still queued; read this change again once it has been pushed.

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:sync`: push throughput of the real server (SQLite, and PostgreSQL when reachable) for
+ * 10,000 check-ins from 20 clients over loopback HTTP; the server's peak memory; and the time a phone
+ * (headless Chromium) takes to drain 1,000 queued check-ins.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { build } from 'vite'
+import { uuidv7 } from '../src/sync/uuid'
+import { launchChromium } from '../tests/helpers/browser'
+
+const CLIENTS = 20
+const PER_CLIENT = 500
+const BATCH = 100
+const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const rows: [string, string, string][] = []
+const report = (what: string, value: string, floor = '') => {
+  rows.push([what, value, floor])
+  console.log(`${what}: ${value}${floor ? ` (floor ${floor})` : ''}`)
+}
+
+async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return child
+    } catch {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  child.kill()
+  throw new Error('server did not start')
+}
+
+/** Peak resident memory of a process, from /proc (VmHWM), in MB. */
+function peakMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))
+  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024
+}
+
+function checkIn(i: number) {
+  const now = new Date().toISOString()
+  return {
+    id: uuidv7(),
+    venueName: `批发市场 ${i} 号档口`,
+    venueType: 'market',
+    occurredAt: now,
+    location: { lat: 23.12, lng: 113.25, accuracy: 15 },
+    outcome: 'no_problem',
+    premisesInspected: 3,
+    itemsSeized: 0,
+    note: '例行巡查，未见明显侵权商品。',
+    taskNumbers: [11, 28],
+    campaignId: null,
+    photos: [],
+    correctionOf: null,
+    createdAt: now,
+  }
+}
+
+async function pushThroughput(label: string, port: number, env: Record<string, string>) {
+  const server = await startServer(port, env)
+  try {
+    // Bodies are made before the clock starts: this measures the server, not JSON.stringify here.
+    const bodies = Array.from({ length: CLIENTS }, (_, c) => {
+      const clientId = `bench-client-${c}-${Date.now()}`
+      return Array.from({ length: PER_CLIENT / BATCH }, (_, b) =>
+        JSON.stringify({
+          clientId,
+          mutations: Array.from({ length: BATCH }, (_, k) => ({ seq: b * BATCH + k + 1, name: 'checkin.create', args: checkIn(c * PER_CLIENT + b * BATCH + k) })),
+        }),
+      )
+    })
+    const t0 = performance.now()
+    await Promise.all(
+      bodies.map(async (pushes) => {
+        for (const body of pushes) {
+          const res = await fetch(`http://127.0.0.1:${port}/api/sync/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          const json = (await res.json()) as { results?: { status: string }[] }
+          if (!res.ok || json.results?.some((r) => r.status !== 'applied')) throw new Error(`push failed: ${res.status}`)
+        }
+      }),
+    )
+    const seconds = (performance.now() - t0) / 1000
+    const total = CLIENTS * PER_CLIENT
+    const pulled = (await (await fetch(`http://127.0.0.1:${port}/api/sync/pull?cursor=0&limit=1`)).json()) as { more: boolean }
+    if (!pulled.more) throw new Error('nothing stored')
+    report(`Push, ${label}: ${total.toLocaleString('en')} check-ins from ${CLIENTS} clients in batches of ${BATCH}`, `${Math.round(total / seconds).toLocaleString('en')} records/s (${seconds.toFixed(2)} s)`, label === 'SQLite' ? '≥ 3,000 records/s' : '')
+    report(`Server peak memory (RSS high-water mark), ${label}`, `${peakMb(server.pid!).toFixed(0)} MB`)
+  } finally {
+    server.kill()
+  }
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+/** BENCH_ONLY=push or BENCH_ONLY=phone runs one part. */
+const only = process.env.BENCH_ONLY
+if (only !== 'phone') {
+await pushThroughput('SQLite', 18181, { DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-bench-')), DATABASE_URL: '' })
+if (await postgresReachable()) {
+  const schema = `bench_${Date.now()}`
+  await pushThroughput('PostgreSQL', 18182, { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema })
+  const client = new pg.Client({ connectionString: PG_URL })
+  await client.connect()
+  await client.query(`DROP SCHEMA "${schema}" CASCADE`)
+  await client.end()
+} else {
+  report('Push, PostgreSQL', 'not measured: PostgreSQL not reachable')
+}
+}
+
+// A phone drains its queue: 1,000 check-ins saved offline with the app's own code, then back online.
+if (only !== 'push') {
+  const port = 18183
+  const server = await startServer(port, { DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-bench-')), DATABASE_URL: '' })
+  const browser = await launchChromium()
+  try {
+    await build({
+      configFile: false,
+      logLevel: 'warn',
+      resolve: { alias: { '@': new URL('../src', import.meta.url).pathname } },
+      build: { outDir: '.bench/sync', emptyOutDir: true, lib: { entry: 'bench/sync-entry.ts', formats: ['iife'], name: 'ZhixunSyncBench', fileName: () => 'sync.js' } },
+    })
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } })
+    const page = await context.newPage()
+    await page.goto(`http://127.0.0.1:${port}/records`)
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    await context.setOffline(true)
+    await page.addScriptTag({ path: '.bench/sync/sync.js' })
+    type Bench = { queueCheckIns(n: number): Promise<void>; outboxCount(): Promise<number>; verifiedCount(): Promise<number> }
+    await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.queueCheckIns(1000))
+    const queued = await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())
+    const t0 = Date.now()
+    await context.setOffline(false)
+    const until = async (done: () => Promise<boolean>) => {
+      while (!(await done())) {
+        if (Date.now() - t0 > 120_000) throw new Error('the phone did not drain its queue in 2 minutes')
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      return (Date.now() - t0) / 1000
+    }
+    const drained = await until(async () => (await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())) === 0)
+    const verified = await until(async () => (await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.verifiedCount())) >= queued)
+    report(`Phone (headless Chromium) drains ${queued} queued check-ins: outbox empty / all verified`, `${drained.toFixed(2)} s / ${verified.toFixed(2)} s`, '≤ 5 s to drain')
+  } finally {
+    await browser.close()
+    server.kill()
+  }
+}
+
+console.log('\n| Measure | Result | Floor |\n| --- | --- | --- |')
+for (const [what, value, floor] of rows) console.log(`| ${what} | ${value} | ${floor || '—'} |`)
