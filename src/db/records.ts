@@ -2,7 +2,8 @@ import * as v from 'valibot'
 import { recordHash } from '@/sync/canonical'
 import { CheckInSchema, FieldNoteSchema, validationReason, type CheckIn, type FieldNote, type PhotoRef } from '@/sync/schema'
 import { uuidv7 } from '@/sync/uuid'
-import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, SyncMeta, ZhixunDB } from './db'
+import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, ZhixunDB } from './db'
+export { syncMeta, unsentSummary } from './outbox'
 
 export class RecordInvalidError extends Error {
   constructor(readonly reason: string) {
@@ -13,17 +14,6 @@ export class RecordInvalidError extends Error {
 
 export interface NewPhoto extends PhotoRef {
   bytes: ArrayBuffer
-}
-
-/** The phone's identity for sync: made once, kept with the data it numbers. */
-export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
-  return db.transaction('rw', db.syncMeta, async () => {
-    const existing = await db.syncMeta.get('sync')
-    if (existing) return existing
-    const meta: SyncMeta = { key: 'sync', clientId: uuidv7(), pullCursor: 0 }
-    await db.syncMeta.add(meta)
-    return meta
-  })
 }
 
 function check<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
@@ -91,14 +81,6 @@ export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
     if (!note || note.deleted) return
     await db.notes.update(id, { deleted: 1, state: 'waiting', savedAt: Date.now() })
     await db.outbox.add({ name: 'note.delete', args: { id, baseVersion: note.serverVersion }, recordId: id, queuedAt: Date.now() } satisfies OutboxEntry<'note.delete'>)
-  })
-}
-
-/** How many records are only on this phone, and since when the oldest of them has been. */
-export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; oldestQueuedAt?: number }> {
-  return db.transaction('r', db.outbox, async () => {
-    const [recordIds, oldest] = await Promise.all([db.outbox.orderBy('recordId').uniqueKeys(), db.outbox.orderBy('seq').first()])
-    return { count: recordIds.length, oldestQueuedAt: oldest?.queuedAt }
   })
 }
 

@@ -2,17 +2,17 @@ import { defineStore } from 'pinia'
 import { computed, shallowRef } from 'vue'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
-import { syncMeta, unsentSummary } from '@/db/records'
-import { SyncEngine, SyncFailure } from '@/sync/engine'
-import { SyncScheduler, webLock, type SchedulerState } from '@/sync/scheduler'
-import { httpTransport, SyncHttpError } from '@/sync/transport'
+import { syncMeta, unsentSummary } from '@/db/outbox'
+import type { SchedulerState, SyncScheduler } from '@/sync/scheduler'
 
 /** Why the last sync failed, as a message key the inspector can read. */
 export type SyncProblem = 'offline' | 'server' | 'gap' | 'photo' | 'unknown'
 
 function classify(err: unknown): SyncProblem {
-  if (err instanceof SyncFailure) return err.code === 'seq_gap' || err.code === 'seq_conflict' ? 'gap' : 'photo'
-  if (err instanceof SyncHttpError) return 'server'
+  // By name: the sync classes load after the first screen, not with this store.
+  const { name, code } = err as { name?: string; code?: string }
+  if (name === 'SyncFailure') return code === 'seq_gap' || code === 'seq_conflict' ? 'gap' : 'photo'
+  if (name === 'SyncHttpError') return 'server'
   if (err instanceof TypeError || (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))) return 'offline'
   return 'unknown'
 }
@@ -30,8 +30,14 @@ export const useSyncStore = defineStore('sync', () => {
 
   let scheduler: SyncScheduler | undefined
 
-  function start(): void {
+  /** Loads the sync machinery after the first screen, then syncs on every trigger from then on. */
+  async function start(): Promise<void> {
     if (scheduler) return
+    const [{ SyncEngine }, { SyncScheduler, webLock }, { httpTransport }] = await Promise.all([
+      import('@/sync/engine'),
+      import('@/sync/scheduler'),
+      import('@/sync/transport'),
+    ])
     const engine = new SyncEngine(db, httpTransport())
     scheduler = new SyncScheduler({
       run: async () => {

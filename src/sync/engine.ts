@@ -1,5 +1,5 @@
 import type { LocalCheckIn, LocalNote, OutboxEntry, RecordState, ZhixunDB } from '@/db/db'
-import { syncMeta } from '@/db/records'
+import { syncMeta } from '@/db/outbox'
 import { LIMITS, type Change, type CheckIn, type FieldNote, type MutationResult, type PushResponse } from './schema'
 import { SyncHttpError, type SyncTransport } from './transport'
 

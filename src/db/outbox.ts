@@ -1,0 +1,23 @@
+import { uuidv7 } from '@/sync/uuid'
+import type { SyncMeta, ZhixunDB } from './db'
+
+// Kept apart from records.ts (and its schema library) so the app's first screen need not load them.
+
+/** The phone's identity for sync: made once, kept with the data it numbers. */
+export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
+  return db.transaction('rw', db.syncMeta, async () => {
+    const existing = await db.syncMeta.get('sync')
+    if (existing) return existing
+    const meta: SyncMeta = { key: 'sync', clientId: uuidv7(), pullCursor: 0 }
+    await db.syncMeta.add(meta)
+    return meta
+  })
+}
+
+/** How many records are only on this phone, and since when the oldest of them has been. */
+export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; oldestQueuedAt?: number }> {
+  return db.transaction('r', db.outbox, async () => {
+    const [recordIds, oldest] = await Promise.all([db.outbox.orderBy('recordId').uniqueKeys(), db.outbox.orderBy('seq').first()])
+    return { count: recordIds.length, oldestQueuedAt: oldest?.queuedAt }
+  })
+}
