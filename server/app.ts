@@ -5,8 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Dataset } from '../src/dataset/types'
 import { assertDataset } from '../src/dataset/validate'
 import type { Store } from './db/database'
-import { PushRefused } from './sync/errors'
-import { PhotoUploadError } from './sync/photos'
+import { ApiRefusal } from './sync/errors'
 import { syncRoutes } from './sync/routes'
 
 export interface ServerOptions {
@@ -48,7 +47,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get('/api/health', async () => ({ ok: true, datasetVersion: dataset.version }))
 
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof PushRefused || err instanceof PhotoUploadError) {
+    if (err instanceof ApiRefusal) {
       return reply.code(err.status).send({ error: err.code, message: err.message, ...err.details })
     }
     const status = (err as { statusCode?: number }).statusCode

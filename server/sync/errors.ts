@@ -1,5 +1,5 @@
-/** A push that must commit nothing and tell the phone why, with an HTTP status. */
-export class PushRefused extends Error {
+/** A request the server refuses with an HTTP status and a JSON body `{error: code, message, ...details}`; nothing is committed. */
+export class ApiRefusal extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -7,6 +7,6 @@ export class PushRefused extends Error {
     readonly details: Record<string, unknown> = {},
   ) {
     super(message)
-    this.name = 'PushRefused'
+    this.name = 'ApiRefusal'
   }
 }

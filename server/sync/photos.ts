@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { PhotoRef } from '../../src/sync/schema'
 import type { Database } from '../db/database'
+import { ApiRefusal } from './errors'
 
 export interface UploadState {
   offset: number
@@ -11,18 +12,6 @@ export interface UploadState {
 /** The last chunk arrived but the bytes do not hash to the announced SHA-256; the upload was discarded. */
 export interface HashMismatch {
   mismatch: string
-}
-
-export class PhotoUploadError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message)
-    this.name = 'PhotoUploadError'
-  }
 }
 
 const nowIso = () => new Date().toISOString()
@@ -38,7 +27,7 @@ export async function startUpload(db: Kysely<Database>, ref: PhotoRef): Promise<
     .execute()
   const upload = await db.selectFrom('photo_uploads').selectAll().where('sha256', '=', ref.sha256).executeTakeFirstOrThrow()
   if (upload.size !== ref.size || upload.type !== ref.type) {
-    throw new PhotoUploadError(409, 'upload_mismatch', 'An upload of this photo was started with another size or type', {
+    throw new ApiRefusal(409, 'upload_mismatch', 'An upload of this photo was started with another size or type', {
       size: upload.size,
       type: upload.type,
     })
@@ -62,13 +51,13 @@ export async function appendChunk(db: Kysely<Database>, sha256: string, offset: 
     const done = await tx.selectFrom('photos').select('size').where('sha256', '=', sha256).executeTakeFirst()
     if (done) return { offset: done.size, complete: true }
     const upload = await tx.selectFrom('photo_uploads').selectAll().where('sha256', '=', sha256).executeTakeFirst()
-    if (!upload) throw new PhotoUploadError(404, 'no_upload', 'Start the upload first (POST /api/photos)')
+    if (!upload) throw new ApiRefusal(404, 'no_upload', 'Start the upload first (POST /api/photos)')
     if (offset !== upload.received) {
-      throw new PhotoUploadError(409, 'offset_mismatch', `The server has ${upload.received} bytes of this photo`, { offset: upload.received })
+      throw new ApiRefusal(409, 'offset_mismatch', `The server has ${upload.received} bytes of this photo`, { offset: upload.received })
     }
-    if (bytes.length === 0) throw new PhotoUploadError(400, 'empty_chunk', 'The chunk is empty')
+    if (bytes.length === 0) throw new ApiRefusal(400, 'empty_chunk', 'The chunk is empty')
     const received = upload.received + bytes.length
-    if (received > upload.size) throw new PhotoUploadError(413, 'too_large', `The photo was announced as ${upload.size} bytes`)
+    if (received > upload.size) throw new ApiRefusal(413, 'too_large', `The photo was announced as ${upload.size} bytes`)
     await tx.insertInto('photo_chunks').values({ sha256, offset, bytes }).execute()
     await tx.updateTable('photo_uploads').set({ received }).where('sha256', '=', sha256).execute()
     if (received < upload.size) return { offset: received, complete: false }

@@ -13,7 +13,7 @@ import {
 } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
 import type { Database, RecordsTable } from '../db/database'
-import { PushRefused } from './errors'
+import { ApiRefusal } from './errors'
 
 export interface PushContext {
   db: Kysely<Database>
@@ -91,7 +91,7 @@ async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: C
     const stored = await tx.selectFrom('photos').select('sha256').where('sha256', 'in', wanted).execute()
     const missing = wanted.filter((sha) => !stored.some((s) => s.sha256 === sha))
     if (missing.length > 0) {
-      throw new PushRefused(409, 'photo_missing', 'Upload the photos before the record that refers to them', { missing })
+      throw new ApiRefusal(409, 'photo_missing', 'Upload the photos before the record that refers to them', { missing })
     }
   }
   const at = nowIso()
@@ -209,7 +209,7 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
   hashed.sort((a, b) => a.m.seq - b.m.seq)
   for (let i = 1; i < hashed.length; i++) {
     if (hashed[i]!.m.seq === hashed[i - 1]!.m.seq && hashed[i]!.hash !== hashed[i - 1]!.hash) {
-      throw new PushRefused(409, 'seq_conflict', `sequence number ${hashed[i]!.m.seq} sent twice with different contents`, { seq: hashed[i]!.m.seq })
+      throw new ApiRefusal(409, 'seq_conflict', `sequence number ${hashed[i]!.m.seq} sent twice with different contents`, { seq: hashed[i]!.m.seq })
     }
   }
 
@@ -241,7 +241,7 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
       if (m.seq <= last) {
         const prior = seen.find((s) => s.seq === m.seq) ?? work.mutations.find((s) => s.seq === m.seq)
         if (prior && prior.hash !== hash) {
-          throw new PushRefused(409, 'seq_conflict', `sequence number ${m.seq} was already used for other contents`, { seq: m.seq })
+          throw new ApiRefusal(409, 'seq_conflict', `sequence number ${m.seq} was already used for other contents`, { seq: m.seq })
         }
         if (prior && !results.some((r) => r.seq === m.seq)) {
           results.push({
@@ -256,7 +256,7 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
         continue
       }
       if (m.seq !== last + 1) {
-        throw new PushRefused(409, 'seq_gap', `expected sequence number ${last + 1}, got ${m.seq}`, { expected: last + 1, lastProcessedSeq: client.last_seq })
+        throw new ApiRefusal(409, 'seq_gap', `expected sequence number ${last + 1}, got ${m.seq}`, { expected: last + 1, lastProcessedSeq: client.last_seq })
       }
       const outcome = await apply(work, ctx, tx, m)
       results.push({ seq: m.seq, ...outcome })

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import * as v from 'valibot'
 import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema, validationReason } from '../../src/sync/schema'
 import type { Store } from '../db/database'
-import { PushRefused } from './errors'
-import { appendChunk, PhotoUploadError, readPhoto, startUpload, uploadState } from './photos'
+import { ApiRefusal } from './errors'
+import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
 import { push } from './push'
 
@@ -15,8 +15,8 @@ export interface SyncRoutesOptions {
 
 const CHUNK_TYPE = 'application/offset+octet-stream'
 
-function bad(message: string): PushRefused {
-  return new PushRefused(400, 'invalid_request', message)
+function bad(message: string): ApiRefusal {
+  return new ApiRefusal(400, 'invalid_request', message)
 }
 
 function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
@@ -57,7 +57,7 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   app.post('/api/photos', async (req, reply) => {
     const body = req.body as { size?: unknown } | undefined
     if (typeof body?.size === 'number' && body.size > LIMITS.photoBytes) {
-      throw new PhotoUploadError(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, { maxBytes: LIMITS.photoBytes })
+      throw new ApiRefusal(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, { maxBytes: LIMITS.photoBytes })
     }
     const state = await startUpload(db, parse(PhotoRefSchema, req.body))
     return reply.code(state.complete ? 200 : 201).send(state)
@@ -65,7 +65,7 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
 
   app.get('/api/photos/:sha256/upload', async (req) => {
     const state = await uploadState(db, shaParam(req.params))
-    if (!state) throw new PhotoUploadError(404, 'no_upload', 'No upload of this photo has started')
+    if (!state) throw new ApiRefusal(404, 'no_upload', 'No upload of this photo has started')
     return state
   })
 
@@ -73,7 +73,7 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     const sha256 = shaParam(req.params)
     const offset = Number(req.headers['upload-offset'])
     if (!Number.isInteger(offset) || offset < 0) throw bad('Upload-Offset must be a whole number ≥ 0')
-    if (!Buffer.isBuffer(req.body)) throw new PhotoUploadError(415, 'unsupported_media_type', `Send chunks as ${CHUNK_TYPE}`)
+    if (!Buffer.isBuffer(req.body)) throw new ApiRefusal(415, 'unsupported_media_type', `Send chunks as ${CHUNK_TYPE}`)
     const result = await appendChunk(db, sha256, offset, req.body)
     if ('mismatch' in result) {
       return reply.code(422).send({ error: 'hash_mismatch', message: 'The photo does not match its SHA-256; upload it again', actual: result.mismatch })
@@ -83,7 +83,7 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
 
   app.get('/api/photos/:sha256', async (req, reply) => {
     const photo = await readPhoto(db, shaParam(req.params))
-    if (!photo) throw new PhotoUploadError(404, 'not_found', 'No such photo')
+    if (!photo) throw new ApiRefusal(404, 'not_found', 'No such photo')
     return reply
       .type(photo.type)
       .header('Cache-Control', 'private, max-age=31536000, immutable')
