@@ -138,7 +138,8 @@ if (only !== 'push') {
       resolve: { alias: { '@': new URL('../src', import.meta.url).pathname } },
       build: { outDir: '.bench/sync', emptyOutDir: true, lib: { entry: 'bench/sync-entry.ts', formats: ['iife'], name: 'ZhixunSyncBench', fileName: () => 'sync.js' } },
     })
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 } })
+    // bypassCSP: the benchmark injects its own script into the page; the app itself runs under the CSP.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true })
     const page = await context.newPage()
     await page.goto(`http://127.0.0.1:${port}/records`)
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)

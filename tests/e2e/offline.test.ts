@@ -7,12 +7,16 @@ let browser: Browser
 let server: { app: FastifyInstance; url: string }
 let context: BrowserContext
 let page: Page
+const cspViolations: string[] = []
 
 beforeAll(async () => {
   server = await startServer()
   browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
   page = await context.newPage()
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
+  })
 })
 afterAll(async () => {
   await browser?.close()
@@ -87,6 +91,10 @@ describe('an inspector with no signal', () => {
     expect(await page.locator('[data-testid="bookmark-list"] .task-item').getAttribute('data-task')).toBe('28')
     expect(await page.locator('h2').first().textContent()).toBe('My tasks')
     expect(await page.getByTestId('online-status').textContent()).toContain('Offline')
+  })
+
+  it('runs under the content security policy without a violation', () => {
+    expect(cspViolations).toEqual([])
   })
 
   it('comes back online and checks the dataset with its version', async () => {

@@ -71,6 +71,18 @@ describe('the app shell', () => {
   })
 })
 
+describe('security headers', () => {
+  it('come with the app shell, assets, API answers and errors alike', async () => {
+    for (const url of ['/', '/tasks/1', '/assets/index-abc123.js', '/api/dataset', '/api/nothing']) {
+      const res = await app.inject(url)
+      expect(res.headers['content-security-policy'], url).toMatch(/default-src 'self'.*script-src 'self'.*frame-ancestors 'none'/)
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff')
+      expect(res.headers['x-frame-options'], url).toBe('DENY')
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer')
+    }
+  })
+})
+
 describe('start-up', () => {
   it('refuses to start on a dataset of the wrong shape', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'zhixun-bad-'))
