@@ -4,6 +4,7 @@ import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Dataset } from '../src/dataset/types'
 import { assertDataset } from '../src/dataset/validate'
+import { authRoutes } from './auth/routes'
 import type { Store } from './db/database'
 import { ApiRefusal } from './sync/errors'
 import { syncRoutes } from './sync/routes'
@@ -90,6 +91,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   })
 
   if (options.store) {
+    await app.register(authRoutes, { store: options.store })
     await app.register(syncRoutes, {
       store: options.store,
       taskNumbers: new Set(dataset.tasks.map((t) => t.number)),

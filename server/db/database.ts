@@ -66,7 +66,40 @@ export interface PhotoChunksTable {
   bytes: Buffer
 }
 
+export type UserRole = 'inspector' | 'supervisor' | 'admin'
+
+export interface UsersTable {
+  id: string
+  username: string
+  display_name: string
+  /** One of the dataset's departments. */
+  department: string
+  role: UserRole
+  /** scrypt$N$r$p$salt$key, base64url parts. */
+  password_hash: string
+  disabled: number
+  created_at: string
+}
+
+/** Only a hash of each session token is stored: a copy of the database signs nobody in. */
+export interface SessionsTable {
+  token_hash: string
+  user_id: string
+  created_at: string
+  expires_at: string
+}
+
+export interface LoginFailuresTable {
+  username: string
+  failures: number
+  locked_until: string | null
+  last_failure_at: string
+}
+
 export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  login_failures: LoginFailuresTable
   clients: ClientsTable
   mutations: MutationsTable
   records: RecordsTable

@@ -70,6 +70,36 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('photo_chunks_sha').on('photo_chunks').columns(['sha256', 'offset']).unique().execute()
     },
   },
+  '0002_accounts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('username', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('display_name', 'varchar(100)', (c) => c.notNull())
+        .addColumn('department', 'varchar(100)', (c) => c.notNull())
+        .addColumn('role', 'varchar(16)', (c) => c.notNull())
+        .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute()
+      await db.schema
+        .createTable('login_failures')
+        .addColumn('username', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('locked_until', 'varchar(32)')
+        .addColumn('last_failure_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+    },
+  },
 })
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -1,0 +1,62 @@
+/**
+ * `npm run user:add -- --username admin --name "张三" --department 省知识产权局 --role admin`
+ * Adds a user to the server's database (DATABASE_URL, or the SQLite file under DATA_DIR). The password is
+ * read from the ZHIXUN_PASSWORD environment variable, or asked for on the terminal; it is never an argument,
+ * so it stays out of the shell history.
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline/promises'
+import { parseArgs } from 'node:util'
+import { createUser } from '../server/auth/accounts'
+import { openStore, type UserRole } from '../server/db/database'
+import { ApiRefusal } from '../server/sync/errors'
+import { DATASET_PATH, datasetFromSeed, SEED_PATH } from './build-dataset'
+
+const { values } = parseArgs({
+  options: {
+    username: { type: 'string' },
+    name: { type: 'string' },
+    department: { type: 'string' },
+    role: { type: 'string', default: 'inspector' },
+  },
+})
+if (!values.username || !values.name || !values.department) {
+  console.error('usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role inspector|supervisor|admin]')
+  process.exit(2)
+}
+
+let departments: string[]
+try {
+  departments = (JSON.parse(readFileSync(DATASET_PATH, 'utf8')) as { departments: { name: string }[] }).departments.map((d) => d.name)
+} catch {
+  departments = datasetFromSeed(readFileSync(SEED_PATH, 'utf8')).departments.map((d) => d.name)
+}
+
+let password = process.env.ZHIXUN_PASSWORD ?? ''
+if (!password) {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true })
+  password = await rl.question('Password (at least 10 characters): ')
+  rl.close()
+}
+
+const databaseUrl = process.env.DATABASE_URL || resolve(process.env.DATA_DIR ?? 'data', 'zhixun.sqlite')
+const store = await openStore(databaseUrl, { schema: process.env.DATABASE_SCHEMA || undefined })
+try {
+  const user = await createUser(store.db, new Set(departments), {
+    username: values.username,
+    displayName: values.name,
+    department: values.department,
+    role: values.role as UserRole,
+    password,
+  })
+  console.log(`added ${user.role} ${user.username} (${user.displayName}, ${user.department})`)
+} catch (err) {
+  if (err instanceof ApiRefusal) {
+    console.error(`not added: ${err.message}`)
+    if (err.code === 'unknown_department') console.error(`departments: ${departments.join('、')}`)
+    process.exitCode = 1
+  } else throw err
+} finally {
+  await store.close()
+}

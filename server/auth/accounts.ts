@@ -1,0 +1,114 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import { uuidv7 } from '../../src/sync/uuid'
+import type { Database, UserRole, UsersTable } from '../db/database'
+import { ApiRefusal } from '../sync/errors'
+import { hashPassword, passwordProblem, verifyPassword } from './passwords'
+
+export const USER_ROLES: readonly UserRole[] = ['inspector', 'supervisor', 'admin']
+export const SESSION_DAYS = 14
+/** After this many wrong passwords in a row an account is locked for LOCK_MINUTES. */
+export const MAX_FAILURES = 5
+export const LOCK_MINUTES = 15
+
+export interface PublicUser {
+  id: string
+  username: string
+  displayName: string
+  department: string
+  role: UserRole
+}
+
+export const publicUser = (u: UsersTable): PublicUser => ({
+  id: u.id,
+  username: u.username,
+  displayName: u.display_name,
+  department: u.department,
+  role: u.role,
+})
+
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex')
+const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{2,31}$/
+
+export interface NewUser {
+  username: string
+  displayName: string
+  department: string
+  role: UserRole
+  password: string
+}
+
+/** Adds a user; refuses a taken username, an unknown department or role, a weak password. */
+export async function createUser(db: Kysely<Database>, departments: ReadonlySet<string>, input: NewUser): Promise<PublicUser> {
+  const username = input.username.trim().toLowerCase()
+  if (!USERNAME_RE.test(username)) throw new ApiRefusal(400, 'invalid_username', 'Usernames are 3 to 32 lower-case letters, digits, dots, dashes or underscores')
+  if (!input.displayName.trim() || input.displayName.length > 100) throw new ApiRefusal(400, 'invalid_name', 'A display name of 1 to 100 characters is required')
+  if (!departments.has(input.department)) throw new ApiRefusal(400, 'unknown_department', `No department named ${input.department} in the dataset`)
+  if (!USER_ROLES.includes(input.role)) throw new ApiRefusal(400, 'invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`)
+  const weak = passwordProblem(input.password)
+  if (weak) throw new ApiRefusal(400, 'weak_password', `The password needs ${weak}`)
+  if (await db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) {
+    throw new ApiRefusal(409, 'username_taken', `The username ${username} is taken`)
+  }
+  const row: UsersTable = {
+    id: uuidv7(),
+    username,
+    display_name: input.displayName.trim(),
+    department: input.department,
+    role: input.role,
+    password_hash: await hashPassword(input.password),
+    disabled: 0,
+    created_at: new Date().toISOString(),
+  }
+  await db.insertInto('users').values(row).execute()
+  return publicUser(row)
+}
+
+/**
+ * Checks a password and opens a session. Wrong passwords count per username; after MAX_FAILURES the
+ * account is locked for LOCK_MINUTES, and a locked account is refused even with the right password.
+ */
+export async function signIn(db: Kysely<Database>, usernameRaw: string, password: string, now = new Date()): Promise<{ token: string; user: PublicUser; expiresAt: string }> {
+  const username = usernameRaw.trim().toLowerCase()
+  const failures = await db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst()
+  if (failures?.locked_until && failures.locked_until > now.toISOString()) {
+    const seconds = Math.ceil((Date.parse(failures.locked_until) - now.getTime()) / 1000)
+    throw new ApiRefusal(429, 'locked', 'Too many wrong passwords; try again later', { retryAfter: seconds })
+  }
+  const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+  // A password is checked even for an unknown user, so timing does not tell which usernames exist.
+  const ok = await verifyPassword(password, user?.password_hash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+  if (!user || !ok || user.disabled) {
+    const count = (failures?.failures ?? 0) + 1
+    const lockedUntil = count >= MAX_FAILURES ? new Date(now.getTime() + LOCK_MINUTES * 60_000).toISOString() : null
+    await db
+      .insertInto('login_failures')
+      .values({ username, failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() })
+      .onConflict((oc) => oc.column('username').doUpdateSet({ failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() }))
+      .execute()
+    throw new ApiRefusal(401, 'bad_credentials', 'Wrong username or password')
+  }
+  await db.deleteFrom('login_failures').where('username', '=', username).execute()
+  const token = randomBytes(32).toString('base64url')
+  const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86_400_000).toISOString()
+  await db.insertInto('sessions').values({ token_hash: tokenHash(token), user_id: user.id, created_at: now.toISOString(), expires_at: expiresAt }).execute()
+  return { token, user: publicUser(user), expiresAt }
+}
+
+/** The user a session token belongs to, or undefined when it is unknown, expired or the user disabled. */
+export async function sessionUser(db: Kysely<Database>, token: string | undefined, now = new Date()): Promise<PublicUser | undefined> {
+  if (!token || token.length > 100) return undefined
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('users')
+    .select('sessions.expires_at')
+    .where('sessions.token_hash', '=', tokenHash(token))
+    .executeTakeFirst()
+  if (!row || row.expires_at <= now.toISOString() || row.disabled) return undefined
+  return publicUser(row)
+}
+
+export async function signOut(db: Kysely<Database>, token: string | undefined): Promise<void> {
+  if (token) await db.deleteFrom('sessions').where('token_hash', '=', tokenHash(token)).execute()
+}
