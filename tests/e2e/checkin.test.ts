@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Change, CheckIn } from '../../src/sync/schema'
@@ -130,6 +131,16 @@ describe('a check-in made with no signal', () => {
     const changes = await serverChanges()
     for (const x of ids) expect(changes.filter((c) => c.id === x), x).toHaveLength(1)
     expect(await page.locator('[data-testid="checkin-list"] [data-state="verified"]').count()).toBe(3)
+  })
+
+  it('exports every record of mine with its photo to a file', async () => {
+    await page.goto(`${server.url}/records`)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-records').click()])
+    expect(download.suggestedFilename()).toMatch(/^zhixun-records-\d{8}-\d{4}\.json$/)
+    const file = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { checkIns: CheckIn[]; photos: { sha256: string; base64: string }[] }
+    expect(file.checkIns.map((c) => c.venueName).sort()).toEqual(['华南国际小商品城', '广交会展馆 A 区', '黄埔海关查验场'].sort())
+    const photo = file.photos[0]!
+    expect(createHash('sha256').update(Buffer.from(photo.base64, 'base64')).digest('hex')).toBe(photo.sha256)
   })
 
   it('will not save a check-in without a venue, and says why in the inspector language', async () => {
