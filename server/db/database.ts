@@ -7,6 +7,8 @@ import { migrate } from './migrations'
 
 export interface ClientsTable {
   client_id: string
+  /** The user this phone's sequence belongs to: one client id never speaks for two people. */
+  user_id: string | null
   last_seq: number
   created_at: string
 }
@@ -34,6 +36,9 @@ export interface RecordsTable {
   hash: string | null
   deleted: number
   conflict_of: string | null
+  /** Who wrote the record, and their department then: what decides who may read it. */
+  author_id: string | null
+  department: string | null
   created_at: string
   updated_at: string
 }

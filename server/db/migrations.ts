@@ -100,6 +100,15 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute()
     },
   },
+  '0003_authorship': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('records').addColumn('author_id', 'varchar(64)').execute()
+      await db.schema.alterTable('records').addColumn('department', 'varchar(100)').execute()
+      await db.schema.alterTable('clients').addColumn('user_id', 'varchar(64)').execute()
+      await db.schema.createIndex('records_author').on('records').columns(['author_id', 'version']).execute()
+      await db.schema.createIndex('records_department').on('records').columns(['department', 'version']).execute()
+    },
+  },
 })
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

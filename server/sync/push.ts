@@ -12,11 +12,14 @@ import {
   type ReasonCode,
 } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
+import type { PublicUser } from '../auth/accounts'
 import type { Database, RecordsTable } from '../db/database'
 import { ApiRefusal } from './errors'
 
 export interface PushContext {
   db: Kysely<Database>
+  /** The signed-in user pushing; every record must name them as its author. */
+  user: PublicUser
   taskNumbers: ReadonlySet<number>
   /** Runs just before commit; tests use it to make the server fail at the worst moment. */
   beforeCommit?: () => void | Promise<void>
@@ -36,6 +39,7 @@ class PushWork {
   constructor(
     private readonly tx: Tx,
     readonly clientId: string,
+    readonly user: PublicUser,
     startVersion: number,
   ) {
     this.version = startVersion
@@ -82,7 +86,7 @@ async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: C
   const hash = await sha256Hex(data)
   const existing = await work.record(checkIn.id)
   if (existing) {
-    return existing.hash === hash && existing.kind === 'checkin'
+    return existing.hash === hash && existing.kind === 'checkin' && existing.author_id === work.user.id
       ? { status: 'applied' }
       : { status: 'rejected', code: 'id_taken', reason: 'this record id is already used by another record' }
   }
@@ -105,6 +109,8 @@ async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: C
     hash,
     deleted: 0,
     conflict_of: null,
+    author_id: work.user.id,
+    department: work.user.department,
     created_at: at,
     updated_at: at,
   })
@@ -112,6 +118,7 @@ async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: C
 }
 
 async function noteRow(work: PushWork, note: FieldNote, conflictOf: string | null, createdAt: string): Promise<RecordRow> {
+  // Only the author writes a note, so the writer is the author.
   const payload = conflictOf ? { ...note, conflictOf } : note
   const data = canonicalJson(payload)
   return {
@@ -124,6 +131,8 @@ async function noteRow(work: PushWork, note: FieldNote, conflictOf: string | nul
     hash: await sha256Hex(data),
     deleted: 0,
     conflict_of: conflictOf,
+    author_id: work.user.id,
+    department: work.user.department,
     created_at: createdAt,
     updated_at: nowIso(),
   }
@@ -140,6 +149,7 @@ async function applyNotePut(
   }
   const current = await work.record(note.id)
   if (current && current.kind !== 'note') return { status: 'rejected', code: 'id_taken', reason: 'this record id is already used by another record' }
+  if (current && current.author_id !== work.user.id) return { status: 'rejected', code: 'not_yours', reason: 'only its author may change a note' }
   if (!current) {
     work.put(await noteRow(work, note, null, nowIso()))
     return { status: 'applied' }
@@ -160,6 +170,7 @@ async function applyNoteDelete(work: PushWork, args: { id: string; baseVersion: 
   const current = await work.record(args.id)
   if (!current || current.deleted) return { status: 'applied' }
   if (current.kind !== 'note') return { status: 'rejected', code: 'not_a_note', reason: 'only field notes can be deleted' }
+  if (current.author_id !== work.user.id) return { status: 'rejected', code: 'not_yours', reason: 'only its author may delete a note' }
   if (current.version !== args.baseVersion && current.client_id !== work.clientId) {
     return { status: 'conflict', code: 'changed_not_deleted', reason: 'changed on the server; not deleted' }
   }
@@ -189,6 +200,13 @@ async function apply(work: PushWork, ctx: PushContext, tx: Tx, m: PushMutation):
   }
 }
 
+/** The author a mutation's args name, when they name one. */
+function authorIdOf(args: unknown): unknown {
+  if (typeof args !== 'object' || args === null) return undefined
+  const a = args as { authorId?: unknown; note?: { authorId?: unknown } }
+  return 'authorId' in a ? a.authorId : typeof a.note === 'object' && a.note !== null && 'authorId' in a.note ? a.note.authorId : undefined
+}
+
 /** The id of the record a mutation's args name, when they name one; validation comes later. */
 function recordIdOf(args: unknown): string[] {
   if (typeof args !== 'object' || args === null) return []
@@ -213,6 +231,14 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     }
   }
 
+  // A record that names another author is a forgery, not a mistake: the whole push is refused.
+  for (const { m } of hashed) {
+    const author = authorIdOf(m.args)
+    if (author !== undefined && author !== ctx.user.id) {
+      throw new ApiRefusal(403, 'forged_author', `Sequence number ${m.seq} names another author`, { seq: m.seq })
+    }
+  }
+
   return ctx.db.transaction().execute(async (tx) => {
     // Taking the counter row first serializes pushes, so versions commit in the order they are handed out
     // and a pull never skips a version that commits later.
@@ -224,11 +250,12 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
       .executeTakeFirstOrThrow()
     await tx
       .insertInto('clients')
-      .values({ client_id: req.clientId, last_seq: 0, created_at: nowIso() })
+      .values({ client_id: req.clientId, user_id: ctx.user.id, last_seq: 0, created_at: nowIso() })
       .onConflict((oc) => oc.column('client_id').doNothing())
       .execute()
-    const client = await tx.selectFrom('clients').select('last_seq').where('client_id', '=', req.clientId).executeTakeFirstOrThrow()
-    const work = new PushWork(tx, req.clientId, counter.value)
+    const client = await tx.selectFrom('clients').select(['last_seq', 'user_id']).where('client_id', '=', req.clientId).executeTakeFirstOrThrow()
+    if (client.user_id !== ctx.user.id) throw new ApiRefusal(403, 'forged_client', 'This client id belongs to another user')
+    const work = new PushWork(tx, req.clientId, ctx.user, counter.value)
     const results: MutationResult[] = []
     let last = client.last_seq
     await work.prefetch(hashed.filter(({ m }) => m.seq > last).flatMap(({ m }) => recordIdOf(m.args)))

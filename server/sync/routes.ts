@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import * as v from 'valibot'
 import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema, validationReason } from '../../src/sync/schema'
+import { sessionUser, type PublicUser } from '../auth/accounts'
+import { readCookie, SESSION_COOKIE } from '../auth/routes'
 import type { Store } from '../db/database'
+import { visibleTo } from './pull'
 import { ApiRefusal } from './errors'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
@@ -32,6 +35,13 @@ function shaParam(params: unknown): string {
 export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions): Promise<void> {
   const { db } = opts.store
 
+  /** The signed-in user, or a 401 the phone answers by asking the inspector to sign in again. */
+  async function userOf(req: { headers: { cookie?: string } }): Promise<PublicUser> {
+    const user = await sessionUser(db, readCookie(req as never, SESSION_COOKIE))
+    if (!user) throw new ApiRefusal(401, 'signed_out', 'Sign in first')
+    return user
+  }
+
   app.addContentTypeParser(CHUNK_TYPE, { parseAs: 'buffer', bodyLimit: LIMITS.photoChunkBytes }, (_req, body, done) => done(null, body))
 
   /** What the phone must know before an inspector finishes a record. */
@@ -41,20 +51,23 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.post('/api/sync/push', { bodyLimit: LIMITS.pushBodyBytes }, async (req) => {
+    const user = await userOf(req)
     const body = parse(PushRequestSchema, req.body)
-    return push({ db, taskNumbers: opts.taskNumbers, beforeCommit: opts.beforePushCommit }, body)
+    return push({ db, user, taskNumbers: opts.taskNumbers, beforeCommit: opts.beforePushCommit }, body)
   })
 
   app.get('/api/sync/pull', async (req) => {
+    const user = await userOf(req)
     const q = req.query as { cursor?: string; limit?: string }
     const cursor = Number(q.cursor ?? 0)
     const limit = Number(q.limit ?? LIMITS.pullPage)
     if (!Number.isInteger(cursor) || cursor < 0) throw bad('cursor must be a whole number ≥ 0')
     if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.pullPage) throw bad(`limit must be 1 to ${LIMITS.pullPage}`)
-    return pull(db, cursor, limit)
+    return pull(db, user, cursor, limit)
   })
 
   app.post('/api/photos', async (req, reply) => {
+    await userOf(req)
     const body = req.body as { size?: unknown } | undefined
     if (typeof body?.size === 'number' && body.size > LIMITS.photoBytes) {
       throw new ApiRefusal(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, { maxBytes: LIMITS.photoBytes })
@@ -64,12 +77,14 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.get('/api/photos/:sha256/upload', async (req) => {
+    await userOf(req)
     const state = await uploadState(db, shaParam(req.params))
     if (!state) throw new ApiRefusal(404, 'no_upload', 'No upload of this photo has started')
     return state
   })
 
   app.patch('/api/photos/:sha256', async (req, reply) => {
+    await userOf(req)
     const sha256 = shaParam(req.params)
     const offset = Number(req.headers['upload-offset'])
     if (!Number.isInteger(offset) || offset < 0) throw bad('Upload-Offset must be a whole number ≥ 0')
@@ -82,7 +97,14 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.get('/api/photos/:sha256', async (req, reply) => {
-    const photo = await readPhoto(db, shaParam(req.params))
+    const user = await userOf(req)
+    const sha256 = shaParam(req.params)
+    // A photo is shown to whoever may read a record that refers to it.
+    const referenced = await visibleTo(db.selectFrom('records').select('id'), user)
+      .where('kind', '=', 'checkin')
+      .where('data', 'like', `%${sha256}%`)
+      .executeTakeFirst()
+    const photo = referenced ? await readPhoto(db, sha256) : undefined
     if (!photo) throw new ApiRefusal(404, 'not_found', 'No such photo')
     return reply
       .type(photo.type)

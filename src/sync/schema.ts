@@ -49,6 +49,8 @@ export const LocationSchema = v.strictObject({
 
 export const CheckInSchema = v.strictObject({
   id: IdSchema,
+  /** The signed-in inspector who recorded it; the server refuses a push that names anyone else. */
+  authorId: IdSchema,
   venueName: v.pipe(v.string(), v.trim(), v.minLength(1, 'venue name is required'), v.maxLength(LIMITS.venueName)),
   venueType: v.picklist(VENUE_TYPES),
   occurredAt: Timestamp,
@@ -70,6 +72,7 @@ export type GeoLocation = v.InferOutput<typeof LocationSchema>
 
 export const FieldNoteSchema = v.strictObject({
   id: IdSchema,
+  authorId: IdSchema,
   taskNumber: TaskNumber,
   text: v.pipe(v.string(), v.trim(), v.minLength(1, 'note text is required'), v.maxLength(LIMITS.noteText)),
   createdAt: Timestamp,
@@ -115,7 +118,16 @@ export type PushMutation = PushRequest['mutations'][number]
 
 export type MutationStatus = 'applied' | 'rejected' | 'conflict'
 /** Why a record was refused or kept aside, for the phone to explain in the inspector's language. */
-export type ReasonCode = 'invalid' | 'unknown_task' | 'unknown_mutation' | 'id_taken' | 'not_a_note' | 'changed' | 'deleted' | 'changed_not_deleted'
+export type ReasonCode =
+  | 'invalid'
+  | 'unknown_task'
+  | 'unknown_mutation'
+  | 'id_taken'
+  | 'not_a_note'
+  | 'changed'
+  | 'deleted'
+  | 'changed_not_deleted'
+  | 'not_yours'
 export interface MutationResult {
   seq: number
   status: MutationStatus

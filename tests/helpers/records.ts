@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto'
 import type { CheckIn, FieldNote } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
 
+/** Records need an author: tests pass the signed-in user's id; this one stands for nobody. */
+export const NO_AUTHOR = '00000000-0000-7000-8000-000000000000'
+
 export function makeCheckIn(overrides: Partial<CheckIn> = {}): CheckIn {
   return {
     id: uuidv7(),
+    authorId: NO_AUTHOR,
     venueName: '广交会展馆 A 区',
     venueType: 'trade_fair',
     occurredAt: '2026-11-20T02:30:00.000Z',
@@ -25,6 +29,7 @@ export function makeCheckIn(overrides: Partial<CheckIn> = {}): CheckIn {
 export function makeNote(overrides: Partial<FieldNote> = {}): FieldNote {
   return {
     id: uuidv7(),
+    authorId: NO_AUTHOR,
     taskNumber: 28,
     text: '展会主办方愿意提供参展商名单。',
     createdAt: '2026-11-20T03:00:00.000Z',

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { buildServer, type ServerOptions } from '../../server/app'
+import { createUser, type PublicUser } from '../../server/auth/accounts'
+import type { UserRole } from '../../server/db/database'
 import { openStore, type Store } from '../../server/db/database'
 import { realDataset } from './seed'
 
@@ -76,4 +78,26 @@ export async function makeServer(kind: StoreKind, options: Partial<ServerOptions
       dist.remove()
     },
   }
+}
+
+export const TEST_PASSWORD = 'test-password-long'
+let userNo = 0
+
+/** Adds a user and signs them in through the API; returns the user and the Cookie header to send. */
+export async function signedIn(
+  s: { app: FastifyInstance; store: Store },
+  role: UserRole = 'inspector',
+  department = '省知识产权局',
+): Promise<{ user: PublicUser; cookie: string }> {
+  const username = `${role}.${++userNo}.${Math.random().toString(36).slice(2, 7)}`
+  await createUser(s.store.db, new Set(realDataset.departments.map((d) => d.name)), {
+    username,
+    displayName: `测试${role}`,
+    department,
+    role,
+    password: TEST_PASSWORD,
+  })
+  const res = await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: TEST_PASSWORD } })
+  if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.body}`)
+  return { user: res.json().user as PublicUser, cookie: String(res.headers['set-cookie']).split(';')[0]! }
 }

@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Change, PullResponse, PushResponse } from '../../src/sync/schema'
-import { makeCheckIn, makeNote, photoBytes, sha256 } from '../helpers/records'
-import { makeServer, STORE_KINDS, type TestServer } from '../helpers/server'
+import { makeCheckIn as anyCheckIn, makeNote as anyNote, photoBytes, sha256 } from '../helpers/records'
+import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
+import type { CheckIn, FieldNote } from '../../src/sync/schema'
 
 describe.each(STORE_KINDS)('sync server on %s', (kind) => {
   let s: TestServer
   let failNextCommit = false
+  let me: { user: { id: string }; cookie: string }
+  const makeCheckIn = (o: Partial<CheckIn> = {}) => anyCheckIn({ authorId: me.user.id, ...o })
+  const makeNote = (o: Partial<FieldNote> = {}) => anyNote({ authorId: me.user.id, ...o })
   beforeAll(async () => {
     s = await makeServer(kind, {
       beforePushCommit: () => {
@@ -15,12 +19,13 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
         }
       },
     })
+    me = await signedIn(s)
   })
   afterAll(() => s.close())
 
   let clientNo = 0
   const newClient = () => `client-${kind}-${++clientNo}-${Math.random().toString(36).slice(2, 8)}`
-  const pushRaw = (body: unknown) => s.app.inject({ method: 'POST', url: '/api/sync/push', payload: body as object })
+  const pushRaw = (body: unknown, cookie = me.cookie) => s.app.inject({ method: 'POST', url: '/api/sync/push', payload: body as object, headers: { cookie } })
   async function push(clientId: string, mutations: { seq: number; name: string; args: unknown }[]) {
     const res = await pushRaw({ clientId, mutations })
     return { status: res.statusCode, body: res.json() as PushResponse & { error?: string; expected?: number }, headers: res.headers }
@@ -28,7 +33,7 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
   async function pullAll(cursor = 0, limit = 500): Promise<{ changes: Change[]; pages: PullResponse[] }> {
     const pages: PullResponse[] = []
     for (;;) {
-      const page = (await s.app.inject(`/api/sync/pull?cursor=${cursor}&limit=${limit}`)).json() as PullResponse
+      const page = (await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=${limit}`, headers: { cookie: me.cookie } })).json() as PullResponse
       pages.push(page)
       cursor = page.cursor
       if (!page.more) break
@@ -128,7 +133,7 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
 
   it('answers malformed, oversized and hostile input with a clear 4xx and keeps serving', async () => {
     const before = await countRecords()
-    const notJson = await s.app.inject({ method: 'POST', url: '/api/sync/push', payload: '{"clientId":', headers: { 'content-type': 'application/json' } })
+    const notJson = await s.app.inject({ method: 'POST', url: '/api/sync/push', payload: '{"clientId":', headers: { 'content-type': 'application/json', cookie: me.cookie } })
     expect(notJson.statusCode).toBe(400)
     expect(notJson.json()).toMatchObject({ error: 'bad_request' })
     const noClient = await pushRaw({ mutations: [] })
@@ -141,8 +146,8 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     expect(huge.json()).toMatchObject({ error: 'too_large' })
     const tooMany = await pushRaw({ clientId: newClient(), mutations: Array.from({ length: 201 }, (_, i) => ({ seq: i + 1, name: 'x', args: null })) })
     expect(tooMany.statusCode).toBe(400)
-    expect((await s.app.inject('/api/sync/pull?cursor=-5')).statusCode).toBe(400)
-    expect((await s.app.inject('/api/sync/pull?cursor=abc')).statusCode).toBe(400)
+    expect((await s.app.inject({ url: '/api/sync/pull?cursor=-5', headers: { cookie: me.cookie } })).statusCode).toBe(400)
+    expect((await s.app.inject({ url: '/api/sync/pull?cursor=abc', headers: { cookie: me.cookie } })).statusCode).toBe(400)
     expect(await countRecords()).toBe(before)
     expect((await s.app.inject('/api/health')).statusCode).toBe(200)
   })
@@ -243,7 +248,7 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     const versions = paged.changes.map((c) => c.version)
     expect(versions).toEqual([...new Set(versions)].sort((p, q) => p - q))
     const last = paged.pages.at(-1)!.cursor
-    expect((await s.app.inject(`/api/sync/pull?cursor=${last}`)).json()).toEqual({ changes: [], cursor: last, more: false })
+    expect((await s.app.inject({ url: `/api/sync/pull?cursor=${last}`, headers: { cookie: me.cookie } })).json()).toEqual({ changes: [], cursor: last, more: false })
   })
 
   describe('photos', () => {
@@ -256,32 +261,37 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
         last = await s.app.inject({
           method: 'PATCH',
           url: `/api/photos/${sha}`,
-          headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) },
+          headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), cookie: me.cookie },
           payload: bytes.subarray(offset, offset + chunk),
         })
       }
       return last!
     }
-    const start = (sha: string, size: number) => s.app.inject({ method: 'POST', url: '/api/photos', payload: { sha256: sha, size, type: 'image/jpeg' } })
+    const start = (sha: string, size: number) =>
+      s.app.inject({ method: 'POST', url: '/api/photos', payload: { sha256: sha, size, type: 'image/jpeg' }, headers: { cookie: me.cookie } })
+    const get = (url: string) => s.app.inject({ url, headers: { cookie: me.cookie } })
 
     it('takes a photo in chunks, resumes after a cut, and keeps its bytes unchanged', async () => {
       const bytes = photoBytes(1)
       const sha = sha256(bytes)
       expect((await start(sha, bytes.length)).json()).toEqual({ offset: 0, complete: false })
       await upload(bytes, 0, 1) // the connection is cut after one chunk
-      expect((await s.app.inject(`/api/photos/${sha}/upload`)).json()).toEqual({ offset: chunk, complete: false })
+      expect((await get(`/api/photos/${sha}/upload`)).json()).toEqual({ offset: chunk, complete: false })
       expect((await start(sha, bytes.length)).json()).toEqual({ offset: chunk, complete: false })
       const wrong = await s.app.inject({
         method: 'PATCH',
         url: `/api/photos/${sha}`,
-        headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
+        headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', cookie: me.cookie },
         payload: bytes.subarray(0, chunk),
       })
       expect(wrong.statusCode).toBe(409)
       expect(wrong.json()).toMatchObject({ error: 'offset_mismatch', offset: chunk })
       const done = await upload(bytes, chunk)
       expect(JSON.parse(done.body)).toEqual({ offset: bytes.length, complete: true })
-      const got = await s.app.inject(`/api/photos/${sha}`)
+      // Shown only to those who may read a record that refers to it.
+      expect((await get(`/api/photos/${sha}`)).statusCode).toBe(404)
+      await push(newClient(), [{ seq: 1, name: 'checkin.create', args: makeCheckIn({ photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }] }) }])
+      const got = await get(`/api/photos/${sha}`)
       expect(got.headers['content-type']).toBe('image/jpeg')
       expect(sha256(got.rawPayload)).toBe(sha)
       expect((await start(sha, bytes.length)).statusCode).toBe(200)
@@ -296,14 +306,14 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
         res = await s.app.inject({
           method: 'PATCH',
           url: `/api/photos/${claimed}`,
-          headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) },
+          headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), cookie: me.cookie },
           payload: bytes.subarray(offset, offset + chunk),
         })
       }
       expect(res!.statusCode).toBe(422)
       expect(res!.json()).toMatchObject({ error: 'hash_mismatch', actual: sha256(bytes) })
-      expect((await s.app.inject(`/api/photos/${claimed}`)).statusCode).toBe(404)
-      expect((await s.app.inject(`/api/photos/${claimed}/upload`)).statusCode).toBe(404)
+      expect((await get(`/api/photos/${claimed}`)).statusCode).toBe(404)
+      expect((await get(`/api/photos/${claimed}/upload`)).statusCode).toBe(404)
     })
 
     it('refuses a photo over the limit before taking any bytes', async () => {
