@@ -3,10 +3,11 @@ import { db } from '../src/db/db'
 import { saveCheckIn } from '../src/db/records'
 import { uuidv7 } from '../src/sync/uuid'
 
-export async function queueCheckIns(n: number): Promise<void> {
+export async function queueCheckIns(n: number, authorId: string): Promise<void> {
   for (let i = 0; i < n; i++) {
     await saveCheckIn(db, {
       id: uuidv7(),
+      authorId,
       venueName: `批发市场 ${i} 号档口`,
       venueType: 'market',
       occurredAt: new Date().toISOString(),

@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { build } from 'vite'
 import { uuidv7 } from '../src/sync/uuid'
+import { createUser } from '../server/auth/accounts'
+import { openStore } from '../server/db/database'
 import { launchChromium } from '../tests/helpers/browser'
 
 const CLIENTS = 20
@@ -44,10 +46,36 @@ function peakMb(pid: number): number {
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024
 }
 
-function checkIn(i: number) {
+const BENCH_PASSWORD = 'bench-password-long'
+
+/** Adds users straight into the server's database, then signs each in over HTTP; returns their cookies. */
+async function signedInClients(port: number, env: Record<string, string>, n: number): Promise<{ id: string; cookie: string }[]> {
+  const url = env.DATABASE_URL || join(env.DATA_DIR!, 'zhixun.sqlite')
+  const store = await openStore(url, { schema: env.DATABASE_SCHEMA })
+  const out: { id: string; cookie: string }[] = []
+  try {
+    for (let i = 0; i < n; i++) {
+      const username = `bench.${i}.${Date.now()}`
+      await createUser(store.db, new Set(['省知识产权局']), { username, displayName: `压测${i}`, department: '省知识产权局', role: 'inspector', password: BENCH_PASSWORD })
+      const res = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: BENCH_PASSWORD }),
+      })
+      const { user } = (await res.json()) as { user: { id: string } }
+      out.push({ id: user.id, cookie: res.headers.get('set-cookie')!.split(';')[0]! })
+    }
+  } finally {
+    await store.close()
+  }
+  return out
+}
+
+function checkIn(i: number, authorId: string) {
   const now = new Date().toISOString()
   return {
     id: uuidv7(),
+    authorId,
     venueName: `批发市场 ${i} 号档口`,
     venueType: 'market',
     occurredAt: now,
@@ -67,21 +95,23 @@ function checkIn(i: number) {
 async function pushThroughput(label: string, port: number, env: Record<string, string>) {
   const server = await startServer(port, env)
   try {
+    // Twenty inspectors, each signed in on a phone of their own.
+    const users = await signedInClients(port, env, CLIENTS)
     // Bodies are made before the clock starts: this measures the server, not JSON.stringify here.
-    const bodies = Array.from({ length: CLIENTS }, (_, c) => {
+    const bodies = users.map((user, c) => {
       const clientId = `bench-client-${c}-${Date.now()}`
       return Array.from({ length: PER_CLIENT / BATCH }, (_, b) =>
         JSON.stringify({
           clientId,
-          mutations: Array.from({ length: BATCH }, (_, k) => ({ seq: b * BATCH + k + 1, name: 'checkin.create', args: checkIn(c * PER_CLIENT + b * BATCH + k) })),
+          mutations: Array.from({ length: BATCH }, (_, k) => ({ seq: b * BATCH + k + 1, name: 'checkin.create', args: checkIn(c * PER_CLIENT + b * BATCH + k, user.id) })),
         }),
       )
     })
     const t0 = performance.now()
     await Promise.all(
-      bodies.map(async (pushes) => {
+      bodies.map(async (pushes, c) => {
         for (const body of pushes) {
-          const res = await fetch(`http://127.0.0.1:${port}/api/sync/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          const res = await fetch(`http://127.0.0.1:${port}/api/sync/push`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: users[c]!.cookie }, body })
           const json = (await res.json()) as { results?: { status: string }[] }
           if (!res.ok || json.results?.some((r) => r.status !== 'applied')) throw new Error(`push failed: ${res.status}`)
         }
@@ -89,7 +119,7 @@ async function pushThroughput(label: string, port: number, env: Record<string, s
     )
     const seconds = (performance.now() - t0) / 1000
     const total = CLIENTS * PER_CLIENT
-    const pulled = (await (await fetch(`http://127.0.0.1:${port}/api/sync/pull?cursor=0&limit=1`)).json()) as { more: boolean }
+    const pulled = (await (await fetch(`http://127.0.0.1:${port}/api/sync/pull?cursor=0&limit=1`, { headers: { cookie: users[0]!.cookie } })).json()) as { more: boolean }
     if (!pulled.more) throw new Error('nothing stored')
     report(`Push, ${label}: ${total.toLocaleString('en')} check-ins from ${CLIENTS} clients in batches of ${BATCH}`, `${Math.round(total / seconds).toLocaleString('en')} records/s (${seconds.toFixed(2)} s)`, label === 'SQLite' ? '≥ 3,000 records/s' : '')
     report(`Server peak memory (RSS high-water mark), ${label}`, `${peakMb(server.pid!).toFixed(0)} MB`)
@@ -129,7 +159,8 @@ if (await postgresReachable()) {
 // A phone drains its queue: 1,000 check-ins saved offline with the app's own code, then back online.
 if (only !== 'push') {
   const port = 18183
-  const server = await startServer(port, { DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-bench-')), DATABASE_URL: '' })
+  const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-bench-')), DATABASE_URL: '' }
+  const server = await startServer(port, env)
   const browser = await launchChromium()
   try {
     await build({
@@ -141,12 +172,20 @@ if (only !== 'push') {
     // bypassCSP: the benchmark injects its own script into the page; the app itself runs under the CSP.
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true })
     const page = await context.newPage()
-    await page.goto(`http://127.0.0.1:${port}/records`)
+    await page.goto(`http://127.0.0.1:${port}/signin`)
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    const store = await openStore(join(env.DATA_DIR, 'zhixun.sqlite'))
+    const inspector = await createUser(store.db, new Set(['省知识产权局']), { username: 'bench.phone', displayName: '压测', department: '省知识产权局', role: 'inspector', password: BENCH_PASSWORD })
+    await store.close()
+    await page.getByTestId('sign-in-username').fill('bench.phone')
+    await page.getByTestId('sign-in-password').fill(BENCH_PASSWORD)
+    await page.getByTestId('sign-in-submit').click()
+    await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
+    await page.goto(`http://127.0.0.1:${port}/records`)
     await context.setOffline(true)
     await page.addScriptTag({ path: '.bench/sync/sync.js' })
-    type Bench = { queueCheckIns(n: number): Promise<void>; outboxCount(): Promise<number>; verifiedCount(): Promise<number> }
-    await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.queueCheckIns(1000))
+    type Bench = { queueCheckIns(n: number, authorId: string): Promise<void>; outboxCount(): Promise<number>; verifiedCount(): Promise<number> }
+    await page.evaluate((authorId) => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.queueCheckIns(1000, authorId), inspector.id)
     const queued = await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())
     const t0 = Date.now()
     await context.setOffline(false)

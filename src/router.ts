@@ -15,6 +15,7 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
       { path: '/checkins/new', name: 'checkin-new', component: () => import('@/pages/CheckInNewPage.vue') },
       { path: '/checkins/:id', name: 'checkin', component: () => import('@/pages/CheckInPage.vue'), props: true },
       { path: '/records', name: 'records', component: () => import('@/pages/RecordsPage.vue') },
+      { path: '/signin', name: 'signin', component: () => import('@/pages/SignInPage.vue') },
       { path: '/settings', name: 'settings', component: () => import('@/pages/SettingsPage.vue') },
       { path: '/about', name: 'about', component: () => import('@/pages/AboutPage.vue') },
       { path: '/:rest(.*)*', name: 'not-found', component: () => import('@/pages/NotFoundPage.vue') },

@@ -76,9 +76,20 @@ export interface Draft {
   savedAt: number
 }
 
+/** Who is signed in on this phone. The session token itself is an HttpOnly cookie no script can read. */
+export interface SessionRow {
+  key: 'me'
+  user: { id: string; username: string; displayName: string; department: string; role: 'inspector' | 'supervisor' | 'admin' }
+  expiresAt: string
+  /** The server said the session is over; records stay, sync waits for a new sign-in. */
+  expired?: boolean
+}
+
 export interface SyncMeta {
   key: 'sync'
   clientId: string
+  /** The user this phone's client id and sequence numbers belong to. */
+  userId?: string
   pullCursor: number
   lastSyncAt?: number
   lastAttemptAt?: number
@@ -97,6 +108,7 @@ export class ZhixunDB extends Dexie {
   photos!: Table<LocalPhoto, string>
   drafts!: Table<Draft, string>
   syncMeta!: Table<SyncMeta, string>
+  session!: Table<SessionRow, string>
 
   constructor(name = 'zhixun') {
     // 'strict' makes Chromium flush to disk before a write reports success: a phone may die right after.
@@ -116,6 +128,7 @@ export class ZhixunDB extends Dexie {
       drafts: 'key',
       syncMeta: 'key',
     })
+    this.version(3).stores({ session: 'key' })
   }
 }
 

@@ -44,11 +44,16 @@ export async function saveCheckIn(db: ZhixunDB, input: CheckIn, photos: NewPhoto
 }
 
 /** Saves a new or edited field note and queues it; the edit carries the server version it was made from. */
-export async function saveNote(db: ZhixunDB, input: { id?: string; taskNumber: number; text: string }, draftKey?: string): Promise<LocalNote> {
+export async function saveNote(
+  db: ZhixunDB,
+  input: { id?: string; taskNumber: number; text: string; authorId: string },
+  draftKey?: string,
+): Promise<LocalNote> {
   const now = new Date()
   const existing = input.id ? await db.notes.get(input.id) : undefined
   const note: FieldNote = check(FieldNoteSchema, {
     id: existing?.id ?? uuidv7(now.getTime()),
+    authorId: existing?.data.authorId ?? input.authorId,
     taskNumber: existing?.taskNumber ?? input.taskNumber,
     text: input.text,
     createdAt: existing?.data.createdAt ?? now.toISOString(),

@@ -6,12 +6,12 @@ import { syncMeta, unsentSummary } from '@/db/outbox'
 import type { SchedulerState, SyncScheduler } from '@/sync/scheduler'
 
 /** Why the last sync failed, as a message key the inspector can read. */
-export type SyncProblem = 'offline' | 'server' | 'gap' | 'photo' | 'unknown'
+export type SyncProblem = 'offline' | 'server' | 'gap' | 'photo' | 'signed_out' | 'unknown'
 
 function classify(err: unknown): SyncProblem {
   // By name: the sync classes load after the first screen, not with this store.
   const { name, code } = err as { name?: string; code?: string }
-  if (name === 'SyncFailure') return code === 'seq_gap' || code === 'seq_conflict' ? 'gap' : 'photo'
+  if (name === 'SyncFailure') return code === 'signed_out' ? 'signed_out' : code === 'seq_gap' || code === 'seq_conflict' ? 'gap' : 'photo'
   if (name === 'SyncHttpError') return 'server'
   if (err instanceof TypeError || (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))) return 'offline'
   return 'unknown'
@@ -41,6 +41,9 @@ export const useSyncStore = defineStore('sync', () => {
     const engine = new SyncEngine(db, httpTransport())
     scheduler = new SyncScheduler({
       run: async () => {
+        const session = await db.session.get('me')
+        // Nothing to sync as nobody; an expired session waits for the inspector to sign in again.
+        if (!session || session.expired) return
         await syncMeta(db)
         await engine.sync()
       },

@@ -19,7 +19,7 @@ export interface SyncEngineOptions {
 /** A failure the inspector should see, by a message key, beside the error itself. */
 export class SyncFailure extends Error {
   constructor(
-    readonly code: 'seq_gap' | 'seq_conflict' | 'hash_mismatch' | 'photo_missing_local',
+    readonly code: 'seq_gap' | 'seq_conflict' | 'hash_mismatch' | 'photo_missing_local' | 'signed_out',
     message: string,
   ) {
     super(message)
@@ -59,7 +59,13 @@ export class SyncEngine {
       await this.pushAll(report)
       report.pulled = await this.pullAll()
       await this.db.syncMeta.update('sync', { lastSyncAt: this.now(), lastError: undefined })
-    } catch (err) {
+    } catch (caught) {
+      let err = caught
+      if (caught instanceof SyncHttpError && caught.status === 401) {
+        // The session is over: nothing is touched; sync resumes once the inspector signs in again.
+        await this.db.session.update('me', { expired: true })
+        err = new SyncFailure('signed_out', 'signed out')
+      }
       await this.db.syncMeta.update('sync', { lastError: err instanceof Error ? err.message : String(err) })
       throw err
     }

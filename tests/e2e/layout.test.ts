@@ -29,6 +29,7 @@ const pages = [
   `/departments/${encodeURIComponent('省工商局')}`,
   '/checkins/new?task=28',
   '/records',
+  '/signin',
   '/settings',
   '/about',
 ]

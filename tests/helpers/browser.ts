@@ -22,6 +22,7 @@ export function launchChromium(): Promise<Browser> {
 
 export interface RunningServer {
   app: FastifyInstance
+  store: Store
   url: string
   port: number
   /** The SQLite file, so a restarted server can open the same data. */
@@ -41,5 +42,25 @@ export async function startServer(
   app.addHook('onClose', () => store.close())
   options.configure?.(app)
   const url = await app.listen({ port: options.port ?? 0, host: '127.0.0.1' })
-  return { app, url, port: Number(new URL(url).port), dbFile }
+  return { app, store, url, port: Number(new URL(url).port), dbFile }
+}
+
+/** Adds a user to a running server's database and signs them in through the app's sign-in page. */
+export async function signInThroughUi(
+  page: import('playwright-core').Page,
+  server: RunningServer,
+  role: 'inspector' | 'supervisor' | 'admin' = 'inspector',
+  department = '省知识产权局',
+): Promise<{ id: string; username: string }> {
+  const { createUser } = await import('../../server/auth/accounts')
+  const { realDataset } = await import('./seed')
+  const username = `e2e.${role}.${Math.random().toString(36).slice(2, 8)}`
+  const password = 'e2e-password-long'
+  const user = await createUser(server.store.db, new Set(realDataset.departments.map((d) => d.name)), { username, displayName: '测试巡查员', department, role, password })
+  await page.goto(`${server.url}/signin`)
+  await page.getByTestId('sign-in-username').fill(username)
+  await page.getByTestId('sign-in-password').fill(password)
+  await page.getByTestId('sign-in-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
+  return { id: user.id, username }
 }

@@ -4,10 +4,11 @@ import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 
 /** fetch() answered by the real server in-process (Fastify inject): real routes, real database, no socket. */
-export function injectFetch(app: FastifyInstance): typeof fetch {
+export function injectFetch(app: FastifyInstance, cookie?: string): typeof fetch {
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const url = String(input)
-    const headers = Object.fromEntries(new Headers(init.headers).entries())
+    // What a browser does on its own for a same-origin request: send the session cookie.
+    const headers = { ...Object.fromEntries(new Headers(init.headers).entries()), ...(cookie ? { cookie } : {}) }
     const body = init.body
     const payload = body === undefined || body === null ? undefined : typeof body === 'string' ? body : Buffer.from(body as Uint8Array)
     const res = await app.inject({ method: (init.method ?? 'GET') as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) })
@@ -48,8 +49,13 @@ export function faultyFetch(inner: typeof fetch, plan: (requestNo: number, url: 
 let phoneNo = 0
 
 /** A phone: its own IndexedDB (fake-indexeddb) and a sync engine talking to `app` through `fetchFn`. */
-export function makePhone(app: FastifyInstance, plan: (n: number, url: string) => Fault = () => 'none', name = `phone-${++phoneNo}-${Math.random().toString(36).slice(2)}`) {
-  const fetchFn = faultyFetch(injectFetch(app), plan)
+export function makePhone(
+  app: FastifyInstance,
+  cookie: string,
+  plan: (n: number, url: string) => Fault = () => 'none',
+  name = `phone-${++phoneNo}-${Math.random().toString(36).slice(2)}`,
+) {
+  const fetchFn = faultyFetch(injectFetch(app, cookie), plan)
   const db = new ZhixunDB(name)
   const engine = new SyncEngine(db, httpTransport('', fetchFn), { chunkBytes: 16_000 })
   return { name, db, engine, fetchFn }

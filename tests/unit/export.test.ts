@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ZhixunDB } from '../../src/db/db'
 import { saveCheckIn, saveNote } from '../../src/db/records'
 import { exportFileName, exportRecords } from '../../src/records/export'
-import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
+import { makeCheckIn, NO_AUTHOR, photoBytes, sha256 } from '../helpers/records'
 
 describe('exporting my records', () => {
   it('puts every check-in, note and photo of mine in one file, photos byte for byte', async () => {
@@ -13,7 +13,7 @@ describe('exporting my records', () => {
     const photo = { sha256: sha256(bytes), size: bytes.length, type: 'image/jpeg' as const, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }
     const checkIn = makeCheckIn({ photos: [{ sha256: photo.sha256, size: photo.size, type: photo.type }] })
     await saveCheckIn(db, checkIn, [photo])
-    await saveNote(db, { taskNumber: 37, text: '清源行动：线索一条。' })
+    await saveNote(db, { taskNumber: 37, text: '清源行动：线索一条。', authorId: NO_AUTHOR })
     // A record pulled from the server (someone else's) is not the inspector's to export.
     await db.checkins.add({ id: 'x', data: makeCheckIn(), taskNumbers: [1], hash: '', state: 'verified', origin: 'server', savedAt: 0 })
 

@@ -6,12 +6,15 @@ import { SyncEngine } from '../../src/sync/engine'
 import type { Change, CheckIn } from '../../src/sync/schema'
 import { httpTransport } from '../../src/sync/transport'
 import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
-import { makeServer, type TestServer } from '../helpers/server'
+import { makeServer, signedIn, type TestServer } from '../helpers/server'
 import { faultyFetch, injectFetch, prng, type Fault } from '../helpers/sync'
 
 let s: TestServer
+// One inspector with five phones: notes are theirs to edit on any of them, so conflicts between phones happen.
+let me: { user: { id: string }; cookie: string }
 beforeAll(async () => {
   s = await makeServer('sqlite')
+  me = await signedIn(s)
 })
 afterAll(() => s.close())
 
@@ -36,7 +39,7 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
   }
   const connect = (name: string): { db: ZhixunDB; engine: SyncEngine } => {
     const db = new ZhixunDB(name)
-    const fetchFn = faultyFetch(injectFetch(s.app), () => (rand() < faultRate ? pick(faults) : 'none'))
+    const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), () => (rand() < faultRate ? pick(faults) : 'none'))
     return { db, engine: new SyncEngine(db, httpTransport('', fetchFn), { batchSize: 1 + Math.floor(rand() * 6), chunkBytes: 8_000, pullPage: 5 }) }
   }
   const phones: Phone[] = Array.from({ length: PHONES }, (_, i) => {
@@ -51,11 +54,11 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
       const withPhoto = rand() < 0.3
       const bytes = photoBytes(Math.floor(rand() * 1e9), 20_000)
       const ref = { sha256: sha256(bytes), size: bytes.length, type: 'image/jpeg' as const }
-      const checkIn = makeCheckIn({ taskNumbers: [1 + Math.floor(rand() * 160)], photos: withPhoto ? [ref] : [], note: `step ${step}` })
+      const checkIn = makeCheckIn({ authorId: me.user.id, taskNumbers: [1 + Math.floor(rand() * 160)], photos: withPhoto ? [ref] : [], note: `step ${step}` })
       await saveCheckIn(phone.db, checkIn, withPhoto ? [{ ...ref, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }] : [])
       phone.createdCheckIns.set(checkIn.id, checkIn)
     } else if (r < 0.5) {
-      const note = await saveNote(phone.db, { taskNumber: 1 + Math.floor(rand() * 160), text: `note from ${phone.name} at ${step}` })
+      const note = await saveNote(phone.db, { taskNumber: 1 + Math.floor(rand() * 160), text: `note from ${phone.name} at ${step}`, authorId: me.user.id })
       phone.lastNoteText.set(note.id, note.data.text)
     } else if (r < 0.62) {
       // Edit any live note this phone can see, its own or another's.
@@ -63,7 +66,7 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
       if (notes.length) {
         const target = pick(notes)
         const text = `${target.data.text} / edit by ${phone.name} at ${step}`
-        await saveNote(phone.db, { id: target.id, taskNumber: target.taskNumber, text })
+        await saveNote(phone.db, { id: target.id, taskNumber: target.taskNumber, text, authorId: me.user.id })
         phone.lastNoteText.set(target.id, text)
       }
     } else if (r < 0.67) {
@@ -89,7 +92,7 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
 
   const changes: Change[] = []
   for (let cursor = 0; ; ) {
-    const page = (await s.app.inject(`/api/sync/pull?cursor=${cursor}&limit=500`)).json()
+    const page = (await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=500`, headers: { cookie: me.cookie } })).json()
     changes.push(...page.changes)
     cursor = page.cursor
     if (!page.more) break
@@ -101,7 +104,7 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
   for (const c of created) expect(serverCheckIns.find((x) => x.id === c.id)!.data).toEqual(c)
   // Every photo arrived whole.
   for (const c of created) {
-    for (const ph of c.photos) expect(sha256((await s.app.inject(`/api/photos/${ph.sha256}`)).rawPayload)).toBe(ph.sha256)
+    for (const ph of c.photos) expect(sha256((await s.app.inject({ url: `/api/photos/${ph.sha256}`, headers: { cookie: me.cookie } })).rawPayload)).toBe(ph.sha256)
   }
 
   // No note text a phone saved last is lost. It is the note's text or a conflict copy's; or a later edit

@@ -5,13 +5,17 @@ import { deleteNote, saveCheckIn, saveNote, unsentSummary } from '../../src/db/r
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 import type { Change } from '../../src/sync/schema'
-import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
-import { makeServer, type TestServer } from '../helpers/server'
+import type { CheckIn } from '../../src/sync/schema'
+import { makeCheckIn as anyCheckIn, photoBytes, sha256 } from '../helpers/records'
+import { makeServer, signedIn, type TestServer } from '../helpers/server'
 import { faultyFetch, injectFetch, makePhone, type Fault } from '../helpers/sync'
 
 let s: TestServer
+let me: { user: { id: string }; cookie: string }
+const makeCheckIn = (o: Partial<CheckIn> = {}) => anyCheckIn({ authorId: me.user.id, ...o })
 beforeAll(async () => {
   s = await makeServer('sqlite')
+  me = await signedIn(s)
 })
 afterAll(() => s.close())
 
@@ -19,7 +23,7 @@ async function serverChanges(): Promise<Change[]> {
   const out: Change[] = []
   let cursor = 0
   for (;;) {
-    const page = (await s.app.inject(`/api/sync/pull?cursor=${cursor}&limit=500`)).json()
+    const page = (await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=500`, headers: { cookie: me.cookie } })).json()
     out.push(...page.changes)
     cursor = page.cursor
     if (!page.more) return out
@@ -34,7 +38,7 @@ function photo(seed: number) {
 
 describe('the sync engine against the real server', () => {
   it('sends a check-in with its photo, then sees it come back verified', async () => {
-    const phone = makePhone(s.app)
+    const phone = makePhone(s.app, me.cookie)
     const p = photo(10)
     const checkIn = makeCheckIn({ photos: [{ sha256: p.sha256, size: p.size, type: p.type }] })
     await saveCheckIn(phone.db, checkIn, [p])
@@ -44,7 +48,7 @@ describe('the sync engine against the real server', () => {
     expect((await phone.db.checkins.get(checkIn.id))?.state).toBe('verified')
     expect((await phone.db.photos.get(p.sha256))?.state).toBe('verified')
     expect(await unsentSummary(phone.db)).toEqual({ count: 0, oldestQueuedAt: undefined })
-    const served = await s.app.inject(`/api/photos/${p.sha256}`)
+    const served = await s.app.inject({ url: `/api/photos/${p.sha256}`, headers: { cookie: me.cookie } })
     expect(sha256(served.rawPayload)).toBe(p.sha256)
     expect(await onServer(checkIn.id)).toHaveLength(1)
   })
@@ -56,7 +60,7 @@ describe('the sync engine against the real server', () => {
     ['the request times out', 'timeout'],
   ])('ends with exactly one copy when %s', async (_label, fault) => {
     let failing = true
-    const phone = makePhone(s.app, (_n, url) => (failing && url.includes('/push') ? fault : 'none'))
+    const phone = makePhone(s.app, me.cookie, (_n, url) => (failing && url.includes('/push') ? fault : 'none'))
     const checkIn = makeCheckIn()
     await saveCheckIn(phone.db, checkIn)
     await expect(phone.engine.sync()).rejects.toThrow()
@@ -69,7 +73,7 @@ describe('the sync engine against the real server', () => {
   })
 
   it('gets through when every third request fails', async () => {
-    const phone = makePhone(s.app, (n) => (n % 3 === 0 ? 'drop-answer' : 'none'))
+    const phone = makePhone(s.app, me.cookie, (n) => (n % 3 === 0 ? 'drop-answer' : 'none'))
     const ids = []
     for (let i = 0; i < 12; i++) {
       const c = makeCheckIn({ photos: [] })
@@ -90,14 +94,14 @@ describe('the sync engine against the real server', () => {
     // Crash the phone (a new database handle and engine, as after a reload) at each request in turn.
     for (let crashAt = 1; crashAt <= 8; crashAt++) {
       const name = `reload-${crashAt}-${Math.random()}`
-      const first = makePhone(s.app, (n) => (n === crashAt ? 'drop-answer' : n > crashAt ? 'drop-request' : 'none'), name)
+      const first = makePhone(s.app, me.cookie, (n) => (n === crashAt ? 'drop-answer' : n > crashAt ? 'drop-request' : 'none'), name)
       const p = photo(100 + crashAt)
       const checkIn = makeCheckIn({ photos: [{ sha256: p.sha256, size: p.size, type: p.type }] })
       await saveCheckIn(first.db, checkIn, [p])
       await first.engine.sync().catch(() => undefined)
       first.db.close()
       const db = new ZhixunDB(name)
-      await new SyncEngine(db, httpTransport('', injectFetch(s.app)), { chunkBytes: 16_000 }).sync()
+      await new SyncEngine(db, httpTransport('', injectFetch(s.app, me.cookie)), { chunkBytes: 16_000 }).sync()
       expect((await db.checkins.get(checkIn.id))?.state, `crash at request ${crashAt}`).toBe('verified')
       expect(await onServer(checkIn.id), `crash at request ${crashAt}`).toHaveLength(1)
       db.close()
@@ -105,7 +109,7 @@ describe('the sync engine against the real server', () => {
   })
 
   it('marks a poison record rejected with the reason, and the records after it still sync', async () => {
-    const phone = makePhone(s.app)
+    const phone = makePhone(s.app, me.cookie)
     const poison = makeCheckIn({ taskNumbers: [999] })
     const good = makeCheckIn()
     await saveCheckIn(phone.db, poison)
@@ -116,16 +120,16 @@ describe('the sync engine against the real server', () => {
     expect(await phone.db.outbox.count()).toBe(0)
   })
 
-  it('keeps an offline edit made against a delete, on both phones', async () => {
-    const a = makePhone(s.app)
-    const b = makePhone(s.app)
-    const note = await saveNote(a.db, { taskNumber: 37, text: '清源行动线索：某批发市场。' })
+  it('keeps an offline edit made against a delete, on both phones of one inspector', async () => {
+    const a = makePhone(s.app, me.cookie)
+    const b = makePhone(s.app, me.cookie)
+    const note = await saveNote(a.db, { taskNumber: 37, text: '清源行动线索：某批发市场。', authorId: me.user.id })
     await a.engine.sync()
     await b.engine.sync()
     expect((await b.db.notes.get(note.id))?.data.text).toBe('清源行动线索：某批发市场。')
     // A deletes it; meanwhile B, offline, adds to it.
     await deleteNote(a.db, note.id)
-    await saveNote(b.db, { id: note.id, taskNumber: 37, text: '清源行动线索：某批发市场，周三到货。' })
+    await saveNote(b.db, { id: note.id, taskNumber: 37, text: '清源行动线索：某批发市场，周三到货。', authorId: me.user.id })
     await a.engine.sync()
     await b.engine.sync()
     await a.engine.sync()
@@ -136,13 +140,24 @@ describe('the sync engine against the real server', () => {
     expect((await a.db.notes.get(bCopy!.id))?.data.text).toBe('清源行动线索：某批发市场，周三到货。')
   })
 
+  it('stops, touching nothing, when the session has ended, and marks it so', async () => {
+    const phone = makePhone(s.app, 'zhixun_session=not-a-session')
+    await phone.db.session.put({ key: 'me', user: { id: me.user.id, username: 'x', displayName: 'x', department: '省知识产权局', role: 'inspector' }, expiresAt: '2099-01-01T00:00:00Z' })
+    const checkIn = makeCheckIn()
+    await saveCheckIn(phone.db, checkIn)
+    await expect(phone.engine.sync()).rejects.toMatchObject({ name: 'SyncFailure', code: 'signed_out' })
+    expect((await phone.db.session.get('me'))?.expired).toBe(true)
+    expect((await phone.db.checkins.get(checkIn.id))?.state).toBe('waiting')
+    expect(await phone.db.outbox.count()).toBe(1)
+  })
+
   it('pulls in pages and writes the cursor with the rows', async () => {
-    const writer = makePhone(s.app)
+    const writer = makePhone(s.app, me.cookie)
     for (let i = 0; i < 30; i++) await saveCheckIn(writer.db, makeCheckIn())
     await writer.engine.sync()
     const reader = new ZhixunDB(`reader-${Math.random()}`)
     let pulls = 0
-    const fetchFn = faultyFetch(injectFetch(s.app), (_n, url) => (url.includes('/pull') && ++pulls === 3 ? 'drop-request' : 'none'))
+    const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), (_n, url) => (url.includes('/pull') && ++pulls === 3 ? 'drop-request' : 'none'))
     const engine = new SyncEngine(reader, httpTransport('', fetchFn), { pullPage: 7 })
     await expect(engine.sync()).rejects.toThrow()
     const cursorAfterFailure = (await reader.syncMeta.get('sync'))!.pullCursor

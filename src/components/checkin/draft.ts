@@ -84,9 +84,10 @@ export function plainDraft(d: CheckInDraft): CheckInDraft {
   }
 }
 
-export function draftToCheckIn(d: CheckInDraft, now = new Date()): CheckIn {
+export function draftToCheckIn(d: CheckInDraft, authorId: string, now = new Date()): CheckIn {
   return {
     id: d.id,
+    authorId,
     venueName: d.venueName.trim(),
     venueType: d.venueType,
     occurredAt: new Date(d.occurredAt).toISOString(),

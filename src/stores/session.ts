@@ -1,0 +1,26 @@
+import { defineStore } from 'pinia'
+import { computed } from 'vue'
+import { signIn as apiSignIn, signOut as apiSignOut } from '@/api/auth'
+import { useLiveQuery } from '@/composables/useLiveQuery'
+import { db } from '@/db/db'
+import { endSession, startSession } from '@/db/session'
+
+/** Who is signed in on this phone, read from IndexedDB so it holds offline. */
+export const useSessionStore = defineStore('session', () => {
+  const { value: session, loaded } = useLiveQuery(() => db.session.get('me'))
+  const user = computed(() => session.value?.user)
+  const expired = computed(() => session.value?.expired === true)
+
+  async function signIn(username: string, password: string): Promise<void> {
+    const { user: u, expiresAt } = await apiSignIn(username, password)
+    await startSession(db, u, expiresAt)
+  }
+
+  /** Refused (UnsentRecordsError) while records are only on this phone. */
+  async function signOut(): Promise<void> {
+    await endSession(db)
+    await apiSignOut()
+  }
+
+  return { user, expired, loaded, signIn, signOut }
+})
