@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { db } from '../../src/db/db'
 import { saveCheckIn } from '../../src/db/records'
 import { setLocale } from '../../src/modules/i18n'
-import { makeCheckIn } from '../helpers/records'
+import { makeCheckIn, NO_AUTHOR } from '../helpers/records'
 import { mountAt } from '../helpers/mount'
 
 describe('records on the phone', () => {
@@ -34,5 +34,19 @@ describe('records on the phone', () => {
     expect(rows).toHaveLength(1)
     expect(rows[0]!.text()).toContain('东门市场')
     expect(rows[0]!.get('[data-testid="record-state"]').text()).toBe('待上传')
+  })
+})
+
+describe('an expired session', () => {
+  it('asks the inspector to sign in again and keeps every unsent record', async () => {
+    await db.checkins.clear()
+    await db.outbox.clear()
+    await db.session.put({ key: 'me', user: { id: NO_AUTHOR, username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' }, expiresAt: '2099-01-01T00:00:00Z', expired: true })
+    await saveCheckIn(db, makeCheckIn({ venueName: '西门市场' }))
+    const { wrapper } = await mountAt('/records')
+    expect(wrapper.get('[data-testid="sync-panel"]').text()).toContain('登录已过期，请重新登录后继续上传。')
+    expect(wrapper.get('[data-testid="unsent-count"]').text()).toContain('1 条记录尚未上传到服务器')
+    expect(wrapper.get('[data-testid="checkin-list"]').text()).toContain('西门市场')
+    await db.session.clear()
   })
 })
