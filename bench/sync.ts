@@ -13,11 +13,11 @@ import { uuidv7 } from '../src/sync/uuid'
 import { createUser } from '../server/auth/accounts'
 import { openStore } from '../server/db/database'
 import { launchChromium } from '../tests/helpers/browser'
+import { PG_URL, postgresReachable } from '../tests/helpers/server'
 
 const CLIENTS = 20
 const PER_CLIENT = 500
 const BATCH = 100
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const rows: [string, string, string][] = []
 const report = (what: string, value: string, floor = '') => {
   rows.push([what, value, floor])
@@ -125,18 +125,6 @@ async function pushThroughput(label: string, port: number, env: Record<string, s
     report(`Server peak memory (RSS high-water mark), ${label}`, `${peakMb(server.pid!).toFixed(0)} MB`)
   } finally {
     server.kill()
-  }
-}
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 })
-  try {
-    await client.connect()
-    return true
-  } catch {
-    return false
-  } finally {
-    await client.end().catch(() => undefined)
   }
 }
 

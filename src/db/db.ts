@@ -92,7 +92,6 @@ export interface SyncMeta {
   userId?: string
   pullCursor: number
   lastSyncAt?: number
-  lastAttemptAt?: number
   lastError?: string
 }
 

@@ -54,7 +54,6 @@ export class SyncEngine {
 
   async sync(): Promise<SyncReport> {
     const report: SyncReport = { pushed: 0, pulled: 0, photosUploaded: 0 }
-    await this.db.syncMeta.update('sync', { lastAttemptAt: this.now() })
     try {
       await this.pushAll(report)
       report.pulled = await this.pullAll()

@@ -253,8 +253,8 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
 
   describe('photos', () => {
     const chunk = 16_000
-    async function upload(bytes: Buffer, from = 0, stopAfter = Infinity) {
-      const sha = sha256(bytes)
+    /** Sends `bytes` in chunks under `sha` (their own hash unless a test claims another). */
+    async function upload(bytes: Buffer, from = 0, stopAfter = Infinity, sha = sha256(bytes)) {
       let last: { statusCode: number; body: string } | undefined
       let sent = 0
       for (let offset = from; offset < bytes.length && sent < stopAfter; offset += chunk, sent++) {
@@ -301,17 +301,9 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
       const bytes = photoBytes(2)
       const claimed = sha256(photoBytes(3))
       await start(claimed, bytes.length)
-      let res
-      for (let offset = 0; offset < bytes.length; offset += chunk) {
-        res = await s.app.inject({
-          method: 'PATCH',
-          url: `/api/photos/${claimed}`,
-          headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), cookie: me.cookie },
-          payload: bytes.subarray(offset, offset + chunk),
-        })
-      }
-      expect(res!.statusCode).toBe(422)
-      expect(res!.json()).toMatchObject({ error: 'hash_mismatch', actual: sha256(bytes) })
+      const res = await upload(bytes, 0, Infinity, claimed)
+      expect(res.statusCode).toBe(422)
+      expect(JSON.parse(res.body)).toMatchObject({ error: 'hash_mismatch', actual: sha256(bytes) })
       expect((await get(`/api/photos/${claimed}`)).statusCode).toBe(404)
       expect((await get(`/api/photos/${claimed}/upload`)).statusCode).toBe(404)
     })
