@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Dataset } from '../src/dataset/types'
 import { assertDataset } from '../src/dataset/validate'
 import { authRoutes } from './auth/routes'
+import { userRoutes } from './auth/users'
+import { campaignRoutes } from './campaigns/routes'
 import type { Store } from './db/database'
 import { ApiRefusal } from './sync/errors'
 import { syncRoutes } from './sync/routes'
@@ -97,6 +99,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       taskNumbers: new Set(dataset.tasks.map((t) => t.number)),
       beforePushCommit: options.beforePushCommit,
     })
+    const departments = new Set(dataset.departments.map((d) => d.name))
+    await app.register(userRoutes, { store: options.store, departments })
+    await app.register(campaignRoutes, { store: options.store, departments, taskNumbers: dataset.tasks.map((t) => t.number) })
   }
 
   await app.register(fastifyStatic, {

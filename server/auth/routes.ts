@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
 import type { Store } from '../db/database'
 import { ApiRefusal } from '../sync/errors'
-import { SESSION_DAYS, sessionUser, signIn, signOut } from './accounts'
+import { SESSION_DAYS, sessionUser, signIn, signOut, type PublicUser } from './accounts'
 
 export const SESSION_COOKIE = 'zhixun_session'
 
@@ -12,6 +12,13 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
     if (k === name) return decodeURIComponent(rest.join('='))
   }
   return undefined
+}
+
+/** The signed-in user, or a 401 the phone answers by asking the inspector to sign in again. */
+export async function requireUser(store: Store, req: FastifyRequest): Promise<PublicUser> {
+  const user = await sessionUser(store.db, readCookie(req, SESSION_COOKIE))
+  if (!user) throw new ApiRefusal(401, 'signed_out', 'Sign in first')
+  return user
 }
 
 /** HttpOnly: page scripts never see the token. Secure whenever the request came over HTTPS. */

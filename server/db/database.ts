@@ -39,6 +39,8 @@ export interface RecordsTable {
   /** Who wrote the record, and their department then: what decides who may read it. */
   author_id: string | null
   department: string | null
+  /** The campaign a check-in was made under. */
+  campaign_id: string | null
   created_at: string
   updated_at: string
 }
@@ -101,7 +103,26 @@ export interface LoginFailuresTable {
   last_failure_at: string
 }
 
+/** A campaign; its lists and dates are JSON in `data` (see src/campaigns/schema.ts). */
+export interface CampaignsTable {
+  id: string
+  name: string
+  owner_department: string
+  data: string
+  version: number
+  created_by: string
+  created_at: string
+  updated_at: string
+}
+
+export interface CampaignAccessTable {
+  campaign_id: string
+  user_id: string
+}
+
 export interface Database {
+  campaigns: CampaignsTable
+  campaign_access: CampaignAccessTable
   users: UsersTable
   sessions: SessionsTable
   login_failures: LoginFailuresTable

@@ -109,6 +109,31 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('records_department').on('records').columns(['department', 'version']).execute()
     },
   },
+  '0004_campaigns': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('campaigns')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('owner_department', 'varchar(100)', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_by', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      // Who was ever named in a campaign. Rows are only added: an inspector taken off a campaign while a
+      // check-in under it waits on their phone can still send it.
+      await db.schema
+        .createTable('campaign_access')
+        .addColumn('campaign_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('campaign_access_pk', ['campaign_id', 'user_id'])
+        .execute()
+      await db.schema.alterTable('records').addColumn('campaign_id', 'varchar(64)').execute()
+      await db.schema.createIndex('records_campaign').on('records').columns(['campaign_id', 'version']).execute()
+    },
+  },
 })
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

@@ -111,6 +111,7 @@ async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: C
     conflict_of: null,
     author_id: work.user.id,
     department: work.user.department,
+    campaign_id: checkIn.campaignId,
     created_at: at,
     updated_at: at,
   })
@@ -133,6 +134,7 @@ async function noteRow(work: PushWork, note: FieldNote, conflictOf: string | nul
     conflict_of: conflictOf,
     author_id: work.user.id,
     department: work.user.department,
+    campaign_id: null,
     created_at: createdAt,
     updated_at: nowIso(),
   }
@@ -207,6 +209,13 @@ function authorIdOf(args: unknown): unknown {
   return 'authorId' in a ? a.authorId : typeof a.note === 'object' && a.note !== null && 'authorId' in a.note ? a.note.authorId : undefined
 }
 
+/** The campaign a check-in names, when it names one. */
+function campaignIdOf(m: PushMutation): string | undefined {
+  if (m.name !== 'checkin.create' || typeof m.args !== 'object' || m.args === null) return undefined
+  const id = (m.args as { campaignId?: unknown }).campaignId
+  return typeof id === 'string' ? id.slice(0, 64) : undefined
+}
+
 /** The id of the record a mutation's args name, when they name one; validation comes later. */
 function recordIdOf(args: unknown): string[] {
   if (typeof args !== 'object' || args === null) return []
@@ -236,6 +245,22 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     const author = authorIdOf(m.args)
     if (author !== undefined && author !== ctx.user.id) {
       throw new ApiRefusal(403, 'forged_author', `Sequence number ${m.seq} names another author`, { seq: m.seq })
+    }
+  }
+
+  // So is a check-in under a campaign that does not exist or never named this user.
+  const campaignIds = [...new Set(hashed.map(({ m }) => campaignIdOf(m)).filter((id): id is string => id !== undefined))]
+  if (campaignIds.length > 0) {
+    const allowed = await ctx.db
+      .selectFrom('campaign_access')
+      .select('campaign_id')
+      .where('user_id', '=', ctx.user.id)
+      .where('campaign_id', 'in', campaignIds)
+      .execute()
+    const refused = campaignIds.find((id) => !allowed.some((a) => a.campaign_id === id))
+    if (refused !== undefined) {
+      const seq = hashed.find(({ m }) => campaignIdOf(m) === refused)!.m.seq
+      throw new ApiRefusal(403, 'forged_campaign', `Sequence number ${seq} names a campaign you are not part of`, { seq })
     }
   }
 

@@ -1,10 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
 import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema, validationReason } from '../../src/sync/schema'
-import { sessionUser, type PublicUser } from '../auth/accounts'
-import { readCookie, SESSION_COOKIE } from '../auth/routes'
+import { requireUser } from '../auth/routes'
 import type { Store } from '../db/database'
-import { visibleTo } from './pull'
+import { readableRecords } from '../campaigns/store'
 import { ApiRefusal } from './errors'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
@@ -35,12 +34,7 @@ function shaParam(params: unknown): string {
 export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions): Promise<void> {
   const { db } = opts.store
 
-  /** The signed-in user, or a 401 the phone answers by asking the inspector to sign in again. */
-  async function userOf(req: { headers: { cookie?: string } }): Promise<PublicUser> {
-    const user = await sessionUser(db, readCookie(req as never, SESSION_COOKIE))
-    if (!user) throw new ApiRefusal(401, 'signed_out', 'Sign in first')
-    return user
-  }
+  const userOf = (req: FastifyRequest) => requireUser(opts.store, req)
 
   app.addContentTypeParser(CHUNK_TYPE, { parseAs: 'buffer', bodyLimit: LIMITS.photoChunkBytes }, (_req, body, done) => done(null, body))
 
@@ -100,7 +94,7 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     const user = await userOf(req)
     const sha256 = shaParam(req.params)
     // A photo is shown to whoever may read a record that refers to it.
-    const referenced = await visibleTo(db.selectFrom('records').select('id'), user)
+    const referenced = await (await readableRecords(db, db.selectFrom('records').select('id'), user))
       .where('kind', '=', 'checkin')
       .where('data', 'like', `%${sha256}%`)
       .executeTakeFirst()

@@ -52,3 +52,12 @@ export function photoBytes(seed: number, size = 40_000): Buffer {
 }
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+/** Text a hostile or careless user might type: markup, a spreadsheet formula, bidi overrides, control characters, length. */
+export const HOSTILE = [
+  '<script>alert(1)</script><img src=x onerror=alert(2)>',
+  '=HYPERLINK("http://evil.example","点我")',
+  '\u202eevil\u202c 右到左',
+  'tab\tand\u0007bell and "quotes", commas\r\nand lines',
+  '长'.repeat(200),
+]

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import * as v from 'valibot'
+import type { PersonRef } from '../../src/campaigns/schema'
+import { validationReason } from '../../src/sync/schema'
+import type { Store, UserRole, UsersTable } from '../db/database'
+import { ApiRefusal } from '../sync/errors'
+import { createUser, USER_ROLES } from './accounts'
+import { hashPassword, passwordProblem } from './passwords'
+import { requireUser } from './routes'
+
+/** What an admin sees of an account; never the password hash. */
+export interface AccountView extends PersonRef {
+  username: string
+  disabled: boolean
+  createdAt: string
+}
+
+const accountView = (u: UsersTable): AccountView => ({
+  id: u.id,
+  username: u.username,
+  displayName: u.display_name,
+  department: u.department,
+  role: u.role,
+  disabled: u.disabled === 1,
+  createdAt: u.created_at,
+})
+
+const NewUserSchema = v.strictObject({
+  username: v.pipe(v.string(), v.maxLength(64)),
+  displayName: v.pipe(v.string(), v.maxLength(100)),
+  department: v.pipe(v.string(), v.maxLength(100)),
+  role: v.picklist(USER_ROLES),
+  password: v.pipe(v.string(), v.maxLength(200)),
+})
+
+const ChangeUserSchema = v.strictObject({
+  displayName: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100))),
+  department: v.optional(v.pipe(v.string(), v.maxLength(100))),
+  role: v.optional(v.picklist(USER_ROLES)),
+  disabled: v.optional(v.boolean()),
+  password: v.optional(v.pipe(v.string(), v.maxLength(200))),
+})
+
+function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
+  const parsed = v.safeParse(schema, value)
+  if (!parsed.success) throw new ApiRefusal(400, 'invalid', validationReason(parsed.issues))
+  return parsed.output
+}
+
+export async function userRoutes(app: FastifyInstance, opts: { store: Store; departments: ReadonlySet<string> }): Promise<void> {
+  const { db } = opts.store
+  async function adminOf(req: FastifyRequest) {
+    const user = await requireUser(opts.store, req)
+    if (user.role !== 'admin') throw new ApiRefusal(403, 'forbidden', 'Only admins manage accounts')
+    return user
+  }
+
+  /** Names and departments of active users, for a supervisor choosing a campaign's inspectors. */
+  app.get('/api/people', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins list people')
+    const rows = await db.selectFrom('users').select(['id', 'display_name', 'department', 'role']).where('disabled', '=', 0).orderBy('department').orderBy('display_name').execute()
+    reply.header('Cache-Control', 'private, no-store')
+    return { people: rows.map((u): PersonRef => ({ id: u.id, displayName: u.display_name, department: u.department, role: u.role })) }
+  })
+
+  app.get('/api/users', async (req, reply) => {
+    await adminOf(req)
+    const rows = await db.selectFrom('users').selectAll().orderBy('created_at').execute()
+    reply.header('Cache-Control', 'private, no-store')
+    return { users: rows.map(accountView) }
+  })
+
+  app.post('/api/users', async (req, reply) => {
+    await adminOf(req)
+    const input = parse(NewUserSchema, req.body)
+    const created = await createUser(db, opts.departments, input)
+    const row = await db.selectFrom('users').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow()
+    return reply.code(201).send({ user: accountView(row) })
+  })
+
+  /** Rename, move, change role, disable (which also ends their sessions) or set a new password. */
+  app.patch('/api/users/:id', async (req) => {
+    const admin = await adminOf(req)
+    const id = String((req.params as { id: string }).id)
+    const change = parse(ChangeUserSchema, req.body)
+    const current = id.length <= 64 ? await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+    if (!current) throw new ApiRefusal(404, 'not_found', 'No such user')
+    if (id === admin.id && (change.disabled === true || (change.role !== undefined && change.role !== 'admin'))) {
+      throw new ApiRefusal(409, 'own_account', 'Admins cannot disable or demote themselves')
+    }
+    if (change.department !== undefined && !opts.departments.has(change.department)) {
+      throw new ApiRefusal(400, 'unknown_department', `No department named ${change.department}`)
+    }
+    const set: Partial<UsersTable> = {}
+    if (change.displayName !== undefined) set.display_name = change.displayName
+    if (change.department !== undefined) set.department = change.department
+    if (change.role !== undefined) set.role = change.role as UserRole
+    if (change.disabled !== undefined) set.disabled = change.disabled ? 1 : 0
+    if (change.password !== undefined) {
+      const weak = passwordProblem(change.password)
+      if (weak) throw new ApiRefusal(400, 'weak_password', `The password needs ${weak}`)
+      set.password_hash = await hashPassword(change.password)
+    }
+    await db.transaction().execute(async (tx) => {
+      if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', id).execute()
+      // A disabled account, a new password or a new role: whoever holds the old session signs in again.
+      if (change.disabled === true || change.password !== undefined || change.role !== undefined || change.department !== undefined) {
+        await tx.deleteFrom('sessions').where('user_id', '=', id).execute()
+      }
+    })
+    return { user: accountView(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) }
+  })
+}

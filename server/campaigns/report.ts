@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs'
+import type { Kysely } from 'kysely'
+import {
+  localDay,
+  type Campaign,
+  type CampaignReport,
+  type Count,
+  type PersonRef,
+  type ReportCheckIn,
+  type ReportFilter,
+  type TaskCoverage,
+} from '../../src/campaigns/schema'
+import { OUTCOMES, VENUE_TYPES, type CheckIn, type Outcome, type VenueType } from '../../src/sync/schema'
+import type { Database } from '../db/database'
+import { ApiRefusal } from '../sync/errors'
+
+interface StoredCheckIn extends CheckIn {
+  department: string
+}
+
+/** The campaign's check-ins; a corrected check-in is counted once, as its newest correction says. */
+async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promise<StoredCheckIn[]> {
+  const rows = await db
+    .selectFrom('records')
+    .select(['data', 'department'])
+    .where('campaign_id', '=', campaignId)
+    .where('kind', '=', 'checkin')
+    .where('deleted', '=', 0)
+    .orderBy('version')
+    .execute()
+  const all = rows.map((r) => ({ ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '' }))
+  const corrected = new Set(all.map((c) => c.correctionOf).filter((id): id is string => id !== null))
+  return all.filter((c) => !corrected.has(c.id))
+}
+
+export async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
+  const wanted = [...new Set(ids)]
+  if (wanted.length === 0) return []
+  const rows = await db.selectFrom('users').select(['id', 'display_name', 'department', 'role']).where('id', 'in', wanted).execute()
+  return rows.map((u) => ({ id: u.id, displayName: u.display_name, department: u.department, role: u.role }))
+}
+
+export function parseFilter(q: Record<string, unknown>): ReportFilter {
+  const filter: ReportFilter = {}
+  const text = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined)
+  const day = text('day')
+  if (day !== undefined) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ApiRefusal(400, 'invalid_request', 'day must be YYYY-MM-DD')
+    filter.day = day
+  }
+  const venueType = text('venueType')
+  if (venueType !== undefined) {
+    if (!(VENUE_TYPES as readonly string[]).includes(venueType)) throw new ApiRefusal(400, 'invalid_request', `venueType must be one of ${VENUE_TYPES.join(', ')}`)
+    filter.venueType = venueType as VenueType
+  }
+  const outcome = text('outcome')
+  if (outcome !== undefined) {
+    if (!(OUTCOMES as readonly string[]).includes(outcome)) throw new ApiRefusal(400, 'invalid_request', `outcome must be one of ${OUTCOMES.join(', ')}`)
+    filter.outcome = outcome as Outcome
+  }
+  const inspector = text('inspector')
+  if (inspector !== undefined) filter.inspector = inspector.slice(0, 64)
+  return filter
+}
+
+const matches = (c: CheckIn, f: ReportFilter) =>
+  (f.day === undefined || localDay(c.occurredAt) === f.day) &&
+  (f.venueType === undefined || c.venueType === f.venueType) &&
+  (f.outcome === undefined || c.outcome === f.outcome) &&
+  (f.inspector === undefined || c.authorId === f.inspector)
+
+function countBy<K extends string>(items: readonly CheckIn[], key: (c: CheckIn) => K, all: readonly K[] = []): Count<K>[] {
+  const counts = new Map<K, number>(all.map((k) => [k, 0]))
+  for (const c of items) counts.set(key(c), (counts.get(key(c)) ?? 0) + 1)
+  return [...counts].map(([k, count]) => ({ key: k, count }))
+}
+
+/** The matched check-ins with their authors' names, newest first. */
+export async function filteredCheckIns(db: Kysely<Database>, campaign: Campaign, filter: ReportFilter) {
+  const all = await campaignCheckIns(db, campaign.id)
+  const matched = all.filter((c) => matches(c, filter)).sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))
+  const who = await people(db, [...campaign.inspectorIds, ...all.map((c) => c.authorId)])
+  const nameOf = new Map(who.map((p) => [p.id, p.displayName]))
+  const rows: ReportCheckIn[] = matched.map((c) => ({ ...c, authorName: nameOf.get(c.authorId) ?? '' }))
+  return { all, rows, people: who }
+}
+
+export async function campaignReport(db: Kysely<Database>, campaign: Campaign, filter: ReportFilter, limit: number): Promise<CampaignReport> {
+  const { all, rows, people: who } = await filteredCheckIns(db, campaign, filter)
+  return {
+    campaign,
+    people: who,
+    filter,
+    total: all.length,
+    matched: rows.length,
+    byDay: countBy(rows, (c) => localDay(c.occurredAt)).sort((a, b) => a.key.localeCompare(b.key)),
+    byVenueType: countBy(rows, (c) => c.venueType, VENUE_TYPES),
+    byOutcome: countBy(rows, (c) => c.outcome, OUTCOMES),
+    byInspector: countBy(rows, (c) => c.authorId).sort((a, b) => b.count - a.count),
+    checkIns: rows.slice(0, limit),
+  }
+}
+
+/** Field activity against each of the dataset's tasks, over the records a query selects. */
+export function coverage(taskNumbers: readonly number[], records: { kind: string; data: string | null; author_id: string | null; updated_at: string }[]): TaskCoverage[] {
+  const byTask = new Map<number, { checkIns: number; notes: number; inspectors: Set<string>; lastAt: string | null }>(
+    taskNumbers.map((n) => [n, { checkIns: 0, notes: 0, inspectors: new Set(), lastAt: null }]),
+  )
+  const checkIns = records.filter((r) => r.kind === 'checkin').map((r) => JSON.parse(r.data!) as CheckIn)
+  const corrected = new Set(checkIns.map((c) => c.correctionOf).filter((id): id is string => id !== null))
+  for (const c of checkIns) {
+    if (corrected.has(c.id)) continue
+    for (const n of new Set(c.taskNumbers)) {
+      const t = byTask.get(n)
+      if (!t) continue
+      t.checkIns++
+      t.inspectors.add(c.authorId)
+      if (t.lastAt === null || c.occurredAt > t.lastAt) t.lastAt = c.occurredAt
+    }
+  }
+  for (const r of records) {
+    if (r.kind !== 'note') continue
+    const note = JSON.parse(r.data!) as { taskNumber: number; authorId: string }
+    const t = byTask.get(note.taskNumber)
+    if (!t) continue
+    t.notes++
+    t.inspectors.add(note.authorId)
+    if (t.lastAt === null || r.updated_at > t.lastAt) t.lastAt = r.updated_at
+  }
+  return [...byTask].map(([taskNumber, t]) => ({ taskNumber, checkIns: t.checkIns, notes: t.notes, inspectors: t.inspectors.size, lastAt: t.lastAt }))
+}
+
+
+// ---- CSV ----
+
+type Lang = 'zh-CN' | 'en'
+interface CsvMessages {
+  venueType: Record<string, string>
+  outcome: Record<string, string>
+  csv: Record<string, string>
+}
+const messages = new Map<Lang, CsvMessages>()
+function messagesFor(lang: Lang): CsvMessages {
+  let m = messages.get(lang)
+  if (!m) {
+    m = JSON.parse(readFileSync(new URL(`../../src/locales/${lang}.json`, import.meta.url), 'utf8')) as CsvMessages
+    messages.set(lang, m)
+  }
+  return m
+}
+export const csvLang = (q: unknown): Lang => (q === 'en' ? 'en' : 'zh-CN')
+
+/**
+ * One field. Quoted when it holds a comma, quote or line break; a field a spreadsheet would run as a
+ * formula (= + - @, tab, carriage return first) gets a leading apostrophe, so an exported venue name can
+ * never become a command in the supervisor's Excel. Other control characters are dropped.
+ */
+export function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return ''
+  if (typeof value === 'number') return String(value)
+  // eslint-disable-next-line no-control-regex
+  let s = value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+const COLUMNS = ['id', 'occurredAt', 'day', 'inspector', 'department', 'venueName', 'venueType', 'outcome', 'premisesInspected', 'itemsSeized', 'tasks', 'lat', 'lng', 'accuracy', 'photos', 'note', 'correctionOf'] as const
+
+/** UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to open Chinese text correctly. */
+export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string {
+  const m = messagesFor(lang)
+  const lines = [COLUMNS.map((c) => csvField(m.csv[c] ?? c)).join(',')]
+  for (const c of rows) {
+    const local = new Date(Date.parse(c.occurredAt) + 8 * 3_600_000).toISOString().replace('T', ' ').slice(0, 16)
+    lines.push(
+      [
+        c.id,
+        local,
+        localDay(c.occurredAt),
+        c.authorName,
+        c.department,
+        c.venueName,
+        m.venueType[c.venueType] ?? c.venueType,
+        m.outcome[c.outcome] ?? c.outcome,
+        c.premisesInspected,
+        c.itemsSeized,
+        c.taskNumbers.join(' '),
+        c.location?.lat ?? null,
+        c.location?.lng ?? null,
+        c.location ? Math.round(c.location.accuracy) : null,
+        c.photos.length,
+        c.note,
+        c.correctionOf,
+      ]
+        .map(csvField)
+        .join(','),
+    )
+  }
+  return `\uFEFF${lines.join('\r\n')}\r\n`
+}

@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { CoverageReport } from '../../src/campaigns/schema'
+import { requireUser } from '../auth/routes'
+import type { Store } from '../db/database'
+import { ApiRefusal } from '../sync/errors'
+import { campaignReport, checkInsCsv, coverage, csvLang, filteredCheckIns, parseFilter } from './report'
+import { campaignsFor, createCampaign, readableCampaign, readableRecords, updateCampaign } from './store'
+
+export interface CampaignRoutesOptions {
+  store: Store
+  departments: ReadonlySet<string>
+  taskNumbers: readonly number[]
+}
+
+const REPORT_LIST = 200
+
+export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesOptions): Promise<void> {
+  const { db } = opts.store
+  const taskSet = new Set(opts.taskNumbers)
+  const userOf = (req: FastifyRequest) => requireUser(opts.store, req)
+  const idOf = (req: FastifyRequest) => String((req.params as { id: string }).id)
+  const noStore = { 'Cache-Control': 'private, no-store' }
+
+  /** The campaigns the signed-in user takes part in or runs: what their phone keeps for offline check-ins. */
+  app.get('/api/campaigns', async (req, reply) => {
+    const user = await userOf(req)
+    reply.headers(noStore)
+    return { campaigns: await campaignsFor(db, user) }
+  })
+
+  app.post('/api/campaigns', async (req, reply) => {
+    const user = await userOf(req)
+    const campaign = await createCampaign({ db, user, departments: opts.departments, taskNumbers: taskSet }, req.body)
+    return reply.code(201).send({ campaign })
+  })
+
+  app.get('/api/campaigns/:id', async (req, reply) => {
+    const user = await userOf(req)
+    reply.headers(noStore)
+    return { campaign: await readableCampaign(db, user, idOf(req)) }
+  })
+
+  app.put('/api/campaigns/:id', async (req) => {
+    const user = await userOf(req)
+    return { campaign: await updateCampaign({ db, user, departments: opts.departments, taskNumbers: taskSet }, idOf(req), req.body) }
+  })
+
+  app.get('/api/campaigns/:id/report', async (req, reply) => {
+    const user = await userOf(req)
+    const campaign = await readableCampaign(db, user, idOf(req))
+    const q = req.query as Record<string, unknown>
+    const limit = q.limit === undefined ? REPORT_LIST : Number(q.limit)
+    if (!Number.isInteger(limit) || limit < 0 || limit > 5000) throw new ApiRefusal(400, 'invalid_request', 'limit must be 0 to 5000')
+    reply.headers(noStore)
+    return campaignReport(db, campaign, parseFilter(q), limit)
+  })
+
+  app.get('/api/campaigns/:id/checkins.csv', async (req, reply) => {
+    const user = await userOf(req)
+    const campaign = await readableCampaign(db, user, idOf(req))
+    const q = req.query as Record<string, unknown>
+    const { rows } = await filteredCheckIns(db, campaign, parseFilter(q))
+    const fileName = `${campaign.name}-${new Date().toISOString().slice(0, 10)}.csv`
+    return reply
+      .headers(noStore)
+      .type('text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="campaign.csv"; filename*=UTF-8''${encodeURIComponent(fileName)}`)
+      .send(checkInsCsv(rows, csvLang(q.lang)))
+  })
+
+  /** Field activity per task. Supervisors see their department's; admins everything, or one department's. */
+  app.get('/api/coverage', async (req, reply) => {
+    const user = await userOf(req)
+    if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Task coverage is for supervisors and admins')
+    const q = req.query as { department?: string; campaign?: string }
+    const scope: CoverageReport['scope'] = {}
+    let query = db.selectFrom('records').select(['kind', 'data', 'author_id', 'updated_at']).where('deleted', '=', 0)
+    if (q.campaign) {
+      const campaign = await readableCampaign(db, user, q.campaign)
+      scope.campaignId = campaign.id
+      query = query.where('campaign_id', '=', campaign.id)
+    } else {
+      const department = q.department || (user.role === 'supervisor' ? user.department : undefined)
+      if (department !== undefined) {
+        if (!opts.departments.has(department)) throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`)
+        if (user.role === 'supervisor' && department !== user.department) {
+          throw new ApiRefusal(403, 'forged_department', 'A supervisor sees their own department only')
+        }
+        scope.department = department
+        query = query.where('department', '=', department)
+      }
+      query = await readableRecords(db, query, user)
+    }
+    reply.headers(noStore)
+    return { scope, tasks: coverage(opts.taskNumbers, await query.execute()) } satisfies CoverageReport
+  })
+}

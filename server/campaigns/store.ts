@@ -1,0 +1,183 @@
+import type { Kysely, SelectQueryBuilder } from 'kysely'
+import * as v from 'valibot'
+import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
+import { validationReason } from '../../src/sync/schema'
+import { uuidv7 } from '../../src/sync/uuid'
+import type { PublicUser } from '../auth/accounts'
+import type { CampaignsTable, Database } from '../db/database'
+import { ApiRefusal } from '../sync/errors'
+
+type StoredData = Pick<Campaign, 'description' | 'taskNumbers' | 'departments' | 'inspectorIds' | 'startDate' | 'endDate' | 'venues'>
+
+export function campaignOf(row: CampaignsTable): Campaign {
+  const data = JSON.parse(row.data) as StoredData
+  return {
+    id: row.id,
+    name: row.name,
+    ...data,
+    ownerDepartment: row.owner_department,
+    createdBy: row.created_by,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+/** Reads: admins every campaign; supervisors those their department runs or joins; inspectors those naming them. */
+export function canRead(user: PublicUser, c: Campaign): boolean {
+  if (user.role === 'admin') return true
+  if (user.role === 'supervisor') return c.ownerDepartment === user.department || c.departments.includes(user.department)
+  return c.inspectorIds.includes(user.id)
+}
+
+/** Changes: admins, and supervisors of the department that runs it. */
+export const canManage = (user: PublicUser, c: Pick<Campaign, 'ownerDepartment'>): boolean =>
+  user.role === 'admin' || (user.role === 'supervisor' && c.ownerDepartment === user.department)
+
+export async function allCampaigns(db: Kysely<Database>): Promise<Campaign[]> {
+  const rows = await db.selectFrom('campaigns').selectAll().orderBy('created_at', 'desc').execute()
+  return rows.map(campaignOf)
+}
+
+export async function campaignsFor(db: Kysely<Database>, user: PublicUser): Promise<Campaign[]> {
+  return (await allCampaigns(db)).filter((c) => canRead(user, c))
+}
+
+/** The campaign, or 404 when it does not exist and 403 when it exists but is not `user`'s to read. */
+export async function readableCampaign(db: Kysely<Database>, user: PublicUser, id: string): Promise<Campaign> {
+  const row = id.length <= 64 ? await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+  if (!row) throw new ApiRefusal(404, 'not_found', 'No such campaign')
+  const campaign = campaignOf(row)
+  if (!canRead(user, campaign)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to read')
+  return campaign
+}
+
+/**
+ * Records `user` may read: their own; a supervisor's department's; the records of every campaign they may
+ * read; an admin's, all of them.
+ */
+export async function readableRecords<O>(
+  db: Kysely<Database>,
+  q: SelectQueryBuilder<Database, 'records', O>,
+  user: PublicUser,
+): Promise<SelectQueryBuilder<Database, 'records', O>> {
+  if (user.role === 'admin') return q
+  const campaignIds = (await campaignsFor(db, user)).map((c) => c.id)
+  return q.where((eb) =>
+    eb.or([
+      eb('records.author_id', '=', user.id),
+      ...(user.role === 'supervisor' ? [eb('records.department', '=', user.department)] : []),
+      ...(campaignIds.length > 0 ? [eb('records.campaign_id', 'in', campaignIds)] : []),
+    ]),
+  )
+}
+
+export interface SaveContext {
+  db: Kysely<Database>
+  user: PublicUser
+  departments: ReadonlySet<string>
+  taskNumbers: ReadonlySet<number>
+}
+
+function parseInput(body: unknown): CampaignInput {
+  const parsed = v.safeParse(CampaignInputSchema, body)
+  if (!parsed.success) throw new ApiRefusal(400, 'invalid', validationReason(parsed.issues), { field: v.getDotPath(parsed.issues[0]!) ?? '' })
+  return parsed.output
+}
+
+/** Everything in a campaign must exist: tasks, departments, and inspectors of those departments. */
+async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: string): Promise<void> {
+  const task = input.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
+  if (task !== undefined) throw new ApiRefusal(400, 'unknown_task', `No task ${task}`, { detail: String(task) })
+  const department = [owner, ...input.departments].find((d) => !ctx.departments.has(d))
+  if (department !== undefined) throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`, { detail: department })
+  const ids = [...new Set(input.inspectorIds)]
+  if (ids.length === 0) return
+  const users = await ctx.db.selectFrom('users').select(['id', 'department', 'disabled']).where('id', 'in', ids).execute()
+  const allowed = new Set([owner, ...input.departments])
+  const stranger = ids.find((id) => {
+    const u = users.find((x) => x.id === id)
+    return !u || u.disabled || !allowed.has(u.department)
+  })
+  if (stranger !== undefined) {
+    throw new ApiRefusal(400, 'unknown_inspector', 'Every inspector must be an active user of a participating department', { detail: stranger })
+  }
+}
+
+function rowData(input: CampaignInput): string {
+  const data: StoredData = {
+    description: input.description,
+    taskNumbers: [...new Set(input.taskNumbers)].sort((a, b) => a - b),
+    departments: [...new Set(input.departments)],
+    inspectorIds: [...new Set(input.inspectorIds)],
+    startDate: input.startDate,
+    endDate: input.endDate,
+    venues: [...new Set(input.venues)],
+  }
+  return JSON.stringify(data)
+}
+
+function ownerFor(user: PublicUser, input: CampaignInput): string {
+  const owner = input.ownerDepartment ?? user.department
+  if (user.role === 'supervisor' && owner !== user.department) {
+    throw new ApiRefusal(403, 'forged_department', 'A supervisor runs campaigns of their own department only')
+  }
+  if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  return owner
+}
+
+export async function createCampaign(ctx: SaveContext, body: unknown): Promise<Campaign> {
+  if (ctx.user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  const input = parseInput(body)
+  const owner = ownerFor(ctx.user, input)
+  await checkReferences(ctx, input, owner)
+  const at = new Date().toISOString()
+  const row: CampaignsTable = {
+    id: uuidv7(),
+    name: input.name,
+    owner_department: owner,
+    data: rowData(input),
+    version: 1,
+    created_by: ctx.user.id,
+    created_at: at,
+    updated_at: at,
+  }
+  await ctx.db.transaction().execute(async (tx) => {
+    await tx.insertInto('campaigns').values(row).execute()
+    await grantAccess(tx, row.id, input.inspectorIds)
+  })
+  return campaignOf(row)
+}
+
+export async function updateCampaign(ctx: SaveContext, id: string, body: unknown): Promise<Campaign> {
+  if (ctx.user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  const current = await readableCampaign(ctx.db, ctx.user, id).catch((err: unknown) => {
+    // A supervisor who may not even read it is told the same as one who may read but not change it.
+    if (err instanceof ApiRefusal && err.status === 403) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
+    throw err
+  })
+  if (!canManage(ctx.user, current)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
+  const input = parseInput(body)
+  const owner = ownerFor(ctx.user, input)
+  if (input.version !== undefined && input.version !== current.version) {
+    throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it', { version: current.version })
+  }
+  await checkReferences(ctx, input, owner)
+  const updated = { name: input.name, owner_department: owner, data: rowData(input), version: current.version + 1, updated_at: new Date().toISOString() }
+  await ctx.db.transaction().execute(async (tx) => {
+    const res = await tx.updateTable('campaigns').set(updated).where('id', '=', id).where('version', '=', current.version).executeTakeFirst()
+    if (Number(res.numUpdatedRows) !== 1) throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it')
+    await grantAccess(tx, id, input.inspectorIds)
+  })
+  return { ...current, ...campaignOf({ ...updated, id, created_by: current.createdBy, created_at: current.createdAt }) }
+}
+
+async function grantAccess(tx: Kysely<Database>, campaignId: string, userIds: string[]): Promise<void> {
+  const ids = [...new Set(userIds)]
+  if (ids.length === 0) return
+  await tx
+    .insertInto('campaign_access')
+    .values(ids.map((user_id) => ({ campaign_id: campaignId, user_id })))
+    .onConflict((oc) => oc.columns(['campaign_id', 'user_id']).doNothing())
+    .execute()
+}
