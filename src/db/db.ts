@@ -1,3 +1,4 @@
+import type { Campaign } from '@/campaigns/schema'
 import { Dexie, type Table } from 'dexie'
 import type { Department, DocumentInfo, Section, Task } from '@/dataset/types'
 import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef, ReasonCode } from '@/sync/schema'
@@ -108,6 +109,7 @@ export class ZhixunDB extends Dexie {
   drafts!: Table<Draft, string>
   syncMeta!: Table<SyncMeta, string>
   session!: Table<SessionRow, string>
+  campaigns!: Table<Campaign, string>
 
   constructor(name = 'zhixun') {
     // 'strict' makes Chromium flush to disk before a write reports success: a phone may die right after.
@@ -128,6 +130,8 @@ export class ZhixunDB extends Dexie {
       syncMeta: 'key',
     })
     this.version(3).stores({ session: 'key' })
+    // The signed-in user's campaigns, as the server last listed them: picked offline when checking in.
+    this.version(4).stores({ campaigns: 'id, startDate' })
   }
 }
 

@@ -13,12 +13,12 @@ export class UnsentRecordsError extends Error {
  * last user's left to read — and that is refused while any record is still unsent.
  */
 export async function startSession(db: ZhixunDB, user: SessionRow['user'], expiresAt: string): Promise<void> {
-  await db.transaction('rw', [db.session, db.syncMeta, db.outbox, db.checkins, db.notes, db.photos, db.drafts], async () => {
+  await db.transaction('rw', [db.session, db.syncMeta, db.outbox, db.checkins, db.notes, db.photos, db.drafts, db.campaigns], async () => {
     const meta = await db.syncMeta.get('sync')
     if (meta?.userId && meta.userId !== user.id) {
       const unsent = await db.outbox.count()
       if (unsent > 0) throw new UnsentRecordsError(unsent)
-      await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear()])
+      await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear(), db.campaigns.clear()])
       await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), pullCursor: 0, userId: user.id })
     } else if (meta) {
       await db.syncMeta.update('sync', { userId: user.id })

@@ -3,6 +3,7 @@ import { computed, shallowRef } from 'vue'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
 import { syncMeta, unsentSummary } from '@/db/outbox'
+import { useCampaignsStore } from '@/stores/campaigns'
 import type { SchedulerState, SyncScheduler } from '@/sync/scheduler'
 
 /** Why the last sync failed, as a message key the inspector can read. */
@@ -46,6 +47,8 @@ export const useSyncStore = defineStore('sync', () => {
         if (!session || session.expired) return
         await syncMeta(db)
         await engine.sync()
+        // Campaigns come down with every sync, like the records: the picker works offline from then on.
+        await useCampaignsStore().refresh()
       },
       online: () => navigator.onLine,
       withLock: webLock('zhixun-sync'),

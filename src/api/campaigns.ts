@@ -1,0 +1,25 @@
+import type { Campaign, CampaignInput, CampaignReport, CoverageReport, PersonRef, ReportFilter } from '@/campaigns/schema'
+import { apiJson } from './http'
+
+export const fetchCampaigns = async () => (await apiJson<{ campaigns: Campaign[] }>('/api/campaigns')).campaigns
+export const fetchCampaign = async (id: string) => (await apiJson<{ campaign: Campaign }>(`/api/campaigns/${encodeURIComponent(id)}`)).campaign
+export const createCampaign = async (input: CampaignInput) => (await apiJson<{ campaign: Campaign }>('/api/campaigns', 'POST', input)).campaign
+export const updateCampaign = async (id: string, input: CampaignInput) =>
+  (await apiJson<{ campaign: Campaign }>(`/api/campaigns/${encodeURIComponent(id)}`, 'PUT', input)).campaign
+export const fetchPeople = async () => (await apiJson<{ people: PersonRef[] }>('/api/people')).people
+
+/** The query string for a report filter; empty parts left out. */
+export function filterQuery(filter: ReportFilter, extra: Record<string, string> = {}): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries({ ...filter, ...extra })) if (v) q.set(k, String(v))
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+export const fetchReport = (id: string, filter: ReportFilter, limit?: number) =>
+  apiJson<CampaignReport>(`/api/campaigns/${encodeURIComponent(id)}/report${filterQuery(filter, limit === undefined ? {} : { limit: String(limit) })}`)
+
+export const csvUrl = (id: string, filter: ReportFilter, lang: string) => `/api/campaigns/${encodeURIComponent(id)}/checkins.csv${filterQuery(filter, { lang })}`
+
+export const fetchCoverage = (scope: { department?: string; campaign?: string } = {}) =>
+  apiJson<CoverageReport>(`/api/coverage${filterQuery({}, Object.fromEntries(Object.entries(scope).filter(([, v]) => v)) as Record<string, string>)}`)

@@ -1,0 +1,32 @@
+import { defineStore } from 'pinia'
+import { computed, shallowRef } from 'vue'
+import { fetchCampaigns } from '@/api/campaigns'
+import { useLiveQuery } from '@/composables/useLiveQuery'
+import { replaceCampaigns } from '@/db/campaigns'
+import { db } from '@/db/db'
+
+/** The signed-in user's campaigns, kept on the phone so an inspector can check in under one offline. */
+export const useCampaignsStore = defineStore('campaigns', () => {
+  const { value, loaded } = useLiveQuery(() => db.campaigns.toArray())
+  const list = computed(() => value.value ?? [])
+  const refreshing = shallowRef(false)
+  const refreshError = shallowRef<unknown>()
+
+  /** Fetches the list again; on failure the phone keeps the last one. */
+  async function refresh(): Promise<void> {
+    const session = await db.session.get('me')
+    if (!session || session.expired) return
+    refreshing.value = true
+    try {
+      await replaceCampaigns(db, await fetchCampaigns())
+      refreshError.value = undefined
+    } catch (err) {
+      refreshError.value = err
+      throw err
+    } finally {
+      refreshing.value = false
+    }
+  }
+
+  return { list, loaded, refreshing, refreshError, refresh }
+})
