@@ -102,7 +102,7 @@ export async function campaignReport(db: Kysely<Database>, campaign: Campaign, f
 }
 
 /** Field activity against each of the dataset's tasks, over the records a query selects. */
-export function coverage(taskNumbers: readonly number[], records: { kind: string; data: string | null; author_id: string | null; updated_at: string }[]): TaskCoverage[] {
+export function coverage(taskNumbers: readonly number[], records: { kind: string; data: string | null }[]): TaskCoverage[] {
   const byTask = new Map<number, { checkIns: number; notes: number; inspectors: Set<string>; lastAt: string | null }>(
     taskNumbers.map((n) => [n, { checkIns: 0, notes: 0, inspectors: new Set(), lastAt: null }]),
   )
@@ -120,12 +120,12 @@ export function coverage(taskNumbers: readonly number[], records: { kind: string
   }
   for (const r of records) {
     if (r.kind !== 'note') continue
-    const note = JSON.parse(r.data!) as { taskNumber: number; authorId: string }
+    const note = JSON.parse(r.data!) as { taskNumber: number; authorId: string; updatedAt: string }
     const t = byTask.get(note.taskNumber)
     if (!t) continue
     t.notes++
     t.inspectors.add(note.authorId)
-    if (t.lastAt === null || r.updated_at > t.lastAt) t.lastAt = r.updated_at
+    if (t.lastAt === null || note.updatedAt > t.lastAt) t.lastAt = note.updatedAt
   }
   return [...byTask].map(([taskNumber, t]) => ({ taskNumber, checkIns: t.checkIns, notes: t.notes, inspectors: t.inspectors.size, lastAt: t.lastAt }))
 }

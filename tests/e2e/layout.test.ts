@@ -1,10 +1,10 @@
 import type { Browser, Page } from 'playwright-core'
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, startServer } from '../helpers/browser'
+import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
+import { HOSTILE, makeCheckIn } from '../helpers/records'
 
 let browser: Browser
-let server: { app: FastifyInstance; url: string }
+let server: RunningServer
 let page: Page
 
 beforeAll(async () => {
@@ -35,21 +35,28 @@ const pages = [
 ]
 const cases = (['zh-CN', 'en'] as const).flatMap((locale) => pages.map((path) => [locale, path] as const))
 
+async function measure(p: Page) {
+  return p.evaluate(() => {
+    const small = [...document.querySelectorAll('a, button, input:not(.sr-only), select, textarea, label.btn')]
+      // A radio button or checkbox is tapped through its label, which is the target that must be large.
+      .map((el) => ((el as HTMLInputElement).type === 'radio' || (el as HTMLInputElement).type === 'checkbox' ? (el.closest('label') ?? el) : el))
+      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0 && box.height < 44)
+      .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 20)}" ${Math.round(box.height)}px`)
+    const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
+      .map((el) => el.outerHTML.slice(0, 60))
+    return { small, unlabelled, scrollWidth: document.documentElement.scrollWidth }
+  })
+}
+
 describe('at 360 px wide', () => {
   it.each(cases)('in %s, %s fits the screen and every control is at least 44 px tall', async (locale, path) => {
     await page.evaluate((l) => localStorage.setItem('zhixun.locale', l), locale)
     await page.goto(`${server.url}${path}`)
     await page.locator('.page h1, .page [data-testid]').first().waitFor()
     await page.waitForTimeout(100)
-    const layout = await page.evaluate(() => {
-      const small = [...document.querySelectorAll('a, button, input:not(.sr-only), select, label.btn')]
-        // A radio button or checkbox is tapped through its label, which is the target that must be large.
-        .map((el) => ((el as HTMLInputElement).type === 'radio' || (el as HTMLInputElement).type === 'checkbox' ? (el.closest('label') ?? el) : el))
-        .map((el) => ({ el, box: el.getBoundingClientRect() }))
-        .filter(({ box }) => box.width > 0 && box.height < 44)
-        .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 20)}" ${Math.round(box.height)}px`)
-      return { small, scrollWidth: document.documentElement.scrollWidth }
-    })
+    const layout = await measure(page)
     expect(layout.small).toEqual([])
     expect(layout.scrollWidth).toBeLessThanOrEqual(360)
   })
@@ -65,5 +72,62 @@ describe('at 360 px wide', () => {
       )
       expect(unlabelled, path).toEqual([])
     }
+  })
+})
+
+describe('the supervisor and admin pages, at 360 px wide, with long and hostile text in them', () => {
+  let admin: Page
+  let campaignId: string
+  const supervisorPages = () => [
+    '/campaigns',
+    `/campaigns/${campaignId}`,
+    `/campaigns/${campaignId}/edit`,
+    `/campaigns/${campaignId}/report`,
+    '/campaigns/new',
+    '/coverage',
+    '/admin/users',
+    `/checkins/new?campaign=${campaignId}`,
+  ]
+
+  beforeAll(async () => {
+    admin = await browser.newPage({ viewport: { width: 360, height: 740 } })
+    const me = await signInThroughUi(admin, server, 'admin')
+    const created = await admin.request.post(`${server.url}/api/campaigns`, {
+      data: {
+        name: `${HOSTILE[0]} ${HOSTILE[4]!.slice(0, 40)}`,
+        description: HOSTILE.join('\n'),
+        taskNumbers: [28, 37],
+        departments: ['省知识产权局'],
+        inspectorIds: [me.id],
+        startDate: '2026-01-01',
+        endDate: '2099-12-31',
+        venues: [HOSTILE[2]!, HOSTILE[4]!],
+      },
+    })
+    campaignId = (await created.json()).campaign.id
+    const records = HOSTILE.map((text, i) =>
+      makeCheckIn({ authorId: me.id, campaignId, venueName: text, note: HOSTILE.join(' '), taskNumbers: [28], occurredAt: `2026-11-2${i}T03:00:00.000Z` }),
+    )
+    const res = await admin.request.post(`${server.url}/api/sync/push`, {
+      data: { clientId: 'layout-admin-phone', mutations: records.map((args, i) => ({ seq: i + 1, name: 'checkin.create', args })) },
+    })
+    expect(res.status()).toBe(200)
+  })
+
+  const cases = (['zh-CN', 'en'] as const).flatMap((locale) => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [locale, i] as const))
+  it.each(cases)('in %s, page %i fits, has 44 px targets and labels everything', async (locale, i) => {
+    const path = supervisorPages()[i]!
+    await admin.evaluate((l) => localStorage.setItem('zhixun.locale', l), locale)
+    await admin.goto(`${server.url}${path}`)
+    await admin.locator('.page h1').first().waitFor()
+    // Wait for what the page fetches from the server.
+    await admin.waitForLoadState('networkidle')
+    await admin.waitForTimeout(100)
+    const layout = await measure(admin)
+    expect(layout.small, path).toEqual([])
+    expect(layout.unlabelled, path).toEqual([])
+    expect(layout.scrollWidth, path).toBeLessThanOrEqual(360)
+    // The markup in the hostile strings stayed text.
+    expect(await admin.locator('.page img[src="x"], .page script').count(), path).toBe(0)
   })
 })

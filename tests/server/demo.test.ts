@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { openStore } from '../../server/db/database'
+
+const dir = mkdtempSync(join(tmpdir(), 'zhixun-demo-'))
+const env = { ...process.env, DATA_DIR: dir, ZHIXUN_PASSWORD: 'demo-password-test', DATABASE_URL: '' }
+const runDemo = () => execFileSync('npm', ['run', '--silent', 'demo'], { env, encoding: 'utf8', timeout: 120_000 })
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('npm run demo', () => {
+  it('fills an empty database with accounts, two campaigns and a few hundred check-ins, once', async () => {
+    const out = runDemo()
+    expect(out).toContain('demo.sup.ipo')
+    const store = await openStore(join(dir, 'zhixun.sqlite'))
+    try {
+      const count = async (table: 'users' | 'campaigns') => Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+      const checkIns = await store.db.selectFrom('records').select(['campaign_id', 'data']).where('kind', '=', 'checkin').execute()
+      expect(await count('users')).toBe(16)
+      expect(await count('campaigns')).toBe(2)
+      expect(checkIns.length).toBeGreaterThanOrEqual(200)
+      // Both campaigns have check-ins, and so does work outside them.
+      const byCampaign = new Set(checkIns.map((c) => c.campaign_id))
+      expect(byCampaign.size).toBe(3)
+      expect(checkIns.filter((c) => (JSON.parse(c.data!) as { photos: unknown[] }).photos.length > 0).length).toBeGreaterThan(10)
+    } finally {
+      await store.close()
+    }
+    // A second run adds nothing.
+    expect(runDemo()).toContain('already')
+  }, 180_000)
+})
