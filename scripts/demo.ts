@@ -7,15 +7,14 @@
  * The demo accounts' password is ZHIXUN_PASSWORD when set, otherwise a random one printed at the end.
  * Refuses to run on a database that already has users, unless they are the demo's own.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
 import type { Campaign } from '../src/campaigns/schema'
 import type { Dataset } from '../src/dataset/types'
-import { OUTCOMES, type CheckIn, type FieldNote, type Outcome, type VenueType } from '../src/sync/schema'
-import { sha256Hex } from '../src/sync/canonical'
+import { type CheckIn, type FieldNote, type Outcome, type VenueType } from '../src/sync/schema'
 import { uuidv7 } from '../src/sync/uuid'
 import { buildServer } from '../server/app'
 import { createUser } from '../server/auth/accounts'
@@ -157,7 +156,7 @@ function png(r: number, g: number, b: number): Buffer {
 }
 
 async function uploadPhoto(as: string, bytes: Buffer) {
-  const sha256 = await sha256Hex(bytes)
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
   await api(as, 'POST', '/api/photos', { sha256, size: bytes.length, type: 'image/png' })
   await api(as, 'PATCH', `/api/photos/${sha256}`, bytes, { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' })
   return { sha256, size: bytes.length, type: 'image/png' as const }
