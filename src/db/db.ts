@@ -56,8 +56,13 @@ export interface LocalNote {
 }
 
 export interface OutboxEntry<N extends MutationName = MutationName> {
-  /** The per-phone sequence number: IndexedDB's key generator never hands one out twice. */
+  /** The local key, in the order entries were queued (IndexedDB's key generator never hands one out twice). */
   seq?: number
+  /**
+   * The sequence number the server sees: 1, 2, 3… for each client id with no gaps, so a phone that
+   * changes hands (and so client id) starts again at 1. Handed out from SyncMeta.nextSeq.
+   */
+  wireSeq: number
   name: N
   args: MutationArgs[N]
   recordId: string
@@ -91,6 +96,8 @@ export interface SyncMeta {
   clientId: string
   /** The user this phone's client id and sequence numbers belong to. */
   userId?: string
+  /** The next wire sequence number of this client id. */
+  nextSeq: number
   pullCursor: number
   lastSyncAt?: number
   lastError?: string
@@ -132,6 +139,21 @@ export class ZhixunDB extends Dexie {
     this.version(3).stores({ session: 'key' })
     // The signed-in user's campaigns, as the server last listed them: picked offline when checking in.
     this.version(4).stores({ campaigns: 'id, startDate' })
+    // Wire sequence numbers per client id. Until now they were the outbox keys, so existing entries keep
+    // theirs, and the next one is the key generator's next value (found by taking one and giving it back).
+    this.version(5)
+      .stores({})
+      .upgrade(async (tx) => {
+        const outbox = tx.table('outbox')
+        await outbox.toCollection().modify((e: OutboxEntry) => {
+          e.wireSeq = e.seq!
+        })
+        const probe = (await outbox.add({ probe: true })) as number
+        await outbox.delete(probe)
+        await tx.table('syncMeta').toCollection().modify((m: SyncMeta) => {
+          m.nextSeq = probe
+        })
+      })
   }
 }
 

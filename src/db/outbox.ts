@@ -1,5 +1,6 @@
+import type { MutationName } from '@/sync/schema'
 import { uuidv7 } from '@/sync/uuid'
-import type { SyncMeta, ZhixunDB } from './db'
+import type { OutboxEntry, SyncMeta, ZhixunDB } from './db'
 
 // Kept apart from records.ts (and its schema library) so the app's first screen need not load them.
 
@@ -8,7 +9,7 @@ export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
   return db.transaction('rw', db.syncMeta, async () => {
     const existing = await db.syncMeta.get('sync')
     if (existing) return existing
-    const meta: SyncMeta = { key: 'sync', clientId: uuidv7(), pullCursor: 0 }
+    const meta: SyncMeta = { key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0 }
     await db.syncMeta.add(meta)
     return meta
   })
@@ -20,4 +21,19 @@ export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; olde
     const [recordIds, oldest] = await Promise.all([db.outbox.orderBy('recordId').uniqueKeys(), db.outbox.orderBy('seq').first()])
     return { count: recordIds.length, oldestQueuedAt: oldest?.queuedAt }
   })
+}
+
+/**
+ * Queues a mutation under the next wire sequence number of this phone's client id. Call it inside a
+ * transaction over db.outbox and db.syncMeta, with the record it belongs to, so the number, the entry and
+ * the record are written together or not at all.
+ */
+export async function enqueue<N extends MutationName>(db: ZhixunDB, entry: Omit<OutboxEntry<N>, 'seq' | 'wireSeq'>): Promise<void> {
+  let meta = await db.syncMeta.get('sync')
+  if (!meta) {
+    meta = { key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0 }
+    await db.syncMeta.add(meta)
+  }
+  await db.syncMeta.update('sync', { nextSeq: meta.nextSeq + 1 })
+  await db.outbox.add({ ...entry, wireSeq: meta.nextSeq } as OutboxEntry<N>)
 }

@@ -2,7 +2,8 @@ import * as v from 'valibot'
 import { recordHash } from '@/sync/canonical'
 import { CheckInSchema, FieldNoteSchema, validationReason, type CheckIn, type FieldNote, type PhotoRef } from '@/sync/schema'
 import { uuidv7 } from '@/sync/uuid'
-import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, ZhixunDB } from './db'
+import type { LocalCheckIn, LocalNote, LocalPhoto, ZhixunDB } from './db'
+import { enqueue } from './outbox'
 export { syncMeta, unsentSummary } from './outbox'
 
 export class RecordInvalidError extends Error {
@@ -32,12 +33,12 @@ export async function saveCheckIn(db: ZhixunDB, input: CheckIn, photos: NewPhoto
   const hash = await recordHash(data)
   const now = Date.now()
   const record: LocalCheckIn = { id: data.id, data, taskNumbers: data.taskNumbers, hash, state: 'waiting', origin: 'mine', savedAt: now }
-  await db.transaction('rw', [db.checkins, db.outbox, db.photos, db.drafts], async () => {
+  await db.transaction('rw', [db.checkins, db.outbox, db.syncMeta, db.photos, db.drafts], async () => {
     for (const p of photos) {
       if (!(await db.photos.get(p.sha256))) await db.photos.add({ ...p, state: 'local', savedAt: now } satisfies LocalPhoto)
     }
     await db.checkins.add(record)
-    await db.outbox.add({ name: 'checkin.create', args: data, recordId: data.id, queuedAt: now } satisfies OutboxEntry<'checkin.create'>)
+    await enqueue<'checkin.create'>(db, { name: 'checkin.create', args: data, recordId: data.id, queuedAt: now })
     if (draftKey) await db.drafts.delete(draftKey)
   })
   return record
@@ -72,20 +73,20 @@ export async function saveNote(
     origin: existing?.origin ?? 'mine',
     savedAt: now.getTime(),
   }
-  await db.transaction('rw', [db.notes, db.outbox, db.drafts], async () => {
+  await db.transaction('rw', [db.notes, db.outbox, db.syncMeta, db.drafts], async () => {
     await db.notes.put(record)
-    await db.outbox.add({ name: 'note.put', args: { note, baseVersion }, recordId: note.id, queuedAt: now.getTime() } satisfies OutboxEntry<'note.put'>)
+    await enqueue<'note.put'>(db, { name: 'note.put', args: { note, baseVersion }, recordId: note.id, queuedAt: now.getTime() })
     if (draftKey) await db.drafts.delete(draftKey)
   })
   return record
 }
 
 export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
-  await db.transaction('rw', [db.notes, db.outbox], async () => {
+  await db.transaction('rw', [db.notes, db.outbox, db.syncMeta], async () => {
     const note = await db.notes.get(id)
     if (!note || note.deleted) return
     await db.notes.update(id, { deleted: 1, state: 'waiting', savedAt: Date.now() })
-    await db.outbox.add({ name: 'note.delete', args: { id, baseVersion: note.serverVersion }, recordId: id, queuedAt: Date.now() } satisfies OutboxEntry<'note.delete'>)
+    await enqueue<'note.delete'>(db, { name: 'note.delete', args: { id, baseVersion: note.serverVersion }, recordId: id, queuedAt: Date.now() })
   })
 }
 

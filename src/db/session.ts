@@ -19,11 +19,11 @@ export async function startSession(db: ZhixunDB, user: SessionRow['user'], expir
       const unsent = await db.outbox.count()
       if (unsent > 0) throw new UnsentRecordsError(unsent)
       await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear(), db.campaigns.clear()])
-      await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), pullCursor: 0, userId: user.id })
+      await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
     } else if (meta) {
       await db.syncMeta.update('sync', { userId: user.id })
     } else {
-      await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), pullCursor: 0, userId: user.id })
+      await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
     }
     await db.session.put({ key: 'me', user, expiresAt })
   })

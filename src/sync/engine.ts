@@ -79,7 +79,7 @@ export class SyncEngine {
       report.photosUploaded += await this.uploadPhotos(batch)
       let res: PushResponse
       try {
-        res = await this.transport.push({ clientId, mutations: batch.map((e) => ({ seq: e.seq!, name: e.name, args: e.args })) })
+        res = await this.transport.push({ clientId, mutations: batch.map((e) => ({ seq: e.wireSeq, name: e.name, args: e.args })) })
       } catch (err) {
         if (err instanceof SyncHttpError && err.status === 409 && err.body.error === 'photo_missing') {
           // The server lost photos it had verified (restored from a backup?): send them again.
@@ -94,7 +94,7 @@ export class SyncEngine {
       }
       await this.acknowledge(batch, res)
       report.pushed += res.results.length
-      if (res.lastProcessedSeq < batch.at(-1)!.seq!) throw new Error(`server stopped at ${res.lastProcessedSeq}`)
+      if (res.lastProcessedSeq < batch.at(-1)!.wireSeq) throw new Error(`server stopped at ${res.lastProcessedSeq}`)
     }
   }
 
@@ -131,14 +131,14 @@ export class SyncEngine {
   private async acknowledge(batch: OutboxEntry[], res: PushResponse): Promise<void> {
     const { db } = this
     const bySeq = new Map(res.results.map((r) => [r.seq, r]))
-    const done = batch.filter((e) => e.seq! <= res.lastProcessedSeq)
+    const done = batch.filter((e) => e.wireSeq <= res.lastProcessedSeq)
     await db.transaction('rw', [db.outbox, db.checkins, db.notes], async () => {
       await db.outbox.bulkDelete(done.map((e) => e.seq!))
       const stillQueued = new Set(await db.outbox.where('recordId').anyOf(done.map((e) => e.recordId)).keys())
       const checkIns: { key: string; changes: Partial<LocalCheckIn> }[] = []
       const notes: { key: string; changes: Partial<LocalNote> }[] = []
       for (const entry of done) {
-        const result = bySeq.get(entry.seq!)
+        const result = bySeq.get(entry.wireSeq)
         if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
         const state = stillQueued.has(entry.recordId) && result.status === 'applied' ? 'waiting' : stateFor(result)
         const changes = { state, reason: result.reason, code: result.code, detail: result.detail }

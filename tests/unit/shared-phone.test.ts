@@ -1,0 +1,70 @@
+import 'fake-indexeddb/auto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ZhixunDB, type SessionRow } from '../../src/db/db'
+import { saveCheckIn } from '../../src/db/records'
+import { endSession, startSession } from '../../src/db/session'
+import { SyncEngine } from '../../src/sync/engine'
+import { httpTransport } from '../../src/sync/transport'
+import { makeCheckIn } from '../helpers/records'
+import { makeServer, signedIn, type TestServer } from '../helpers/server'
+import { injectFetch } from '../helpers/sync'
+
+/** One phone, two inspectors one after the other, against the real server. */
+describe('a phone that changes hands', () => {
+  let s: TestServer
+  beforeAll(async () => {
+    s = await makeServer('sqlite')
+  })
+  afterAll(() => s.close())
+
+  it('numbers the next user’s records from 1 under their new client id, so the server takes them', async () => {
+    const a = await signedIn(s, 'inspector')
+    const b = await signedIn(s, 'inspector')
+    const db = new ZhixunDB(`shared-${Math.random()}`)
+    const asUser = (u: { user: SessionRow['user'] | { id: string } }) => u.user as SessionRow['user']
+    const engineFor = (cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
+
+    await startSession(db, asUser(a), '2099-01-01T00:00:00Z')
+    for (let i = 0; i < 3; i++) await saveCheckIn(db, makeCheckIn({ authorId: a.user.id }))
+    await engineFor(a.cookie).sync()
+    expect(await db.outbox.count()).toBe(0)
+    await endSession(db)
+
+    await startSession(db, asUser(b), '2099-01-01T00:00:00Z')
+    const mine = makeCheckIn({ authorId: b.user.id })
+    await saveCheckIn(db, mine)
+    expect((await db.outbox.toArray()).map((e) => e.wireSeq)).toEqual([1])
+    await engineFor(b.cookie).sync()
+    expect(await db.outbox.count()).toBe(0)
+    expect((await db.checkins.get(mine.id))?.state).toBe('verified')
+    await db.delete()
+  })
+})
+
+describe('upgrading a phone from before per-client sequence numbers', () => {
+  it('keeps each queued entry’s number and carries on after the highest one ever handed out', async () => {
+    const { Dexie } = await import('dexie')
+    const name = `upgrade-${Math.random()}`
+    // The database as version 4 of the app left it: entries 1–3 sent and gone, 4 and 5 waiting.
+    const old = new Dexie(name)
+    old.version(4).stores({
+      meta: 'key', sections: 'id', tasks: 'number, sectionId', departments: 'name', bookmarks: 'taskNumber, createdAt',
+      checkins: 'id, savedAt, state, *taskNumbers', notes: 'id, taskNumber, state, savedAt', outbox: '++seq, recordId',
+      photos: 'sha256, state', drafts: 'key', syncMeta: 'key', session: 'key', campaigns: 'id, startDate',
+    })
+    await old.table('syncMeta').put({ key: 'sync', clientId: 'old-client-0001', pullCursor: 0 })
+    for (let i = 1; i <= 5; i++) await old.table('outbox').add({ name: 'checkin.create', args: {}, recordId: `r${i}`, queuedAt: i })
+    await old.table('outbox').bulkDelete([1, 2, 3])
+    old.close()
+
+    const db = new ZhixunDB(name)
+    expect((await db.outbox.toArray()).map((e) => [e.seq, e.wireSeq])).toEqual([
+      [4, 4],
+      [5, 5],
+    ])
+    expect((await db.syncMeta.get('sync'))?.nextSeq).toBe(6)
+    await saveCheckIn(db, makeCheckIn())
+    expect((await db.outbox.toArray()).map((e) => e.wireSeq)).toEqual([4, 5, 6])
+    await db.delete()
+  })
+})
