@@ -98,9 +98,27 @@ export interface SyncMeta {
   userId?: string
   /** The next wire sequence number of this client id. */
   nextSeq: number
+  /** The name of the user, to say whose records are parked when someone else signs in. */
+  userName?: string
+  /** Outbox entries up to this local key are in an export file the inspector saved. */
+  exportedThroughSeq?: number
+  exportedAt?: number
   pullCursor: number
   lastSyncAt?: number
   lastError?: string
+}
+
+/** A signed-out user's unsent records, exported and set aside while someone else uses the phone. */
+export interface ParkedRecords {
+  userId: string
+  displayName: string
+  clientId: string
+  nextSeq: number
+  outbox: Omit<OutboxEntry, 'seq'>[]
+  checkins: LocalCheckIn[]
+  notes: LocalNote[]
+  photos: LocalPhoto[]
+  parkedAt: number
 }
 
 export class ZhixunDB extends Dexie {
@@ -117,6 +135,7 @@ export class ZhixunDB extends Dexie {
   syncMeta!: Table<SyncMeta, string>
   session!: Table<SessionRow, string>
   campaigns!: Table<Campaign, string>
+  parked!: Table<ParkedRecords, string>
 
   constructor(name = 'zhixun') {
     // 'strict' makes Chromium flush to disk before a write reports success: a phone may die right after.
@@ -154,6 +173,7 @@ export class ZhixunDB extends Dexie {
           m.nextSeq = probe
         })
       })
+    this.version(6).stores({ parked: 'userId' })
   }
 }
 

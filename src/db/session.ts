@@ -1,41 +1,106 @@
 import { uuidv7 } from '@/sync/uuid'
-import type { SessionRow, ZhixunDB } from './db'
+import type { ParkedRecords, SessionRow, ZhixunDB } from './db'
 
 export class UnsentRecordsError extends Error {
   constructor(readonly count: number) {
-    super(`${count} records are not on the server yet`)
+    super(`${count} records are not on the server yet, nor exported`)
     this.name = 'UnsentRecordsError'
   }
 }
 
 /**
- * Records who signed in. A different user on this phone starts clean — a new client id, nothing of the
- * last user's left to read — and that is refused while any record is still unsent.
+ * How many records are only on this phone and not in an export file either. Those hold the phone: nobody
+ * signs out and nobody else signs in until they are sent or exported.
+ */
+export async function unexportedCount(db: ZhixunDB): Promise<number> {
+  const through = (await db.syncMeta.get('sync'))?.exportedThroughSeq ?? 0
+  const recordIds = new Set((await db.outbox.where('seq').above(through).toArray()).map((e) => e.recordId))
+  return recordIds.size
+}
+
+/** Remembers that everything queued so far is in an export file: from now on it no longer holds the phone. */
+export async function markExported(db: ZhixunDB, throughSeq: number, at = Date.now()): Promise<void> {
+  await db.syncMeta.update('sync', { exportedThroughSeq: throughSeq, exportedAt: at })
+}
+
+/** Puts the signed-out user's unsent (exported) records aside, with their client id, until they are back. */
+async function park(db: ZhixunDB, userId: string, displayName: string): Promise<void> {
+  const meta = (await db.syncMeta.get('sync'))!
+  const outbox = await db.outbox.orderBy('seq').toArray()
+  const ids = [...new Set(outbox.map((e) => e.recordId))]
+  const checkins = (await db.checkins.bulkGet(ids)).filter((c) => c !== undefined)
+  const notes = (await db.notes.bulkGet(ids)).filter((n) => n !== undefined)
+  const shas = [...new Set(checkins.flatMap((c) => c.data.photos.map((p) => p.sha256)))]
+  const photos = (await db.photos.bulkGet(shas)).filter((p) => p !== undefined)
+  const row: ParkedRecords = {
+    userId,
+    displayName,
+    clientId: meta.clientId,
+    nextSeq: meta.nextSeq,
+    outbox: outbox.map(({ seq: _seq, ...e }) => e),
+    checkins,
+    notes,
+    photos,
+    parkedAt: Date.now(),
+  }
+  await db.parked.put(row)
+}
+
+/** Brings a returning user's parked records back, numbered as before, so they go to the server as they were. */
+async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
+  await db.outbox.bulkAdd([...parked.outbox].sort((a, b) => a.wireSeq - b.wireSeq))
+  await db.checkins.bulkPut(parked.checkins)
+  await db.notes.bulkPut(parked.notes)
+  await db.photos.bulkPut(parked.photos)
+  // Everything else of theirs is on the server: pulled again from the start.
+  await db.syncMeta.put({ key: 'sync', clientId: parked.clientId, nextSeq: parked.nextSeq, pullCursor: 0, userId: parked.userId, exportedThroughSeq: 0 })
+  await db.parked.delete(parked.userId)
+}
+
+/**
+ * Records who signed in. A different user on this phone starts clean — nothing of the last user's left to
+ * read — which is refused while the last user has records that are neither sent nor exported. Exported
+ * ones are parked, not lost: they come back when their author signs in here again, or are deleted on purpose.
  */
 export async function startSession(db: ZhixunDB, user: SessionRow['user'], expiresAt: string): Promise<void> {
-  await db.transaction('rw', [db.session, db.syncMeta, db.outbox, db.checkins, db.notes, db.photos, db.drafts, db.campaigns], async () => {
+  const tables = [db.session, db.syncMeta, db.outbox, db.checkins, db.notes, db.photos, db.drafts, db.campaigns, db.parked]
+  await db.transaction('rw', tables, async () => {
     const meta = await db.syncMeta.get('sync')
     if (meta?.userId && meta.userId !== user.id) {
-      const unsent = await db.outbox.count()
-      if (unsent > 0) throw new UnsentRecordsError(unsent)
-      await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear(), db.campaigns.clear()])
-      await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
+      const unexported = await unexportedCount(db)
+      if (unexported > 0) throw new UnsentRecordsError(unexported)
+      if ((await db.outbox.count()) > 0) await park(db, meta.userId, meta.userName ?? '')
+      await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear(), db.campaigns.clear(), db.outbox.clear()])
+      const parked = await db.parked.get(user.id)
+      if (parked) await unpark(db, parked)
+      else await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
     } else if (meta) {
       await db.syncMeta.update('sync', { userId: user.id })
     } else {
       await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
     }
+    await db.syncMeta.update('sync', { userName: user.displayName })
     await db.session.put({ key: 'me', user, expiresAt })
   })
 }
 
-/** Signing out is refused while records are only on this phone: they would be stranded. */
-export async function endSession(db: ZhixunDB): Promise<void> {
-  await db.transaction('rw', [db.session, db.outbox], async () => {
-    const unsent = await db.outbox.count()
-    if (unsent > 0) throw new UnsentRecordsError(unsent)
+/**
+ * Signing out is refused while records are only on this phone and in no export: they would be stranded.
+ * Exported ones stay here, queued, and go up when their author signs in again.
+ */
+export async function endSession(db: ZhixunDB): Promise<{ keptUnsent: number }> {
+  return db.transaction('rw', [db.session, db.outbox, db.syncMeta], async () => {
+    const unexported = await unexportedCount(db)
+    if (unexported > 0) throw new UnsentRecordsError(unexported)
+    const keptUnsent = new Set((await db.outbox.toArray()).map((e) => e.recordId)).size
     await db.session.delete('me')
+    return { keptUnsent }
   })
+}
+
+/** Deletes, on purpose, another user's parked records: the last copy on this phone. */
+export async function deleteParked(db: ZhixunDB, userId: string): Promise<void> {
+  await db.parked.delete(userId)
 }
 
 export async function markSessionExpired(db: ZhixunDB): Promise<void> {

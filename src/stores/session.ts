@@ -16,10 +16,11 @@ export const useSessionStore = defineStore('session', () => {
     await startSession(db, u, expiresAt)
   }
 
-  /** Refused (UnsentRecordsError) while records are only on this phone. */
-  async function signOut(): Promise<void> {
-    await endSession(db)
+  /** Refused (UnsentRecordsError) while records are only on this phone and in no export file. */
+  async function signOut(): Promise<{ keptUnsent: number }> {
+    const result = await endSession(db)
     await apiSignOut()
+    return result
   }
 
   return { user, expired, loaded, signIn, signOut }

@@ -69,4 +69,39 @@ describe('signing in on the phone', () => {
     await page.getByTestId('sign-out').click()
     await expect.poll(() => page.locator('[data-testid="account"] a').textContent()).toBe('登录')
   })
+
+  it('lets an inspector hand the phone on once their unsent records are exported, and keeps the records for them', async () => {
+    await createUser(server.store.db, new Set(realDataset.departments.map((d) => d.name)), {
+      username: 'zhou.inspector',
+      displayName: '周巡查',
+      department: '省工商局',
+      role: 'inspector',
+      password: PASSWORD,
+    })
+    await trySignIn(PASSWORD)
+    await page.waitForURL(`${server.url}/settings`)
+    await context.setOffline(true)
+    await page.goto(`${server.url}/checkins/new?task=17`)
+    await page.getByTestId('venue-name').fill('高第街')
+    await page.getByTestId('save-checkin').click()
+    await page.getByTestId('checkin-page').waitFor()
+    await page.goto(`${server.url}/records`)
+    await page.getByTestId('export-records').click()
+    await expect.poll(() => page.locator('.export [role="status"]').count()).toBe(1)
+    await page.goto(`${server.url}/settings`)
+    await page.getByTestId('sign-out').click()
+    await expect.poll(() => page.getByTestId('kept-unsent').textContent()).toContain('1 条未上传的记录已导出')
+
+    // Someone else signs in (online again): allowed, and the first inspector's record is set aside, not shown.
+    await context.setOffline(false)
+    await page.goto(`${server.url}/signin?next=/settings`)
+    await page.getByTestId('sign-in-username').fill('zhou.inspector')
+    await page.getByTestId('sign-in-password').fill(PASSWORD)
+    await page.getByTestId('sign-in-submit').click()
+    await page.waitForURL(`${server.url}/settings`)
+    await expect.poll(() => page.getByTestId('parked').textContent()).toContain('陈巡查：1 条未上传记录')
+    await page.goto(`${server.url}/records`)
+    expect(await page.getByTestId('checkin-list').count()).toBe(0)
+  })
 })
+

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ZhixunDB, type SessionRow } from '../../src/db/db'
 import { saveCheckIn } from '../../src/db/records'
-import { endSession, startSession } from '../../src/db/session'
+import { deleteParked, endSession, markExported, startSession, unexportedCount } from '../../src/db/session'
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 import { makeCheckIn } from '../helpers/records'
@@ -65,6 +65,77 @@ describe('upgrading a phone from before per-client sequence numbers', () => {
     expect((await db.syncMeta.get('sync'))?.nextSeq).toBe(6)
     await saveCheckIn(db, makeCheckIn())
     expect((await db.outbox.toArray()).map((e) => e.wireSeq)).toEqual([4, 5, 6])
+    await db.delete()
+  })
+})
+
+describe('handing the phone on with unsent records that were exported', () => {
+  let s: TestServer
+  beforeAll(async () => {
+    s = await makeServer('sqlite')
+  })
+  afterAll(() => s.close())
+
+  it('parks them for their author, lets the next user work, and sends them exactly once when the author is back', async () => {
+    const a = await signedIn(s, 'inspector')
+    const b = await signedIn(s, 'inspector')
+    const db = new ZhixunDB(`handover-${Math.random()}`)
+    const engineFor = (cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
+    const userA = a.user as SessionRow['user']
+    const userB = b.user as SessionRow['user']
+
+    await startSession(db, userA, '2099-01-01T00:00:00Z')
+    await saveCheckIn(db, makeCheckIn({ authorId: a.user.id }))
+    await engineFor(a.cookie).sync()
+    // Offline now: two more check-ins stay on the phone.
+    const unsent = [makeCheckIn({ authorId: a.user.id }), makeCheckIn({ authorId: a.user.id })]
+    for (const c of unsent) await saveCheckIn(db, c)
+    await expect(endSession(db)).rejects.toMatchObject({ count: 2 })
+    await expect(startSession(db, userB, '2099-01-01T00:00:00Z')).rejects.toMatchObject({ count: 2 })
+
+    // Exported: signing out is allowed and the records stay, queued.
+    await markExported(db, (await db.outbox.orderBy('seq').last())!.seq!)
+    expect(await endSession(db)).toEqual({ keptUnsent: 2 })
+    expect(await db.outbox.count()).toBe(2)
+    // A record made after the export would hold the phone again; none was.
+    expect(await unexportedCount(db)).toBe(0)
+
+    // B signs in: A's records are set aside; B sees none of them and starts a client of their own.
+    await startSession(db, userB, '2099-01-01T00:00:00Z')
+    expect(await db.checkins.count()).toBe(0)
+    expect(await db.outbox.count()).toBe(0)
+    expect((await db.parked.get(a.user.id))?.checkins.map((c) => c.id).sort()).toEqual(unsent.map((c) => c.id).sort())
+    const mine = makeCheckIn({ authorId: b.user.id })
+    await saveCheckIn(db, mine)
+    await engineFor(b.cookie).sync()
+    expect((await db.checkins.get(mine.id))?.state).toBe('verified')
+    await endSession(db)
+
+    // A is back: the parked records return with their numbers and go up exactly once.
+    await startSession(db, userA, '2099-01-01T00:00:00Z')
+    expect(await db.parked.count()).toBe(0)
+    expect((await db.outbox.toArray()).map((e) => e.wireSeq)).toEqual([2, 3])
+    await engineFor(a.cookie).sync()
+    expect(await db.outbox.count()).toBe(0)
+    for (const c of unsent) expect((await db.checkins.get(c.id))?.state).toBe('verified')
+    const onServer = await s.store.db.selectFrom('records').select('id').where('author_id', '=', a.user.id).execute()
+    expect(onServer).toHaveLength(3)
+    // And A's synced check-in came back from the server too.
+    expect(await db.checkins.count()).toBe(3)
+    await db.delete()
+  })
+
+  it('deletes parked records only when asked', async () => {
+    const db = new ZhixunDB(`parked-${Math.random()}`)
+    const wang = { id: '01900000-0000-7000-8000-000000000011', username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' } as const
+    const li = { ...wang, id: '01900000-0000-7000-8000-000000000012', username: 'li', displayName: '李' }
+    await startSession(db, wang, '2099-01-01T00:00:00Z')
+    await saveCheckIn(db, makeCheckIn({ authorId: wang.id }))
+    await markExported(db, (await db.outbox.orderBy('seq').last())!.seq!)
+    await startSession(db, li, '2099-01-01T00:00:00Z')
+    expect((await db.parked.get(wang.id))?.displayName).toBe('王')
+    await deleteParked(db, wang.id)
+    expect(await db.parked.count()).toBe(0)
     await db.delete()
   })
 })
