@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed } from 'vue'
+import { computed, watch } from 'vue'
 import { signIn as apiSignIn, signOut as apiSignOut } from '@/api/auth'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
@@ -23,5 +23,17 @@ export const useSessionStore = defineStore('session', () => {
     return result
   }
 
-  return { user, expired, loaded, signIn, signOut }
+  /** Resolves once the session has been read from IndexedDB, so a page opened directly knows who is in. */
+  function ready(): Promise<void> {
+    if (loaded.value) return Promise.resolve()
+    return new Promise((resolve) => {
+      const stop = watch(loaded, (l) => {
+        if (!l) return
+        stop()
+        resolve()
+      })
+    })
+  }
+
+  return { user, expired, loaded, ready, signIn, signOut }
 })

@@ -1,7 +1,9 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
+import { createUser } from '../../server/auth/accounts'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
+import { realDataset } from '../helpers/seed'
 
 let browser: Browser
 let server: RunningServer
@@ -92,13 +94,19 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
   beforeAll(async () => {
     admin = await browser.newPage({ viewport: { width: 360, height: 740 } })
     const me = await signInThroughUi(admin, server, 'admin')
+    // An inspector whose very name is hostile, in the campaign, with a check-in of their own.
+    const departments = new Set(realDataset.departments.map((d) => d.name))
+    const hostileName = HOSTILE[0]!.slice(0, 100)
+    const other = await createUser(server.store.db, departments, { username: 'hostile.name', displayName: hostileName, department: '省知识产权局', role: 'inspector', password: 'e2e-password-long' })
+    const login = await server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'hostile.name', password: 'e2e-password-long' } })
+    const otherCookie = String(login.headers['set-cookie']).split(';')[0]!
     const created = await admin.request.post(`${server.url}/api/campaigns`, {
       data: {
         name: `${HOSTILE[0]} ${HOSTILE[4]!.slice(0, 40)}`,
         description: HOSTILE.join('\n'),
         taskNumbers: [28, 37],
         departments: ['省知识产权局'],
-        inspectorIds: [me.id],
+        inspectorIds: [me.id, other.id],
         startDate: '2026-01-01',
         endDate: '2099-12-31',
         venues: [HOSTILE[2]!, HOSTILE[4]!],
@@ -112,6 +120,23 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
       data: { clientId: 'layout-admin-phone', mutations: records.map((args, i) => ({ seq: i + 1, name: 'checkin.create', args })) },
     })
     expect(res.status()).toBe(200)
+    const theirs = await server.app.inject({
+      method: 'POST',
+      url: '/api/sync/push',
+      headers: { cookie: otherCookie },
+      payload: { clientId: 'layout-hostile-phone', mutations: [{ seq: 1, name: 'checkin.create', args: makeCheckIn({ authorId: other.id, campaignId, venueName: HOSTILE[2]! }) }] },
+    })
+    expect(theirs.json().results[0].status).toBe('applied')
+  })
+
+  it('shows the hostile inspector name and venues as text in the campaign progress and the accounts list', async () => {
+    await admin.evaluate(() => localStorage.setItem('zhixun.locale', 'zh-CN'))
+    await admin.goto(`${server.url}/campaigns/${campaignId}`)
+    await expect.poll(() => admin.getByTestId('by-inspector').textContent()).toContain(HOSTILE[0]!.slice(0, 100))
+    expect(await admin.getByTestId('report-checkins').textContent()).toContain(HOSTILE[2])
+    await admin.goto(`${server.url}/admin/users`)
+    await expect.poll(() => admin.getByTestId('user-list').textContent()).toContain(HOSTILE[0]!.slice(0, 100))
+    expect(await admin.locator('img[src="x"], .page script').count()).toBe(0)
   })
 
   const cases = (['zh-CN', 'en'] as const).flatMap((locale) => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [locale, i] as const))
@@ -127,6 +152,8 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
     expect(layout.small, path).toEqual([])
     expect(layout.unlabelled, path).toEqual([])
     expect(layout.scrollWidth, path).toBeLessThanOrEqual(360)
+    // Opened directly, the page has loaded what it shows (it did not wait for a session it already has).
+    expect(await admin.locator('.page').textContent(), path).not.toMatch(/正在加载|Loading…/)
     // The markup in the hostile strings stayed text.
     expect(await admin.locator('.page img[src="x"], .page script').count(), path).toBe(0)
   })
