@@ -84,6 +84,20 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     { name: 'GET /api/photos/:sha (a campaign photo)', expect: [401, 200, 404, 404, 200, 200], call: (a) => req(a, 'GET', `/api/photos/${sha}`) },
     { name: 'GET /api/sync/pull', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/sync/pull?cursor=0') },
     { name: 'GET /api/auth/me', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/auth/me') },
+    {
+      name: 'POST /api/sync/push (own records)',
+      expect: [401, 200, 200, 200, 200, 200],
+      call: (a) => req(a, 'POST', '/api/sync/push', { clientId: `matrix-${a}-${kind}`, mutations: a === 'anonymous' ? [] : [{ seq: 1, name: 'checkin.create', args: makeCheckIn({ authorId: who[a].user.id, taskNumbers: [160] }) }] }),
+    },
+    { name: 'POST /api/photos', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'POST', '/api/photos', { sha256: sha, size: bytes.length, type: 'image/jpeg' }) },
+    { name: 'GET /api/photos/:sha/upload', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', `/api/photos/${sha}/upload`) },
+    {
+      name: 'PATCH /api/photos/:sha',
+      expect: [401, 200, 200, 200, 200, 200],
+      call: (a) => s.app.inject({ method: 'PATCH', url: `/api/photos/${sha}`, payload: bytes, headers: { ...as(a), 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } }),
+    },
+    { name: 'POST /api/auth/login (wrong password)', expect: [401, 401, 401, 401, 401, 401], call: (a) => req(a, 'POST', '/api/auth/login', { username: `nobody.${a}`, password: 'wrong-password' }) },
+    { name: 'GET /api/health', expect: [200, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/health') },
     { name: 'GET /api/dataset', expect: [200, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/dataset') },
     { name: 'GET /api/limits', expect: [200, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/limits') },
   ]
@@ -191,9 +205,13 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     expect(res.scope).toEqual({ department: '省知识产权局' })
     expect(res.tasks).toHaveLength(160)
     expect(res.tasks.find((t) => t.taskNumber === 28)!.checkIns).toBeGreaterThanOrEqual(1)
-    expect(res.tasks.filter((t) => t.taskNumber !== 28).every((t) => t.checkIns === 0)).toBe(true)
+    // The matrix's own pushes went to task 160: the supervisor's department's inspector, supervisor and admin.
+    expect(res.tasks.find((t) => t.taskNumber === 160)!.checkIns).toBe(4)
+    expect(res.tasks.filter((t) => t.taskNumber !== 28 && t.taskNumber !== 160).every((t) => t.checkIns === 0)).toBe(true)
+    // The other department sees its own supervisor's one check-in, nothing of this department's.
     const other = (await req('otherSupervisor', 'GET', '/api/coverage')).json() as CoverageReport
-    expect(other.tasks.every((t) => t.checkIns === 0 && t.notes === 0)).toBe(true)
+    expect(other.tasks.find((t) => t.taskNumber === 160)!.checkIns).toBe(1)
+    expect(other.tasks.filter((t) => t.taskNumber !== 160).every((t) => t.checkIns === 0 && t.notes === 0)).toBe(true)
   })
 
   it('lets an admin disable an account, which ends its sessions', async () => {
@@ -205,5 +223,11 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     const list = (await req('admin', 'GET', '/api/users')).json().users as { id: string; disabled: boolean }[]
     expect(list.find((u) => u.id === victim.user.id)!.disabled).toBe(true)
     expect(JSON.stringify(list)).not.toContain('scrypt')
+  })
+
+  // Last: it ends every actor's session.
+  it('POST /api/auth/logout answers everyone, and ends the session of whoever had one', async () => {
+    for (const a of ACTORS) expect((await req(a, 'POST', '/api/auth/logout')).statusCode, a).toBe(200)
+    for (const a of ACTORS) expect((await req(a, 'GET', '/api/campaigns')).statusCode, a).toBe(401)
   })
 })
