@@ -1,5 +1,5 @@
-import { liveQuery } from 'dexie'
-import { shallowRef, type ShallowRef } from 'vue'
+import { liveQuery, type Subscription } from 'dexie'
+import { shallowRef, watch, type ShallowRef, type WatchSource } from 'vue'
 import { tryOnScopeDispose } from './scope'
 
 export interface LiveQuery<T> {
@@ -9,22 +9,32 @@ export interface LiveQuery<T> {
   loaded: ShallowRef<boolean>
 }
 
-/** Follows an IndexedDB query: re-runs it whenever a table it read from changes, in this tab or another. */
-export function useLiveQuery<T>(querier: () => Promise<T> | T): LiveQuery<T> {
+/**
+ * Follows an IndexedDB query: re-runs it whenever a table it read from changes, in this tab or another.
+ * A live query sees tables, not Vue state: when the query depends on props or refs (a page the router
+ * reuses for another id), name them in `deps` and the query starts again whenever they change.
+ */
+export function useLiveQuery<T>(querier: () => Promise<T> | T, deps?: WatchSource): LiveQuery<T> {
   const value = shallowRef<T>()
   const error = shallowRef<unknown>()
   const loaded = shallowRef(false)
-  const subscription = liveQuery(querier).subscribe({
-    next: (v) => {
-      value.value = v
-      error.value = undefined
-      loaded.value = true
-    },
-    error: (e: unknown) => {
-      error.value = e
-      loaded.value = true
-    },
-  })
-  tryOnScopeDispose(() => subscription.unsubscribe())
+  let subscription: Subscription | undefined
+  const subscribe = () => {
+    subscription?.unsubscribe()
+    subscription = liveQuery(querier).subscribe({
+      next: (v) => {
+        value.value = v
+        error.value = undefined
+        loaded.value = true
+      },
+      error: (e: unknown) => {
+        error.value = e
+        loaded.value = true
+      },
+    })
+  }
+  if (deps) watch(deps, subscribe, { immediate: true })
+  else subscribe()
+  tryOnScopeDispose(() => subscription?.unsubscribe())
   return { value, error, loaded }
 }

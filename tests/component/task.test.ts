@@ -42,6 +42,21 @@ describe('TaskPage', () => {
     expect(wrapper.get('[data-testid="bookmark"]').attributes('aria-pressed')).toBe('true')
   })
 
+  it('follows the task when previous/next reuse the page: bookmark and notes are the new task’s', async () => {
+    await db.bookmarks.clear()
+    const { wrapper, router } = await mountAt('/tasks/28')
+    await wrapper.get('[data-testid="bookmark"]').trigger('click')
+    await settle()
+    expect(wrapper.get('[data-testid="bookmark"]').attributes('aria-pressed')).toBe('true')
+    await router.push('/tasks/29')
+    await settle()
+    expect(wrapper.get('h1').text()).toBe('任务 29')
+    expect(wrapper.get('[data-testid="bookmark"]').attributes('aria-pressed')).toBe('false')
+    await router.push('/tasks/28')
+    await settle()
+    expect(wrapper.get('[data-testid="bookmark"]').attributes('aria-pressed')).toBe('true')
+  })
+
   it('speaks English when asked, keeping the task text as the source wrote it', async () => {
     await setLocale('en')
     const { wrapper } = await mountAt('/tasks/22')

@@ -128,7 +128,7 @@ describe('admin → inspector → supervisor', () => {
     await page.getByTestId('save-checkin').click()
     await page.getByTestId('checkin-page').waitFor()
     expect(await page.locator('h1').textContent()).toBe(HOSTILE_VENUE)
-    expect(await page.getByTestId('checkin-campaign').textContent()).toBe('广交会知识产权保护专项')
+    await expect.poll(() => page.getByTestId('checkin-campaign').textContent()).toBe('广交会知识产权保护专项')
 
     await context.setOffline(false)
     await expect.poll(() => page.getByTestId('header-sync').textContent(), { timeout: 20_000 }).toContain('已全部上传')
