@@ -1,40 +1,63 @@
-/** The one fetch wrapper for the app's own calls: errors have one shape, with the server's code when it sent one. */
+/**
+ * The one fetch wrapper: every call to the app's own server goes through it (dataset, sign-in, campaigns,
+ * accounts and the sync transport), so a failure always has one shape.
+ */
+
+/** What the server said with a failure: `{error: code, message, ...details}`, or the start of a non-JSON body. */
+export type ApiBody = { error?: string; message?: string; [k: string]: unknown }
+
+/** An answer from the server that is not a success (a network failure stays a TypeError or a timeout). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    message: string,
-    /** The server's `error` code (`forbidden`, `unknown_task`, …), when its answer carried one. */
-    readonly code?: string,
-    /** What the code is about (a task number, a department), when the server said. */
-    readonly detail?: string,
+    readonly body: ApiBody = {},
+    /** Seconds, from Retry-After. */
+    readonly retryAfter?: number,
   ) {
-    super(message)
+    super(`HTTP ${status}${body.error ? ` ${body.error}` : ''}${body.message ? `: ${body.message}` : ''}`)
     this.name = 'ApiError'
+  }
+
+  /** The server's code (`forbidden`, `unknown_task`, `seq_gap`, …), when it sent one. */
+  get code(): string | undefined {
+    return typeof this.body.error === 'string' ? this.body.error : undefined
   }
 }
 
-export async function apiFetch(path: string, init: RequestInit = {}, timeoutMs = 15_000): Promise<Response> {
-  const res = await fetch(path, { ...init, signal: init.signal ?? AbortSignal.timeout(timeoutMs) })
-  if (!res.ok && res.status !== 304) {
-    const body = (await res.json().catch(() => ({}))) as { error?: unknown; detail?: unknown }
-    throw new ApiError(
-      res.status,
-      `${init.method ?? 'GET'} ${path}: HTTP ${res.status}`,
-      typeof body.error === 'string' ? body.error : undefined,
-      typeof body.detail === 'string' ? body.detail : undefined,
-    )
+export interface ApiOptions {
+  timeoutMs?: number
+  /** Tests hand in a fetch that reaches the server in-process, or fails on purpose. */
+  fetch?: typeof fetch
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '')
+  let body: ApiBody
+  try {
+    body = text ? (JSON.parse(text) as ApiBody) : {}
+  } catch {
+    body = { message: text.slice(0, 200) }
   }
+  const retry = Number(res.headers.get('Retry-After'))
+  return new ApiError(res.status, body, Number.isFinite(retry) && retry > 0 ? retry : undefined)
+}
+
+/** A call that resolves with the response when it is a success (or 304), and throws ApiError otherwise. */
+export async function apiFetch(path: string, init: RequestInit = {}, options: ApiOptions = {}): Promise<Response> {
+  const doFetch = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a))
+  const res = await doFetch(path, { ...init, signal: init.signal ?? AbortSignal.timeout(options.timeoutMs ?? 15_000) })
+  if (!res.ok && res.status !== 304) throw await failure(res)
   return res
 }
 
 /** A JSON call: GET without a body, otherwise the body sent as JSON. */
-export async function apiJson<T>(path: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' = 'GET', body?: unknown): Promise<T> {
-  const init: RequestInit = { method }
+export async function apiJson<T>(path: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' = 'GET', body?: unknown, options: ApiOptions = {}): Promise<T> {
+  const init: RequestInit = { method, cache: 'no-store' }
   if (body !== undefined) {
     init.headers = { 'Content-Type': 'application/json' }
     init.body = JSON.stringify(body)
   }
-  return (await apiFetch(path, init)).json() as Promise<T>
+  return (await apiFetch(path, init, options)).json() as Promise<T>
 }
 
 /**

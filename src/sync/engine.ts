@@ -1,7 +1,8 @@
+import { ApiError } from '@/api/http'
 import type { LocalCheckIn, LocalNote, OutboxEntry, RecordState, ZhixunDB } from '@/db/db'
 import { syncMeta } from '@/db/outbox'
 import { LIMITS, type Change, type CheckIn, type FieldNote, type MutationResult, type PushResponse } from './schema'
-import { SyncHttpError, type SyncTransport } from './transport'
+import type { SyncTransport } from './transport'
 
 export interface SyncReport {
   pushed: number
@@ -60,7 +61,7 @@ export class SyncEngine {
       await this.db.syncMeta.update('sync', { lastSyncAt: this.now(), lastError: undefined })
     } catch (caught) {
       let err = caught
-      if (caught instanceof SyncHttpError && caught.status === 401) {
+      if (caught instanceof ApiError && caught.status === 401) {
         // The session is over: nothing is touched; sync resumes once the inspector signs in again.
         await this.db.session.update('me', { expired: true })
         err = new SyncFailure('signed_out', 'signed out')
@@ -81,13 +82,13 @@ export class SyncEngine {
       try {
         res = await this.transport.push({ clientId, mutations: batch.map((e) => ({ seq: e.wireSeq, name: e.name, args: e.args })) })
       } catch (err) {
-        if (err instanceof SyncHttpError && err.status === 409 && err.body.error === 'photo_missing') {
+        if (err instanceof ApiError && err.status === 409 && err.body.error === 'photo_missing') {
           // The server lost photos it had verified (restored from a backup?): send them again.
           const missing = (err.body.missing as string[] | undefined) ?? []
           await this.db.photos.where('sha256').anyOf(missing).modify({ state: 'local' })
           continue
         }
-        if (err instanceof SyncHttpError && err.status === 409 && (err.body.error === 'seq_gap' || err.body.error === 'seq_conflict')) {
+        if (err instanceof ApiError && err.status === 409 && (err.body.error === 'seq_gap' || err.body.error === 'seq_conflict')) {
           throw new SyncFailure(err.body.error, err.message)
         }
         throw err
@@ -113,11 +114,11 @@ export class SyncEngine {
         try {
           state = await this.transport.sendPhotoChunk(sha, state.offset, chunk)
         } catch (err) {
-          if (err instanceof SyncHttpError && err.status === 409 && typeof err.body.offset === 'number') {
+          if (err instanceof ApiError && err.status === 409 && typeof err.body.offset === 'number') {
             state = { offset: err.body.offset, complete: false } // the server had more (or less) than we thought
             continue
           }
-          if (err instanceof SyncHttpError && err.status === 422) throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
+          if (err instanceof ApiError && err.status === 422) throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
           throw err
         }
       }

@@ -1,17 +1,5 @@
+import { apiFetch } from '@/api/http'
 import type { PhotoRef, PullResponse, PushRequest, PushResponse } from './schema'
-
-/** An answer from the server that is not a success, with what it said. */
-export class SyncHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: { error?: string; message?: string; [k: string]: unknown },
-    /** Seconds, from Retry-After. */
-    readonly retryAfter?: number,
-  ) {
-    super(`HTTP ${status}${body.error ? ` ${body.error}` : ''}${body.message ? `: ${body.message}` : ''}`)
-    this.name = 'SyncHttpError'
-  }
-}
 
 export interface UploadState {
   offset: number
@@ -28,20 +16,9 @@ export interface SyncTransport {
 
 type Fetch = typeof fetch
 
+/** Failures are ApiError (src/api/http.ts), the same as every other call to the server. */
 async function call<T>(doFetch: Fetch, url: string, init: RequestInit, timeoutMs: number): Promise<T> {
-  const res = await doFetch(url, { ...init, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) })
-  const text = await res.text()
-  let body: Record<string, unknown> = {}
-  try {
-    body = text ? (JSON.parse(text) as Record<string, unknown>) : {}
-  } catch {
-    body = { message: text.slice(0, 200) }
-  }
-  if (!res.ok) {
-    const retry = Number(res.headers.get('Retry-After'))
-    throw new SyncHttpError(res.status, body, Number.isFinite(retry) && retry > 0 ? retry : undefined)
-  }
-  return body as T
+  return (await apiFetch(url, { ...init, cache: 'no-store' }, { fetch: doFetch, timeoutMs })).json() as Promise<T>
 }
 
 /** The transport over HTTP to this app's own server. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { backoffDelay, IDLE_INTERVAL_MS, MAX_DELAY_MS, SyncScheduler, type SchedulerState } from '../../src/sync/scheduler'
-import { SyncHttpError } from '../../src/sync/transport'
+import { ApiError } from '../../src/api/http'
 
 describe('backoffDelay', () => {
   it('doubles from 1 s to a 5 min ceiling, jittered between half and all of it', () => {
@@ -53,7 +53,7 @@ describe('SyncScheduler', () => {
   })
 
   it('waits as long as the server asks', async () => {
-    const { scheduler, run } = setup([new SyncHttpError(503, { error: 'unavailable' }, 20)])
+    const { scheduler, run } = setup([new ApiError(503, { error: 'unavailable' }, 20)])
     scheduler.trigger()
     await vi.advanceTimersByTimeAsync(19_999)
     expect(run).toHaveBeenCalledTimes(1)
