@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
-import { build } from 'vite'
+import { bundleForPage } from './bundle'
 import type { Dataset } from '../src/dataset/types'
 import { launchChromium, startServer } from '../tests/helpers/browser'
 import { scaleDataset } from './synthetic'
@@ -66,13 +66,7 @@ try {
     report(`Offline reload → first ${label} painted (median / max of 15)`, `${median(times).toFixed(0)} / ${Math.max(...times).toFixed(0)} ms`, '≤ 500 ms')
   }
 
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    resolve: { alias: { '@': new URL('../src', import.meta.url).pathname } },
-    build: { outDir: '.bench/idb', emptyOutDir: true, lib: { entry: 'bench/idb-entry.ts', formats: ['iife'], name: 'ZhixunBench', fileName: () => 'idb.js' } },
-  })
-  await page.addScriptTag({ path: '.bench/idb/idb.js' })
+  await page.addScriptTag({ path: await bundleForPage('bench/idb-entry.ts', 'ZhixunBench', '.bench/idb') })
   for (const [label, dataset] of [
     ['160 tasks', real],
     ['16,000 tasks', scaleDataset(real, 100)],

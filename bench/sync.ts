@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { build } from 'vite'
+import { bundleForPage } from './bundle'
 import { uuidv7 } from '../src/sync/uuid'
 import { createUser } from '../server/auth/accounts'
 import { openStore } from '../server/db/database'
@@ -151,14 +151,9 @@ if (only !== 'push') {
   const server = await startServer(port, env)
   const browser = await launchChromium()
   try {
-    await build({
-      configFile: false,
-      logLevel: 'warn',
-      resolve: { alias: { '@': new URL('../src', import.meta.url).pathname } },
-      build: { outDir: '.bench/sync', emptyOutDir: true, lib: { entry: 'bench/sync-entry.ts', formats: ['iife'], name: 'ZhixunSyncBench', fileName: () => 'sync.js' } },
-    })
+    const script = await bundleForPage('bench/sync-entry.ts', 'ZhixunSyncBench', '.bench/sync')
     // bypassCSP: the benchmark injects its own script into the page; the app itself runs under the CSP.
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true })
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true })
     const page = await context.newPage()
     await page.goto(`http://127.0.0.1:${port}/signin`)
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
@@ -171,7 +166,7 @@ if (only !== 'push') {
     await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
     await page.goto(`http://127.0.0.1:${port}/records`)
     await context.setOffline(true)
-    await page.addScriptTag({ path: '.bench/sync/sync.js' })
+    await page.addScriptTag({ path: script })
     type Bench = { queueCheckIns(n: number, authorId: string): Promise<void>; outboxCount(): Promise<number>; verifiedCount(): Promise<number> }
     await page.evaluate((authorId) => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.queueCheckIns(1000, authorId), inspector.id)
     const queued = await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())
