@@ -85,6 +85,12 @@ describe('admin → inspector → supervisor', () => {
     await page.getByTestId('u-pass').fill(PASSWORD)
     await page.getByTestId('create-user').click()
     await expect.poll(() => page.getByTestId('user-problem').textContent()).toBe('这个用户名已被使用。')
+    // A forgotten password is replaced from the same list; the inspector signs in with the new one later.
+    const row = page.getByTestId('user-list').locator('li', { hasText: 'zhao.inspector' })
+    await row.getByRole('button', { name: '重设密码' }).click()
+    await row.getByLabel('赵巡查 的新密码').fill('another-long-password')
+    await row.getByRole('button', { name: '保存新密码' }).click()
+    await expect.poll(() => page.getByTestId('row-done').textContent()).toContain('已为 赵巡查 设置新密码')
   })
 
   it('a supervisor plans a campaign with that inspector', async () => {
@@ -114,7 +120,7 @@ describe('admin → inspector → supervisor', () => {
     const { page, context } = inspector
     await page.goto(server.url)
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
-    await signIn(page, 'zhao.inspector')
+    await signIn(page, 'zhao.inspector', 'another-long-password')
     await page.goto(`${server.url}/campaigns`)
     await expect.poll(() => page.getByTestId('campaign-list').textContent(), { timeout: 15_000 }).toContain('广交会知识产权保护专项')
 
