@@ -91,6 +91,14 @@ describe('admin → inspector → supervisor', () => {
     await row.getByLabel('赵巡查 的新密码').fill('another-long-password')
     await row.getByRole('button', { name: '保存新密码' }).click()
     await expect.poll(() => page.getByTestId('row-done').textContent()).toContain('已为 赵巡查 设置新密码')
+    // A supervisor created as an inspector by mistake is promoted from the list.
+    await createUser(server.store.db, departments, { username: 'qian.user', displayName: '钱某', department: '省工商局', role: 'inspector', password: PASSWORD })
+    await page.reload()
+    const qian = page.getByTestId('user-list').locator('li', { hasText: 'qian.user' })
+    await qian.getByRole('button', { name: '改角色 / 部门' }).click()
+    await qian.getByLabel('角色').selectOption('supervisor')
+    await qian.getByRole('button', { name: '保存修改' }).click()
+    await expect.poll(() => qian.textContent()).toContain('省工商局 · 主管')
   })
 
   it('a supervisor plans a campaign with that inspector', async () => {
