@@ -156,6 +156,8 @@ async function applyNotePut(
     work.put(await noteRow(work, note, null, nowIso()))
     return { status: 'applied' }
   }
+  // The same note, word for word, sent again (from an imported export, say): nothing to change, no conflict.
+  if (current.deleted === 0 && current.conflict_of === null && current.hash === (await sha256Hex(canonicalJson(note)))) return { status: 'applied' }
   if (current.deleted === 0 && (current.version === baseVersion || current.client_id === work.clientId)) {
     work.put(await noteRow(work, note, current.conflict_of, current.created_at))
     return { status: 'applied' }

@@ -34,14 +34,22 @@ export async function saveCheckIn(db: ZhixunDB, input: CheckIn, photos: NewPhoto
   const now = Date.now()
   const record: LocalCheckIn = { id: data.id, data, taskNumbers: data.taskNumbers, hash, state: 'waiting', origin: 'mine', savedAt: now }
   await db.transaction('rw', [db.checkins, db.outbox, db.syncMeta, db.photos, db.drafts], async () => {
-    for (const p of photos) {
-      if (!(await db.photos.get(p.sha256))) await db.photos.add({ ...p, state: 'local', savedAt: now } satisfies LocalPhoto)
-    }
-    await db.checkins.add(record)
-    await enqueue<'checkin.create'>(db, { name: 'checkin.create', args: data, recordId: data.id, queuedAt: now })
+    await putQueuedCheckIn(db, record, photos)
     if (draftKey) await db.drafts.delete(draftKey)
   })
   return record
+}
+
+/**
+ * Writes a check-in (already validated and hashed), its photos and its outbox entry. Call it inside a
+ * transaction over checkins, outbox, syncMeta and photos.
+ */
+export async function putQueuedCheckIn(db: ZhixunDB, record: LocalCheckIn, photos: readonly NewPhoto[]): Promise<void> {
+  for (const p of photos) {
+    if (!(await db.photos.get(p.sha256))) await db.photos.add({ sha256: p.sha256, size: p.size, type: p.type, bytes: p.bytes, state: 'local', savedAt: record.savedAt } satisfies LocalPhoto)
+  }
+  await db.checkins.add(record)
+  await enqueue<'checkin.create'>(db, { name: 'checkin.create', args: record.data, recordId: record.id, queuedAt: record.savedAt })
 }
 
 /** Saves a new or edited field note and queues it; the edit carries the server version it was made from. */

@@ -8,6 +8,8 @@ let browser: Browser
 let server: RunningServer
 let context: BrowserContext
 let page: Page
+/** The file the first inspector exported, for their new phone to take in. */
+let exported: string
 const PASSWORD = 'e2e-password-long'
 
 beforeAll(async () => {
@@ -86,7 +88,8 @@ describe('signing in on the phone', () => {
     await page.getByTestId('save-checkin').click()
     await page.getByTestId('checkin-page').waitFor()
     await page.goto(`${server.url}/records`)
-    await page.getByTestId('export-records').click()
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-records').click()])
+    exported = (await download.path())!
     await expect.poll(() => page.locator('.export [role="status"]').count()).toBe(1)
     await page.goto(`${server.url}/settings`)
     await page.getByTestId('sign-out').click()
@@ -102,6 +105,26 @@ describe('signing in on the phone', () => {
     await expect.poll(() => page.getByTestId('parked').textContent()).toContain('陈巡查：1 条未上传记录')
     await page.goto(`${server.url}/records`)
     expect(await page.getByTestId('checkin-list').count()).toBe(0)
+  })
+
+  it('takes the exported file in on the inspector’s new phone, which sends the record exactly once', async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+    const newPage = await phone.newPage()
+    await newPage.goto(`${server.url}/signin?next=/records`)
+    await newPage.getByTestId('sign-in-username').fill('chen.inspector')
+    await newPage.getByTestId('sign-in-password').fill(PASSWORD)
+    await newPage.getByTestId('sign-in-submit').click()
+    await newPage.waitForURL(`${server.url}/records`)
+    await newPage.getByTestId('import-records').setInputFiles(exported)
+    await expect.poll(() => newPage.getByTestId('import-result').textContent()).toContain('已导入 1 条')
+    await expect.poll(() => newPage.getByTestId('checkin-list').textContent()).toContain('高第街')
+    await expect.poll(() => newPage.getByTestId('header-sync').textContent(), { timeout: 20_000 }).toContain('已全部上传')
+    const copies = await server.store.db.selectFrom('records').select('id').where('data', 'like', '%高第街%').execute()
+    expect(copies).toHaveLength(1)
+    // Someone else's file is refused, in Chinese.
+    await newPage.getByTestId('import-records').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"zhixun-records"') })
+    await expect.poll(() => newPage.getByTestId('import-problem').textContent()).toBe('这不是可以读取的文件，请选择“导出本机记录”生成的 .json 文件。')
+    await phone.close()
   })
 })
 

@@ -1,0 +1,110 @@
+import * as v from 'valibot'
+import type { LocalCheckIn, LocalNote, ZhixunDB } from '@/db/db'
+import { putQueuedCheckIn, type NewPhoto } from '@/db/records'
+import { enqueue } from '@/db/outbox'
+import { recordHash, sha256Hex } from '@/sync/canonical'
+import { CheckInSchema, FieldNoteSchema, PhotoRefSchema, type CheckIn, type FieldNote } from '@/sync/schema'
+import { EXPORT_FORMAT } from './export'
+
+/** Why a file could not be taken in; nothing on the phone was changed. */
+export type ImportProblem = 'not_json' | 'not_export' | 'invalid' | 'other_author' | 'photo_damaged'
+
+export class ImportError extends Error {
+  constructor(readonly problem: ImportProblem) {
+    super(problem)
+    this.name = 'ImportError'
+  }
+}
+
+export interface ImportResult {
+  /** Queued on this phone, to go to the server with the next sync. */
+  queued: number
+  /** Already on this phone. */
+  alreadyHere: number
+  /** The file says the server has them already: they come back with the next sync anyway. */
+  onServer: number
+}
+
+const State = v.picklist(['draft', 'waiting', 'sent', 'verified', 'rejected', 'conflict'])
+const FileSchema = v.object({
+  format: v.literal(EXPORT_FORMAT),
+  formatVersion: v.literal(1),
+  checkIns: v.array(v.looseObject({ state: State })),
+  notes: v.array(v.looseObject({ state: State, deleted: v.boolean() })),
+  photos: v.array(v.object({ ...PhotoRefSchema.entries, base64: v.string() })),
+})
+
+function fromBase64(text: string): ArrayBuffer {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes.buffer
+}
+
+function strict<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
+  const parsed = v.safeParse(schema, value)
+  if (!parsed.success) throw new ImportError('invalid')
+  return parsed.output
+}
+
+/**
+ * Takes in a file from "Export my records" (this phone's or another's, the same inspector's): the records
+ * that had not reached the server are queued here with their photos, under their own ids, so they reach the
+ * server exactly once whichever phone sends them first. All of it is checked before anything is written,
+ * and written in one transaction: a bad file changes nothing.
+ */
+export async function importRecords(db: ZhixunDB, text: string, userId: string): Promise<ImportResult> {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new ImportError('not_json')
+  }
+  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== EXPORT_FORMAT) throw new ImportError('not_export')
+  const file = strict(FileSchema, json)
+
+  const unsentCheckIns = file.checkIns.filter((c) => c.state === 'waiting')
+  const unsentNotes = file.notes.filter((n) => n.state === 'waiting' && !n.deleted && !n.conflictOf)
+  const onServer = file.checkIns.length - unsentCheckIns.length + file.notes.filter((n) => n.state !== 'waiting' && !n.deleted).length
+  const checkIns: CheckIn[] = unsentCheckIns.map(({ state: _s, reason: _r, ...c }) => strict(CheckInSchema, c))
+  const notes: FieldNote[] = unsentNotes.map(({ state: _s, reason: _r, deleted: _d, conflictOf: _c, ...n }) => strict(FieldNoteSchema, n))
+  // Someone else's file is refused whole, sent records included: it is not this inspector's to take in.
+  if ([...file.checkIns, ...file.notes].some((r) => r.authorId !== userId)) throw new ImportError('other_author')
+
+  const here = new Set(
+    [...(await db.checkins.bulkGet(checkIns.map((c) => c.id))), ...(await db.notes.bulkGet(notes.map((n) => n.id)))].flatMap((r) => (r ? [r.id] : [])),
+  )
+  const fresh = { checkIns: checkIns.filter((c) => !here.has(c.id)), notes: notes.filter((n) => !here.has(n.id)) }
+
+  // Every photo a queued check-in needs must be in the file, byte for byte.
+  const photos = new Map<string, NewPhoto>()
+  for (const ref of fresh.checkIns.flatMap((c) => c.photos)) {
+    if (photos.has(ref.sha256)) continue
+    const entry = file.photos.find((p) => p.sha256 === ref.sha256)
+    if (!entry) throw new ImportError('photo_damaged')
+    let bytes: ArrayBuffer
+    try {
+      bytes = fromBase64(entry.base64)
+    } catch {
+      throw new ImportError('photo_damaged')
+    }
+    if (bytes.byteLength !== ref.size || (await sha256Hex(bytes)) !== ref.sha256) throw new ImportError('photo_damaged')
+    photos.set(ref.sha256, { sha256: ref.sha256, size: ref.size, type: ref.type, bytes })
+  }
+
+  const now = Date.now()
+  const checkInRows: LocalCheckIn[] = await Promise.all(
+    fresh.checkIns.map(async (data) => ({ id: data.id, data, taskNumbers: data.taskNumbers, hash: await recordHash(data), state: 'waiting' as const, origin: 'mine' as const, savedAt: now })),
+  )
+  const noteRows: LocalNote[] = await Promise.all(
+    fresh.notes.map(async (data) => ({ id: data.id, taskNumber: data.taskNumber, data, hash: await recordHash(data), state: 'waiting' as const, serverVersion: null, deleted: 0, origin: 'mine' as const, savedAt: now })),
+  )
+  await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta, db.photos], async () => {
+    for (const row of checkInRows) await putQueuedCheckIn(db, row, row.data.photos.map((p) => photos.get(p.sha256)!))
+    for (const row of noteRows) {
+      await db.notes.put(row)
+      await enqueue<'note.put'>(db, { name: 'note.put', args: { note: row.data, baseVersion: null }, recordId: row.id, queuedAt: now })
+    }
+  })
+  return { queued: checkInRows.length + noteRows.length, alreadyHere: here.size, onServer }
+}
