@@ -117,8 +117,9 @@ function rowData(input: CampaignInput): string {
   return JSON.stringify(data)
 }
 
-function ownerFor(user: PublicUser, input: CampaignInput): string {
-  const owner = input.ownerDepartment ?? user.department
+/** The department that runs the campaign: as given, else as it was (an edit), else the user's own. */
+function ownerFor(user: PublicUser, input: CampaignInput, current?: string): string {
+  const owner = input.ownerDepartment ?? current ?? user.department
   if (user.role === 'supervisor' && owner !== user.department) {
     throw new ApiRefusal(403, 'forged_department', 'A supervisor runs campaigns of their own department only')
   }
@@ -158,7 +159,7 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
   })
   if (!canManage(ctx.user, current)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
   const input = parseInput(body)
-  const owner = ownerFor(ctx.user, input)
+  const owner = ownerFor(ctx.user, input, current.ownerDepartment)
   if (input.version !== undefined && input.version !== current.version) {
     throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it', { version: current.version })
   }

@@ -52,8 +52,10 @@ async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
   await db.checkins.bulkPut(parked.checkins)
   await db.notes.bulkPut(parked.notes)
   await db.photos.bulkPut(parked.photos)
+  // They were all exported before they were parked, and still are.
+  const exportedThroughSeq = (await db.outbox.orderBy('seq').last())?.seq ?? 0
   // Everything else of theirs is on the server: pulled again from the start.
-  await db.syncMeta.put({ key: 'sync', clientId: parked.clientId, nextSeq: parked.nextSeq, pullCursor: 0, userId: parked.userId, exportedThroughSeq: 0 })
+  await db.syncMeta.put({ key: 'sync', clientId: parked.clientId, nextSeq: parked.nextSeq, pullCursor: 0, userId: parked.userId, exportedThroughSeq })
   await db.parked.delete(parked.userId)
 }
 

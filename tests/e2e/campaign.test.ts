@@ -195,4 +195,17 @@ describe('admin → inspector → supervisor', () => {
     await expect.poll(() => other.page.getByTestId('report-problem').textContent()).toBe('你的账号没有权限查看或修改这里的内容。')
     await other.context.close()
   })
+
+  it('a disabled inspector leaves the campaign when the supervisor next saves it', async () => {
+    const zhao = await server.store.db.selectFrom('users').select('id').where('username', '=', 'zhao.inspector').executeTakeFirstOrThrow()
+    await server.store.db.updateTable('users').set({ disabled: 1 }).where('id', '=', zhao.id).execute()
+    const { page } = supervisor
+    await page.goto(`${campaignUrl}/edit`)
+    await expect.poll(() => page.getByTestId('dropped-inspectors').textContent()).toBe('1 名巡查员的账号已停用，保存后会从名单中去掉。')
+    await page.getByTestId('save-campaign').click()
+    await page.getByTestId('campaign-page').waitFor()
+    const row = await server.store.db.selectFrom('campaigns').select('data').executeTakeFirstOrThrow()
+    expect(JSON.parse(row.data).inspectorIds).toEqual([])
+  })
 })
+

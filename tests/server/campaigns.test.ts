@@ -190,6 +190,14 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     expect(((await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign).name).toBe('改名一')
   })
 
+  it('keeps the running department when an edit does not name one, even made by an admin of another department', async () => {
+    const farAdmin = await signedIn(s, 'admin', '省工商局')
+    const current = (await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign
+    const res = await req(farAdmin, 'PUT', `/api/campaigns/${campaign.id}`, campaignBody(current.inspectorIds, { name: current.name }))
+    expect(res.statusCode, res.body).toBe(200)
+    expect((res.json().campaign as Campaign).ownerDepartment).toBe('省知识产权局')
+  })
+
   it('still takes a check-in from an inspector taken off the campaign after they recorded it', async () => {
     const offline = makeCheckIn({ authorId: teammate.user.id, campaignId: campaign.id })
     await req('supervisor', 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([who.inspector.user.id]))

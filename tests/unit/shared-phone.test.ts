@@ -115,6 +115,8 @@ describe('handing the phone on with unsent records that were exported', () => {
     await startSession(db, userA, '2099-01-01T00:00:00Z')
     expect(await db.parked.count()).toBe(0)
     expect((await db.outbox.toArray()).map((e) => e.wireSeq)).toEqual([2, 3])
+    // They are still in the file they were exported to: A may sign out again without a new export.
+    expect(await unexportedCount(db)).toBe(0)
     await engineFor(a.cookie).sync()
     expect(await db.outbox.count()).toBe(0)
     for (const c of unsent) expect((await db.checkins.get(c.id))?.state).toBe('verified')
