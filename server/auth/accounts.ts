@@ -109,6 +109,13 @@ export async function sessionUser(db: Kysely<Database>, token: string | undefine
   return publicUser(row)
 }
 
+/** Ends every session of a user, except the one holding `keepToken` (an admin changing their own password). */
+export async function endSessions(db: Kysely<Database>, userId: string, keepToken?: string): Promise<void> {
+  let q = db.deleteFrom('sessions').where('user_id', '=', userId)
+  if (keepToken) q = q.where('token_hash', '!=', tokenHash(keepToken))
+  await q.execute()
+}
+
 export async function signOut(db: Kysely<Database>, token: string | undefined): Promise<void> {
   if (token) await db.deleteFrom('sessions').where('token_hash', '=', tokenHash(token)).execute()
 }

@@ -4,9 +4,9 @@ import type { PersonRef } from '../../src/campaigns/schema'
 import { validationReason } from '../../src/sync/schema'
 import type { Store, UserRole, UsersTable } from '../db/database'
 import { ApiRefusal } from '../sync/errors'
-import { createUser, USER_ROLES } from './accounts'
+import { createUser, endSessions, USER_ROLES } from './accounts'
 import { hashPassword, passwordProblem } from './passwords'
-import { requireUser } from './routes'
+import { readCookie, requireUser, SESSION_COOKIE } from './routes'
 
 /** What an admin sees of an account; never the password hash. */
 export interface AccountView extends PersonRef {
@@ -105,8 +105,9 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; dep
     await db.transaction().execute(async (tx) => {
       if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', id).execute()
       // A disabled account, a new password or a new role: whoever holds the old session signs in again.
+      // An admin setting their own password stays signed in here, and only here.
       if (change.disabled === true || change.password !== undefined || change.role !== undefined || change.department !== undefined) {
-        await tx.deleteFrom('sessions').where('user_id', '=', id).execute()
+        await endSessions(tx, id, id === admin.id ? readCookie(req, SESSION_COOKIE) : undefined)
       }
     })
     return { user: accountView(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) }

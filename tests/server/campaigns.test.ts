@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Campaign, CampaignReport, CoverageReport } from '../../src/campaigns/schema'
 import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
-import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
+import { makeServer, signedIn, STORE_KINDS, TEST_PASSWORD, type TestServer } from '../helpers/server'
 
 type Who = { user: { id: string }; cookie: string }
 const ACTORS = ['anonymous', 'inspector', 'otherInspector', 'otherSupervisor', 'supervisor', 'admin'] as const
@@ -231,6 +231,16 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     const list = (await req('admin', 'GET', '/api/users')).json().users as { id: string; disabled: boolean }[]
     expect(list.find((u) => u.id === victim.user.id)!.disabled).toBe(true)
     expect(JSON.stringify(list)).not.toContain('scrypt')
+  })
+
+  it('lets an admin set their own password and stay signed in on this device only', async () => {
+    const me = await signedIn(s, 'admin', '省工商局')
+    const login = await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: (await req(me, 'GET', '/api/auth/me')).json().user.username, password: TEST_PASSWORD } })
+    const otherDevice = String(login.headers['set-cookie']).split(';')[0]!
+    const res = await req(me, 'PATCH', `/api/users/${me.user.id}`, { password: 'a-brand-new-password' })
+    expect(res.statusCode, res.body).toBe(200)
+    expect((await req(me, 'GET', '/api/auth/me')).statusCode).toBe(200)
+    expect((await s.app.inject({ url: '/api/auth/me', headers: { cookie: otherDevice } })).statusCode).toBe(401)
   })
 
   // Last: it ends every actor's session.
