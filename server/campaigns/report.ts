@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Kysely } from 'kysely'
 import {
+  localDateTime,
   localDay,
   type Campaign,
   type CampaignReport,
@@ -18,6 +19,12 @@ interface StoredCheckIn extends CheckIn {
   department: string
 }
 
+/** Check-ins as they stand: one that a later check-in corrects is left out, its correction counts instead. */
+function withoutCorrected<T extends CheckIn>(checkIns: readonly T[]): T[] {
+  const corrected = new Set(checkIns.map((c) => c.correctionOf).filter((id): id is string => id !== null))
+  return checkIns.filter((c) => !corrected.has(c.id))
+}
+
 /** The campaign's check-ins; a corrected check-in is counted once, as its newest correction says. */
 async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promise<StoredCheckIn[]> {
   const rows = await db
@@ -28,12 +35,10 @@ async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promi
     .where('deleted', '=', 0)
     .orderBy('version')
     .execute()
-  const all = rows.map((r) => ({ ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '' }))
-  const corrected = new Set(all.map((c) => c.correctionOf).filter((id): id is string => id !== null))
-  return all.filter((c) => !corrected.has(c.id))
+  return withoutCorrected(rows.map((r) => ({ ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '' })))
 }
 
-export async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
+async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
   const wanted = [...new Set(ids)]
   if (wanted.length === 0) return []
   const rows = await db.selectFrom('users').select(['id', 'display_name', 'department', 'role']).where('id', 'in', wanted).execute()
@@ -106,10 +111,8 @@ export function coverage(taskNumbers: readonly number[], records: { kind: string
   const byTask = new Map<number, { checkIns: number; notes: number; inspectors: Set<string>; lastAt: string | null }>(
     taskNumbers.map((n) => [n, { checkIns: 0, notes: 0, inspectors: new Set(), lastAt: null }]),
   )
-  const checkIns = records.filter((r) => r.kind === 'checkin').map((r) => JSON.parse(r.data!) as CheckIn)
-  const corrected = new Set(checkIns.map((c) => c.correctionOf).filter((id): id is string => id !== null))
+  const checkIns = withoutCorrected(records.filter((r) => r.kind === 'checkin').map((r) => JSON.parse(r.data!) as CheckIn))
   for (const c of checkIns) {
-    if (corrected.has(c.id)) continue
     for (const n of new Set(c.taskNumbers)) {
       const t = byTask.get(n)
       if (!t) continue
@@ -171,11 +174,10 @@ export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string 
   const m = messagesFor(lang)
   const lines = [COLUMNS.map((c) => csvField(m.csv[c] ?? c)).join(',')]
   for (const c of rows) {
-    const local = new Date(Date.parse(c.occurredAt) + 8 * 3_600_000).toISOString().replace('T', ' ').slice(0, 16)
     lines.push(
       [
         c.id,
-        local,
+        localDateTime(c.occurredAt),
         localDay(c.occurredAt),
         c.authorName,
         c.department,

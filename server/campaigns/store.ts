@@ -1,11 +1,12 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely'
 import * as v from 'valibot'
-import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
+import { canManage, canRead, CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
 import { validationReason } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
 import type { PublicUser } from '../auth/accounts'
 import type { CampaignsTable, Database } from '../db/database'
 import { ApiRefusal } from '../sync/errors'
+import { ownScope } from '../sync/pull'
 
 type StoredData = Pick<Campaign, 'description' | 'taskNumbers' | 'departments' | 'inspectorIds' | 'startDate' | 'endDate' | 'venues'>
 
@@ -22,17 +23,6 @@ export function campaignOf(row: CampaignsTable): Campaign {
     updatedAt: row.updated_at,
   }
 }
-
-/** Reads: admins every campaign; supervisors those their department runs or joins; inspectors those naming them. */
-export function canRead(user: PublicUser, c: Campaign): boolean {
-  if (user.role === 'admin') return true
-  if (user.role === 'supervisor') return c.ownerDepartment === user.department || c.departments.includes(user.department)
-  return c.inspectorIds.includes(user.id)
-}
-
-/** Changes: admins, and supervisors of the department that runs it. */
-export const canManage = (user: PublicUser, c: Pick<Campaign, 'ownerDepartment'>): boolean =>
-  user.role === 'admin' || (user.role === 'supervisor' && c.ownerDepartment === user.department)
 
 export async function allCampaigns(db: Kysely<Database>): Promise<Campaign[]> {
   const rows = await db.selectFrom('campaigns').selectAll().orderBy('created_at', 'desc').execute()
@@ -53,8 +43,8 @@ export async function readableCampaign(db: Kysely<Database>, user: PublicUser, i
 }
 
 /**
- * Records `user` may read: their own; a supervisor's department's; the records of every campaign they may
- * read; an admin's, all of them.
+ * Records `user` may read: what they pull (their own; a supervisor's department's), their own wherever
+ * they wrote them, and the records of every campaign they may read; an admin's, all of them.
  */
 export async function readableRecords<O>(
   db: Kysely<Database>,
@@ -66,7 +56,7 @@ export async function readableRecords<O>(
   return q.where((eb) =>
     eb.or([
       eb('records.author_id', '=', user.id),
-      ...(user.role === 'supervisor' ? [eb('records.department', '=', user.department)] : []),
+      ownScope(eb, user),
       ...(campaignIds.length > 0 ? [eb('records.campaign_id', 'in', campaignIds)] : []),
     ]),
   )

@@ -1,13 +1,16 @@
-import type { Kysely, SelectQueryBuilder } from 'kysely'
+import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool } from 'kysely'
 import type { Change, PullResponse, RecordKind } from '../../src/sync/schema'
 import type { PublicUser } from '../auth/accounts'
 import type { Database } from '../db/database'
 
-/** Who reads what: an inspector their own records, a supervisor their department's, an admin all. */
+/** The records that are a user's own work to sync: an inspector's own, a supervisor's department's. (Admins: all.) */
+export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: PublicUser): Expression<SqlBool> {
+  return user.role === 'supervisor' ? eb('records.department', '=', user.department) : eb('records.author_id', '=', user.id)
+}
+
+/** Who pulls what: an inspector their own records, a supervisor their department's, an admin all. */
 export function visibleTo<O>(q: SelectQueryBuilder<Database, 'records', O>, user: PublicUser): SelectQueryBuilder<Database, 'records', O> {
-  if (user.role === 'admin') return q
-  if (user.role === 'supervisor') return q.where('records.department', '=', user.department)
-  return q.where('records.author_id', '=', user.id)
+  return user.role === 'admin' ? q : q.where((eb) => ownScope(eb, user))
 }
 
 /** Changes after a version cursor that `user` may read, in version order, `limit` at a time. Never by timestamp. */

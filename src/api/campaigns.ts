@@ -8,6 +8,15 @@ export const updateCampaign = async (id: string, input: CampaignInput) =>
   (await apiJson<{ campaign: Campaign }>(`/api/campaigns/${encodeURIComponent(id)}`, 'PUT', input)).campaign
 export const fetchPeople = async () => (await apiJson<{ people: PersonRef[] }>('/api/people')).people
 
+const FILTER_KEYS = ['day', 'venueType', 'outcome', 'inspector'] as const
+
+/** The report filter a page's URL query carries (the inverse of filterQuery); empty parts left out. */
+export function filterFromQuery(query: Record<string, unknown>): ReportFilter {
+  const f: Record<string, string> = {}
+  for (const k of FILTER_KEYS) if (typeof query[k] === 'string' && query[k]) f[k] = query[k]
+  return f as ReportFilter
+}
+
 /** The query string for a report filter; empty parts left out. */
 export function filterQuery(filter: ReportFilter, extra: Record<string, string> = {}): string {
   const q = new URLSearchParams()

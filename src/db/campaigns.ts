@@ -1,4 +1,4 @@
-import type { Campaign } from '@/campaigns/schema'
+import { isActive, type Campaign } from '@/campaigns/schema'
 import type { ZhixunDB } from './db'
 
 /** Keeps exactly the campaigns the server listed for this user, replacing the last list in one step. */
@@ -11,6 +11,5 @@ export async function replaceCampaigns(db: ZhixunDB, campaigns: readonly Campaig
 
 /** Campaigns running today first (by start date, newest first), then the rest. */
 export function sortForPicking(campaigns: readonly Campaign[], today: string): Campaign[] {
-  const running = (c: Campaign) => c.startDate <= today && today <= c.endDate
-  return [...campaigns].sort((a, b) => Number(running(b)) - Number(running(a)) || b.startDate.localeCompare(a.startDate))
+  return [...campaigns].sort((a, b) => Number(isActive(b, today)) - Number(isActive(a, today)) || b.startDate.localeCompare(a.startDate))
 }

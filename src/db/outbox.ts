@@ -4,12 +4,15 @@ import type { OutboxEntry, SyncMeta, ZhixunDB } from './db'
 
 // Kept apart from records.ts (and its schema library) so the app's first screen need not load them.
 
+/** A new client id, numbering from 1 and pulling from the start, for `userId` when one is known. */
+export const newSyncMeta = (userId?: string): SyncMeta => ({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, ...(userId ? { userId } : {}) })
+
 /** The phone's identity for sync: made once, kept with the data it numbers. */
 export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
   return db.transaction('rw', db.syncMeta, async () => {
     const existing = await db.syncMeta.get('sync')
     if (existing) return existing
-    const meta: SyncMeta = { key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0 }
+    const meta = newSyncMeta()
     await db.syncMeta.add(meta)
     return meta
   })
@@ -29,11 +32,7 @@ export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; olde
  * the record are written together or not at all.
  */
 export async function enqueue<N extends MutationName>(db: ZhixunDB, entry: Omit<OutboxEntry<N>, 'seq' | 'wireSeq'>): Promise<void> {
-  let meta = await db.syncMeta.get('sync')
-  if (!meta) {
-    meta = { key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0 }
-    await db.syncMeta.add(meta)
-  }
+  const meta = await syncMeta(db)
   await db.syncMeta.update('sync', { nextSeq: meta.nextSeq + 1 })
   await db.outbox.add({ ...entry, wireSeq: meta.nextSeq } as OutboxEntry<N>)
 }

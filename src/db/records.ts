@@ -82,11 +82,19 @@ export async function saveNote(
     savedAt: now.getTime(),
   }
   await db.transaction('rw', [db.notes, db.outbox, db.syncMeta, db.drafts], async () => {
-    await db.notes.put(record)
-    await enqueue<'note.put'>(db, { name: 'note.put', args: { note, baseVersion }, recordId: note.id, queuedAt: now.getTime() })
+    await putQueuedNote(db, record)
     if (draftKey) await db.drafts.delete(draftKey)
   })
   return record
+}
+
+/**
+ * Writes a note (already validated and hashed) and its outbox entry, which names the server version the
+ * note was made from. Call it inside a transaction over notes, outbox and syncMeta.
+ */
+export async function putQueuedNote(db: ZhixunDB, record: LocalNote): Promise<void> {
+  await db.notes.put(record)
+  await enqueue<'note.put'>(db, { name: 'note.put', args: { note: record.data, baseVersion: record.serverVersion }, recordId: record.id, queuedAt: record.savedAt })
 }
 
 export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {

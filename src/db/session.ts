@@ -1,4 +1,4 @@
-import { uuidv7 } from '@/sync/uuid'
+import { newSyncMeta } from './outbox'
 import type { ParkedRecords, SessionRow, ZhixunDB } from './db'
 
 export class UnsentRecordsError extends Error {
@@ -75,11 +75,11 @@ export async function startSession(db: ZhixunDB, user: SessionRow['user'], expir
       await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear(), db.campaigns.clear(), db.outbox.clear()])
       const parked = await db.parked.get(user.id)
       if (parked) await unpark(db, parked)
-      else await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
+      else await db.syncMeta.put(newSyncMeta(user.id))
     } else if (meta) {
       await db.syncMeta.update('sync', { userId: user.id })
     } else {
-      await db.syncMeta.put({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, userId: user.id })
+      await db.syncMeta.put(newSyncMeta(user.id))
     }
     await db.syncMeta.update('sync', { userName: user.displayName })
     await db.session.put({ key: 'me', user, expiresAt })

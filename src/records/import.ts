@@ -1,7 +1,6 @@
 import * as v from 'valibot'
 import type { LocalCheckIn, LocalNote, ZhixunDB } from '@/db/db'
-import { putQueuedCheckIn, type NewPhoto } from '@/db/records'
-import { enqueue } from '@/db/outbox'
+import { putQueuedCheckIn, putQueuedNote, type NewPhoto } from '@/db/records'
 import { recordHash, sha256Hex } from '@/sync/canonical'
 import { CheckInSchema, FieldNoteSchema, PhotoRefSchema, type CheckIn, type FieldNote } from '@/sync/schema'
 import { EXPORT_FORMAT } from './export'
@@ -74,11 +73,12 @@ export async function importRecords(db: ZhixunDB, text: string, userId: string):
   const here = new Set(
     [...(await db.checkins.bulkGet(checkIns.map((c) => c.id))), ...(await db.notes.bulkGet(notes.map((n) => n.id)))].flatMap((r) => (r ? [r.id] : [])),
   )
-  const fresh = { checkIns: checkIns.filter((c) => !here.has(c.id)), notes: notes.filter((n) => !here.has(n.id)) }
+  const freshCheckIns = checkIns.filter((c) => !here.has(c.id))
+  const freshNotes = notes.filter((n) => !here.has(n.id))
 
   // Every photo a queued check-in needs must be in the file, byte for byte.
   const photos = new Map<string, NewPhoto>()
-  for (const ref of fresh.checkIns.flatMap((c) => c.photos)) {
+  for (const ref of freshCheckIns.flatMap((c) => c.photos)) {
     if (photos.has(ref.sha256)) continue
     const entry = file.photos.find((p) => p.sha256 === ref.sha256)
     if (!entry) throw new ImportError('photo_damaged')
@@ -94,17 +94,14 @@ export async function importRecords(db: ZhixunDB, text: string, userId: string):
 
   const now = Date.now()
   const checkInRows: LocalCheckIn[] = await Promise.all(
-    fresh.checkIns.map(async (data) => ({ id: data.id, data, taskNumbers: data.taskNumbers, hash: await recordHash(data), state: 'waiting' as const, origin: 'mine' as const, savedAt: now })),
+    freshCheckIns.map(async (data) => ({ id: data.id, data, taskNumbers: data.taskNumbers, hash: await recordHash(data), state: 'waiting' as const, origin: 'mine' as const, savedAt: now })),
   )
   const noteRows: LocalNote[] = await Promise.all(
-    fresh.notes.map(async (data) => ({ id: data.id, taskNumber: data.taskNumber, data, hash: await recordHash(data), state: 'waiting' as const, serverVersion: null, deleted: 0, origin: 'mine' as const, savedAt: now })),
+    freshNotes.map(async (data) => ({ id: data.id, taskNumber: data.taskNumber, data, hash: await recordHash(data), state: 'waiting' as const, serverVersion: null, deleted: 0, origin: 'mine' as const, savedAt: now })),
   )
   await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta, db.photos], async () => {
     for (const row of checkInRows) await putQueuedCheckIn(db, row, row.data.photos.map((p) => photos.get(p.sha256)!))
-    for (const row of noteRows) {
-      await db.notes.put(row)
-      await enqueue<'note.put'>(db, { name: 'note.put', args: { note: row.data, baseVersion: null }, recordId: row.id, queuedAt: now })
-    }
+    for (const row of noteRows) await putQueuedNote(db, row)
   })
   return { queued: checkInRows.length + noteRows.length, alreadyHere: here.size, onServer }
 }

@@ -1,6 +1,7 @@
 import { ApiError } from '@/api/http'
 import type { LocalCheckIn, LocalNote, OutboxEntry, RecordState, ZhixunDB } from '@/db/db'
 import { syncMeta } from '@/db/outbox'
+import { markSessionExpired } from '@/db/session'
 import { LIMITS, type Change, type CheckIn, type FieldNote, type MutationResult, type PushResponse } from './schema'
 import type { SyncTransport } from './transport'
 
@@ -63,7 +64,7 @@ export class SyncEngine {
       let err = caught
       if (caught instanceof ApiError && caught.status === 401) {
         // The session is over: nothing is touched; sync resumes once the inspector signs in again.
-        await this.db.session.update('me', { expired: true })
+        await markSessionExpired(this.db)
         err = new SyncFailure('signed_out', 'signed out')
       }
       await this.db.syncMeta.update('sync', { lastError: err instanceof Error ? err.message : String(err) })
