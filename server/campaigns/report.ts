@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Kysely } from 'kysely'
+import { localDateTime, localDay } from '../../src/campaigns/rules'
 import {
-  localDateTime,
-  localDay,
   type Campaign,
   type CampaignReport,
   type Count,

@@ -1,6 +1,7 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely'
 import * as v from 'valibot'
-import { canManage, canRead, CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
+import { canManage, canRead } from '../../src/campaigns/rules'
+import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
 import { validationReason } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
 import type { PublicUser } from '../auth/accounts'

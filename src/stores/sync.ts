@@ -3,7 +3,6 @@ import { computed, shallowRef } from 'vue'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
 import { syncMeta, unsentSummary } from '@/db/outbox'
-import { useCampaignsStore } from '@/stores/campaigns'
 import type { SchedulerState, SyncScheduler } from '@/sync/scheduler'
 
 /** Why the last sync failed, as a message key the inspector can read. */
@@ -34,11 +33,13 @@ export const useSyncStore = defineStore('sync', () => {
   /** Loads the sync machinery after the first screen, then syncs on every trigger from then on. */
   async function start(): Promise<void> {
     if (scheduler) return
-    const [{ SyncEngine }, { SyncScheduler, webLock }, { httpTransport }] = await Promise.all([
+    const [{ SyncEngine }, { SyncScheduler, webLock }, { httpTransport }, { useCampaignsStore }] = await Promise.all([
       import('@/sync/engine'),
       import('@/sync/scheduler'),
       import('@/sync/transport'),
+      import('@/stores/campaigns'),
     ])
+    const campaigns = useCampaignsStore()
     const engine = new SyncEngine(db, httpTransport())
     scheduler = new SyncScheduler({
       run: async () => {
@@ -48,7 +49,7 @@ export const useSyncStore = defineStore('sync', () => {
         await syncMeta(db)
         await engine.sync()
         // Campaigns come down with every sync, like the records: the picker works offline from then on.
-        await useCampaignsStore().refresh()
+        await campaigns.refresh()
       },
       online: () => navigator.onLine,
       withLock: webLock('zhixun-sync'),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { localDay } from '../../src/campaigns/schema'
+import { localDay } from '../../src/campaigns/rules'
 import { createUser } from '../../server/auth/accounts'
 import { launchChromium, startServer, type RunningServer } from '../helpers/browser'
 import { realDataset } from '../helpers/seed'
