@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
 import type { PersonRef } from '../../src/campaigns/schema'
-import { validationReason } from '../../src/sync/schema'
 import type { Store, UserRole, UsersTable } from '../db/database'
-import { ApiRefusal } from '../sync/errors'
+import { ApiRefusal, parseOrRefuse } from '../sync/errors'
 import { createUser, endSessions, USER_ROLES } from './accounts'
 import { hashPassword, passwordProblem } from './passwords'
 import { readCookie, requireUser, SESSION_COOKIE } from './routes'
@@ -41,11 +40,7 @@ const ChangeUserSchema = v.strictObject({
   password: v.optional(v.pipe(v.string(), v.maxLength(200))),
 })
 
-function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
-  const parsed = v.safeParse(schema, value)
-  if (!parsed.success) throw new ApiRefusal(400, 'invalid', validationReason(parsed.issues))
-  return parsed.output
-}
+const parse = <T extends v.GenericSchema>(schema: T, value: unknown) => parseOrRefuse(schema, value, 'invalid')
 
 export async function userRoutes(app: FastifyInstance, opts: { store: Store; departments: ReadonlySet<string> }): Promise<void> {
   const { db } = opts.store

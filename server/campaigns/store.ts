@@ -1,12 +1,10 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely'
-import * as v from 'valibot'
 import { canManage, canRead } from '../../src/campaigns/rules'
 import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
-import { validationReason } from '../../src/sync/schema'
 import { uuidv7 } from '../../src/sync/uuid'
 import type { PublicUser } from '../auth/accounts'
 import type { CampaignsTable, Database } from '../db/database'
-import { ApiRefusal } from '../sync/errors'
+import { ApiRefusal, parseOrRefuse } from '../sync/errors'
 import { ownScope } from '../sync/pull'
 
 type StoredData = Pick<Campaign, 'description' | 'taskNumbers' | 'departments' | 'inspectorIds' | 'startDate' | 'endDate' | 'venues'>
@@ -70,11 +68,7 @@ export interface SaveContext {
   taskNumbers: ReadonlySet<number>
 }
 
-function parseInput(body: unknown): CampaignInput {
-  const parsed = v.safeParse(CampaignInputSchema, body)
-  if (!parsed.success) throw new ApiRefusal(400, 'invalid', validationReason(parsed.issues), { field: v.getDotPath(parsed.issues[0]!) ?? '' })
-  return parsed.output
-}
+const parseInput = (body: unknown): CampaignInput => parseOrRefuse(CampaignInputSchema, body, 'invalid')
 
 /** Everything in a campaign must exist: tasks, departments, and inspectors of those departments. */
 async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: string): Promise<void> {

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
-import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema, validationReason } from '../../src/sync/schema'
+import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema } from '../../src/sync/schema'
 import { requireUser } from '../auth/routes'
 import type { Store } from '../db/database'
 import { readableRecords } from '../campaigns/store'
-import { ApiRefusal } from './errors'
+import { ApiRefusal, parseOrRefuse } from './errors'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
 import { push } from './push'
@@ -21,11 +21,7 @@ function bad(message: string): ApiRefusal {
   return new ApiRefusal(400, 'invalid_request', message)
 }
 
-function parse<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
-  const result = v.safeParse(schema, value)
-  if (!result.success) throw bad(validationReason(result.issues))
-  return result.output
-}
+const parse = <T extends v.GenericSchema>(schema: T, value: unknown) => parseOrRefuse(schema, value, 'invalid_request')
 
 function shaParam(params: unknown): string {
   return parse(Sha256Schema, (params as { sha256?: unknown }).sha256)
