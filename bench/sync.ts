@@ -11,7 +11,7 @@ import pg from 'pg'
 import { bundleForPage } from './bundle'
 import { uuidv7 } from '../src/sync/uuid'
 import { createUser } from '../server/auth/accounts'
-import { openStore } from '../server/db/database'
+import { openStore, openStoreFromEnv } from '../server/db/database'
 import { launchChromium } from '../tests/helpers/browser'
 import { PG_URL, postgresReachable } from '../tests/helpers/server'
 
@@ -50,8 +50,7 @@ const BENCH_PASSWORD = 'bench-password-long'
 
 /** Adds users straight into the server's database, then signs each in over HTTP; returns their cookies. */
 async function signedInClients(port: number, env: Record<string, string>, n: number): Promise<{ id: string; cookie: string }[]> {
-  const url = env.DATABASE_URL || join(env.DATA_DIR!, 'zhixun.sqlite')
-  const store = await openStore(url, { schema: env.DATABASE_SCHEMA })
+  const store = await openStoreFromEnv(env)
   const out: { id: string; cookie: string }[] = []
   try {
     for (let i = 0; i < n; i++) {

@@ -18,15 +18,15 @@ import { type CheckIn, type FieldNote, type Outcome, type VenueType } from '../s
 import { uuidv7 } from '../src/sync/uuid'
 import { buildServer } from '../server/app'
 import { createUser } from '../server/auth/accounts'
-import { openStore, type UserRole } from '../server/db/database'
+import { databaseFromEnv, openStoreFromEnv, type UserRole } from '../server/db/database'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const dataset = JSON.parse(readFileSync(resolve(root, 'public/data/dataset.json'), 'utf8')) as Dataset
 const departments = new Set(dataset.departments.map((d) => d.name))
 const password = process.env.ZHIXUN_PASSWORD || randomBytes(9).toString('base64url')
 
-const databaseUrl = process.env.DATABASE_URL || resolve(process.env.DATA_DIR ?? 'data', 'zhixun.sqlite')
-const store = await openStore(databaseUrl, { schema: process.env.DATABASE_SCHEMA || undefined })
+const databaseUrl = databaseFromEnv().url
+const store = await openStoreFromEnv()
 const app = await buildServer({ distDir: resolve(root, 'public'), store })
 
 /** A fixed sequence of pseudo-random numbers: the same demo every time. */

@@ -5,11 +5,10 @@
  * so it stays out of the shell history.
  */
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { createUser } from '../server/auth/accounts'
-import { openStore, type UserRole } from '../server/db/database'
+import { openStoreFromEnv, type UserRole } from '../server/db/database'
 import { ApiRefusal } from '../server/sync/errors'
 import { DATASET_PATH, datasetFromSeed, SEED_PATH } from './build-dataset'
 
@@ -40,8 +39,7 @@ if (!password) {
   rl.close()
 }
 
-const databaseUrl = process.env.DATABASE_URL || resolve(process.env.DATA_DIR ?? 'data', 'zhixun.sqlite')
-const store = await openStore(databaseUrl, { schema: process.env.DATABASE_SCHEMA || undefined })
+const store = await openStoreFromEnv()
 try {
   const user = await createUser(store.db, new Set(departments), {
     username: values.username,

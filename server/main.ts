@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { buildServer } from './app'
-import { openStore } from './db/database'
+import { databaseFromEnv, openStoreFromEnv } from './db/database'
 
 const distDir = resolve(process.env.DIST_DIR ?? 'dist')
 if (!existsSync(resolve(distDir, 'index.html'))) {
@@ -14,13 +14,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1)
 }
 // PostgreSQL when DATABASE_URL is set; otherwise an embedded SQLite file, created on first start.
-const databaseUrl = process.env.DATABASE_URL || resolve(process.env.DATA_DIR ?? 'data', 'zhixun.sqlite')
-// DATABASE_SCHEMA puts Zhixun's tables in a PostgreSQL schema of their own (created if missing).
-const store = await openStore(databaseUrl, { schema: process.env.DATABASE_SCHEMA || undefined })
+const store = await openStoreFromEnv()
 const app = await buildServer({ distDir, store, logger: true })
 app.addHook('onClose', () => store.close())
 await app.listen({ port, host: process.env.HOST ?? '0.0.0.0' })
-app.log.info(`storage: ${store.dialect}${store.dialect === 'sqlite' ? ` at ${databaseUrl}` : ''}`)
+app.log.info(`storage: ${store.dialect}${store.dialect === 'sqlite' ? ` at ${databaseFromEnv().url}` : ''}`)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void app.close().then(() => process.exit(0)))
 }

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
 import pg from 'pg'
@@ -183,4 +183,17 @@ export async function openStore(url: string, options: { schema?: string } = {}):
   }
   await migrate(db as Kysely<unknown>, dialect)
   return { db, dialect, close: () => db.destroy() }
+}
+
+/**
+ * Where the server, `npm run user:add` and `npm run demo` keep their data: PostgreSQL when DATABASE_URL is
+ * set (DATABASE_SCHEMA puts the tables in a schema of their own), otherwise the SQLite file under DATA_DIR.
+ */
+export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): { url: string; schema?: string } {
+  return { url: env.DATABASE_URL || resolve(env.DATA_DIR ?? 'data', 'zhixun.sqlite'), schema: env.DATABASE_SCHEMA || undefined }
+}
+
+export const openStoreFromEnv = (env: NodeJS.ProcessEnv = process.env): Promise<Store> => {
+  const { url, schema } = databaseFromEnv(env)
+  return openStore(url, { schema })
 }
