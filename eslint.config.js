@@ -2,6 +2,7 @@ import js from '@eslint/js'
 import pluginVue from 'eslint-plugin-vue'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
+import prettier from 'eslint-config-prettier/flat'
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'public/data/**', 'coverage/**', '.bench/**'] },
@@ -24,4 +25,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Layout is Prettier's (`npm run format`); the rules above that would fight it are turned off.
+  prettier,
 )
