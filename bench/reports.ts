@@ -36,19 +36,41 @@ async function run(label: string, store: Store) {
   const departments = new Set(['省知识产权局'])
   const login = async (role: 'inspector' | 'supervisor', i: number) => {
     const username = `bench.${role}.${i}`
-    const user = await createUser(store.db, departments, { username, displayName: `压测${i}`, department: '省知识产权局', role, password: PASSWORD })
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) })
+    const user = await createUser(store.db, departments, {
+      username,
+      displayName: `压测${i}`,
+      department: '省知识产权局',
+      role,
+      password: PASSWORD,
+    })
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    })
     return { id: user.id, cookie: res.headers.get('set-cookie')!.split(';')[0]! }
   }
   const supervisor = await login('supervisor', 0)
   const inspectors = await Promise.all(Array.from({ length: INSPECTORS }, (_, i) => login('inspector', i)))
   const call = (path: string, init: RequestInit = {}, who = supervisor) =>
-    fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', cookie: who.cookie, ...(init.headers ?? {}) } })
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', cookie: who.cookie, ...(init.headers ?? {}) },
+    })
   const campaign = (
     await (
       await call('/api/campaigns', {
         method: 'POST',
-        body: JSON.stringify({ name: '压测专项', description: '', taskNumbers: [28], departments: ['省知识产权局'], inspectorIds: inspectors.map((x) => x.id), startDate: '2026-01-01', endDate: '2026-12-31', venues: [] }),
+        body: JSON.stringify({
+          name: '压测专项',
+          description: '',
+          taskNumbers: [28],
+          departments: ['省知识产权局'],
+          inspectorIds: inspectors.map((x) => x.id),
+          startDate: '2026-01-01',
+          endDate: '2026-12-31',
+          venues: [],
+        }),
       })
     ).json()
   ).campaign as { id: string }
@@ -78,7 +100,11 @@ async function run(label: string, store: Store) {
           }
           return { seq: k + 1, name: 'checkin.create', args }
         })
-        const res = await call('/api/sync/push', { method: 'POST', body: JSON.stringify({ clientId: `bench-client-${w}`, mutations }) }, who)
+        const res = await call(
+          '/api/sync/push',
+          { method: 'POST', body: JSON.stringify({ clientId: `bench-client-${w}`, mutations }) },
+          who,
+        )
         if (!res.ok) throw new Error(`push ${res.status}`)
       }
     }),
@@ -87,7 +113,11 @@ async function run(label: string, store: Store) {
     const res = await call(`/api/campaigns/${campaign.id}/report`)
     if ((await res.json()).total !== (INSPECTORS * PER_INSPECTOR) / 2) throw new Error('report total')
   })
-  const filtered = await median(7, async () => void (await (await call(`/api/campaigns/${campaign.id}/report?outcome=suspected&venueType=market`)).json()))
+  const filtered = await median(
+    7,
+    async () =>
+      void (await (await call(`/api/campaigns/${campaign.id}/report?outcome=suspected&venueType=market`)).json()),
+  )
   let csvBytes = 0
   const csv = await median(7, async () => {
     csvBytes = (await (await call(`/api/campaigns/${campaign.id}/checkins.csv`)).arrayBuffer()).byteLength
@@ -97,10 +127,19 @@ async function run(label: string, store: Store) {
     if ((await res.json()).tasks.length !== 160) throw new Error('coverage')
   })
   const n = (INSPECTORS * PER_INSPECTOR) / 2
-  rows.push([`${label}: campaign progress (${n.toLocaleString('en')} check-ins, breakdowns + first 200)`, `${report.toFixed(0)} ms`])
+  rows.push([
+    `${label}: campaign progress (${n.toLocaleString('en')} check-ins, breakdowns + first 200)`,
+    `${report.toFixed(0)} ms`,
+  ])
   rows.push([`${label}: campaign progress, filtered by outcome and venue type`, `${filtered.toFixed(0)} ms`])
-  rows.push([`${label}: CSV export of all ${n.toLocaleString('en')} check-ins`, `${csv.toFixed(0)} ms (${(csvBytes / 1024 / 1024).toFixed(1)} MB)`])
-  rows.push([`${label}: task coverage over ${(INSPECTORS * PER_INSPECTOR).toLocaleString('en')} check-ins`, `${coverage.toFixed(0)} ms`])
+  rows.push([
+    `${label}: CSV export of all ${n.toLocaleString('en')} check-ins`,
+    `${csv.toFixed(0)} ms (${(csvBytes / 1024 / 1024).toFixed(1)} MB)`,
+  ])
+  rows.push([
+    `${label}: task coverage over ${(INSPECTORS * PER_INSPECTOR).toLocaleString('en')} check-ins`,
+    `${coverage.toFixed(0)} ms`,
+  ])
   for (const r of rows.slice(-4)) console.log(`${r[0]}: ${r[1]}`)
   await app.close()
 }

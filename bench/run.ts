@@ -27,7 +27,11 @@ report('Initial JS+CSS, gzipped', `${kb(initialGz)} (${initial.length} files)`, 
 const real = JSON.parse(readFileSync('dist/data/dataset.json', 'utf8')) as Dataset
 const allAssets = readdirSync('dist/assets').filter((f) => /\.(js|css)$/.test(f))
 report('All JS+CSS incl. lazy pages, gzipped', kb(allAssets.reduce((s, f) => s + gz(`dist/assets/${f}`), 0)))
-report('Dataset, gzipped', `${kb(gz('dist/data/dataset.json'))} (raw ${kb(readFileSync('dist/data/dataset.json').length)})`, '≤ 20 KB')
+report(
+  'Dataset, gzipped',
+  `${kb(gz('dist/data/dataset.json'))} (raw ${kb(readFileSync('dist/data/dataset.json').length)})`,
+  '≤ 20 KB',
+)
 
 // 3 and 4 run in headless Chromium against the real server.
 const server = await startServer()
@@ -39,7 +43,10 @@ try {
   await context.addInitScript(() => {
     const w = window as unknown as { __firstList?: number }
     const obs = new MutationObserver(() => {
-      if (w.__firstList === undefined && document.querySelector('[data-testid="task-list"] li, [data-testid="section-list"] li')) {
+      if (
+        w.__firstList === undefined &&
+        document.querySelector('[data-testid="task-list"] li, [data-testid="section-list"] li')
+      ) {
         requestAnimationFrame(() => (w.__firstList = performance.now()))
         obs.disconnect()
       }
@@ -63,7 +70,11 @@ try {
       await page.waitForFunction(() => (window as unknown as { __firstList?: number }).__firstList !== undefined)
       times.push(await page.evaluate(() => (window as unknown as { __firstList: number }).__firstList))
     }
-    report(`Offline reload → first ${label} painted (median / max of 15)`, `${median(times).toFixed(0)} / ${Math.max(...times).toFixed(0)} ms`, '≤ 500 ms')
+    report(
+      `Offline reload → first ${label} painted (median / max of 15)`,
+      `${median(times).toFixed(0)} / ${Math.max(...times).toFixed(0)} ms`,
+      '≤ 500 ms',
+    )
   }
 
   await page.addScriptTag({ path: await bundleForPage('bench/idb-entry.ts', 'ZhixunBench', '.bench/idb') })
@@ -75,7 +86,12 @@ try {
     for (let i = 0; i < 5; i++) {
       runs.push(
         await page.evaluate(
-          ([d, name]) => (window as unknown as { ZhixunBench: { timeImport: (d: unknown, n: string) => Promise<{ importMs: number; loadMs: number }> } }).ZhixunBench.timeImport(d, name),
+          ([d, name]) =>
+            (
+              window as unknown as {
+                ZhixunBench: { timeImport: (d: unknown, n: string) => Promise<{ importMs: number; loadMs: number }> }
+              }
+            ).ZhixunBench.timeImport(d, name),
           [dataset, `bench-${label}-${i}`] as const,
         ),
       )

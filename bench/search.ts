@@ -33,9 +33,12 @@ for (const [label, makeDataset, floor] of [
       times.push(performance.now() - t0)
     }
   }
-  report(`Search, ${label} (median / p95 / max of ${times.length})`, `${median(times).toFixed(2)} / ${p95(times).toFixed(2)} / ${Math.max(...times).toFixed(2)} ms`, floor)
+  report(
+    `Search, ${label} (median / p95 / max of ${times.length})`,
+    `${median(times).toFixed(2)} / ${p95(times).toFixed(2)} / ${Math.max(...times).toFixed(2)} ms`,
+    floor,
+  )
 }
-
 
 console.log('\n| Measure | Result | Floor |\n| --- | --- | --- |')
 for (const [what, value, floor] of rows) console.log(`| ${what} | ${value} | ${floor || '—'} |`)

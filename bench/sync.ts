@@ -42,20 +42,32 @@ async function startServer(port: number, env: Record<string, string>): Promise<C
 
 /** Peak resident memory of a process, from /proc (VmHWM), in MB. */
 function peakMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'))
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024
 }
 
 const BENCH_PASSWORD = 'bench-password-long'
 
 /** Adds users straight into the server's database, then signs each in over HTTP; returns their cookies. */
-async function signedInClients(port: number, env: Record<string, string>, n: number): Promise<{ id: string; cookie: string }[]> {
+async function signedInClients(
+  port: number,
+  env: Record<string, string>,
+  n: number,
+): Promise<{ id: string; cookie: string }[]> {
   const store = await openStoreFromEnv(env)
   const out: { id: string; cookie: string }[] = []
   try {
     for (let i = 0; i < n; i++) {
       const username = `bench.${i}.${Date.now()}`
-      await createUser(store.db, new Set(['省知识产权局']), { username, displayName: `压测${i}`, department: '省知识产权局', role: 'inspector', password: BENCH_PASSWORD })
+      await createUser(store.db, new Set(['省知识产权局']), {
+        username,
+        displayName: `压测${i}`,
+        department: '省知识产权局',
+        role: 'inspector',
+        password: BENCH_PASSWORD,
+      })
       const res = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -102,7 +114,11 @@ async function pushThroughput(label: string, port: number, env: Record<string, s
       return Array.from({ length: PER_CLIENT / BATCH }, (_, b) =>
         JSON.stringify({
           clientId,
-          mutations: Array.from({ length: BATCH }, (_, k) => ({ seq: b * BATCH + k + 1, name: 'checkin.create', args: checkIn(c * PER_CLIENT + b * BATCH + k, user.id) })),
+          mutations: Array.from({ length: BATCH }, (_, k) => ({
+            seq: b * BATCH + k + 1,
+            name: 'checkin.create',
+            args: checkIn(c * PER_CLIENT + b * BATCH + k, user.id),
+          })),
         }),
       )
     })
@@ -110,17 +126,28 @@ async function pushThroughput(label: string, port: number, env: Record<string, s
     await Promise.all(
       bodies.map(async (pushes, c) => {
         for (const body of pushes) {
-          const res = await fetch(`http://127.0.0.1:${port}/api/sync/push`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: users[c]!.cookie }, body })
+          const res = await fetch(`http://127.0.0.1:${port}/api/sync/push`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', cookie: users[c]!.cookie },
+            body,
+          })
           const json = (await res.json()) as { results?: { status: string }[] }
-          if (!res.ok || json.results?.some((r) => r.status !== 'applied')) throw new Error(`push failed: ${res.status}`)
+          if (!res.ok || json.results?.some((r) => r.status !== 'applied'))
+            throw new Error(`push failed: ${res.status}`)
         }
       }),
     )
     const seconds = (performance.now() - t0) / 1000
     const total = CLIENTS * PER_CLIENT
-    const pulled = (await (await fetch(`http://127.0.0.1:${port}/api/sync/pull?cursor=0&limit=1`, { headers: { cookie: users[0]!.cookie } })).json()) as { more: boolean }
+    const pulled = (await (
+      await fetch(`http://127.0.0.1:${port}/api/sync/pull?cursor=0&limit=1`, { headers: { cookie: users[0]!.cookie } })
+    ).json()) as { more: boolean }
     if (!pulled.more) throw new Error('nothing stored')
-    report(`Push, ${label}: ${total.toLocaleString('en')} check-ins from ${CLIENTS} clients in batches of ${BATCH}`, `${Math.round(total / seconds).toLocaleString('en')} records/s (${seconds.toFixed(2)} s)`, label === 'SQLite' ? '≥ 3,000 records/s' : '')
+    report(
+      `Push, ${label}: ${total.toLocaleString('en')} check-ins from ${CLIENTS} clients in batches of ${BATCH}`,
+      `${Math.round(total / seconds).toLocaleString('en')} records/s (${seconds.toFixed(2)} s)`,
+      label === 'SQLite' ? '≥ 3,000 records/s' : '',
+    )
     report(`Server peak memory (RSS high-water mark), ${label}`, `${peakMb(server.pid!).toFixed(0)} MB`)
   } finally {
     server.kill()
@@ -130,17 +157,17 @@ async function pushThroughput(label: string, port: number, env: Record<string, s
 /** BENCH_ONLY=push or BENCH_ONLY=phone runs one part. */
 const only = process.env.BENCH_ONLY
 if (only !== 'phone') {
-await pushThroughput('SQLite', 18181, { DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-bench-')), DATABASE_URL: '' })
-if (await postgresReachable()) {
-  const schema = `bench_${Date.now()}`
-  await pushThroughput('PostgreSQL', 18182, { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema })
-  const client = new pg.Client({ connectionString: PG_URL })
-  await client.connect()
-  await client.query(`DROP SCHEMA "${schema}" CASCADE`)
-  await client.end()
-} else {
-  report('Push, PostgreSQL', 'not measured: PostgreSQL not reachable')
-}
+  await pushThroughput('SQLite', 18181, { DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-bench-')), DATABASE_URL: '' })
+  if (await postgresReachable()) {
+    const schema = `bench_${Date.now()}`
+    await pushThroughput('PostgreSQL', 18182, { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema })
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    await client.query(`DROP SCHEMA "${schema}" CASCADE`)
+    await client.end()
+  } else {
+    report('Push, PostgreSQL', 'not measured: PostgreSQL not reachable')
+  }
 }
 
 // A phone drains its queue: 1,000 check-ins saved offline with the app's own code, then back online.
@@ -157,7 +184,13 @@ if (only !== 'push') {
     await page.goto(`http://127.0.0.1:${port}/signin`)
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
     const store = await openStore(join(env.DATA_DIR, 'zhixun.sqlite'))
-    const inspector = await createUser(store.db, new Set(['省知识产权局']), { username: 'bench.phone', displayName: '压测', department: '省知识产权局', role: 'inspector', password: BENCH_PASSWORD })
+    const inspector = await createUser(store.db, new Set(['省知识产权局']), {
+      username: 'bench.phone',
+      displayName: '压测',
+      department: '省知识产权局',
+      role: 'inspector',
+      password: BENCH_PASSWORD,
+    })
     await store.close()
     await page.getByTestId('sign-in-username').fill('bench.phone')
     await page.getByTestId('sign-in-password').fill(BENCH_PASSWORD)
@@ -166,9 +199,18 @@ if (only !== 'push') {
     await page.goto(`http://127.0.0.1:${port}/records`)
     await context.setOffline(true)
     await page.addScriptTag({ path: script })
-    type Bench = { queueCheckIns(n: number, authorId: string): Promise<void>; outboxCount(): Promise<number>; verifiedCount(): Promise<number> }
-    await page.evaluate((authorId) => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.queueCheckIns(1000, authorId), inspector.id)
-    const queued = await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())
+    type Bench = {
+      queueCheckIns(n: number, authorId: string): Promise<void>
+      outboxCount(): Promise<number>
+      verifiedCount(): Promise<number>
+    }
+    await page.evaluate(
+      (authorId) => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.queueCheckIns(1000, authorId),
+      inspector.id,
+    )
+    const queued = await page.evaluate(() =>
+      (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount(),
+    )
     const t0 = Date.now()
     await context.setOffline(false)
     const until = async (done: () => Promise<boolean>) => {
@@ -178,9 +220,22 @@ if (only !== 'push') {
       }
       return (Date.now() - t0) / 1000
     }
-    const drained = await until(async () => (await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())) === 0)
-    const verified = await until(async () => (await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.verifiedCount())) >= queued)
-    report(`Phone (headless Chromium) drains ${queued} queued check-ins: outbox empty / all verified`, `${drained.toFixed(2)} s / ${verified.toFixed(2)} s`, '≤ 5 s to drain')
+    const drained = await until(
+      async () =>
+        (await page.evaluate(() => (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount())) ===
+        0,
+    )
+    const verified = await until(
+      async () =>
+        (await page.evaluate(() =>
+          (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.verifiedCount(),
+        )) >= queued,
+    )
+    report(
+      `Phone (headless Chromium) drains ${queued} queued check-ins: outbox empty / all verified`,
+      `${drained.toFixed(2)} s / ${verified.toFixed(2)} s`,
+      '≤ 5 s to drain',
+    )
   } finally {
     await browser.close()
     server.kill()

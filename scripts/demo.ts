@@ -31,7 +31,7 @@ const app = await buildServer({ distDir: resolve(root, 'public'), store })
 
 /** A fixed sequence of pseudo-random numbers: the same demo every time. */
 let seed = 20161017
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
 
 interface DemoUser {
@@ -73,7 +73,9 @@ if (existing.some((u) => u.username === 'demo.admin')) {
   process.exit(0)
 }
 if (existing.length > 0) {
-  console.error(`This database already has ${existing.length} users; the demo only fills an empty one. Set DATA_DIR or DATABASE_URL to another.`)
+  console.error(
+    `This database already has ${existing.length} users; the demo only fills an empty one. Set DATA_DIR or DATABASE_URL to another.`,
+  )
   await app.close()
   await store.close()
   process.exit(1)
@@ -82,21 +84,39 @@ if (existing.length > 0) {
 const cookies = new Map<string, string>()
 const ids = new Map<string, string>()
 for (const u of USERS) {
-  const created = await createUser(store.db, departments, { username: u.username, displayName: u.name, department: u.department, role: u.role, password })
+  const created = await createUser(store.db, departments, {
+    username: u.username,
+    displayName: u.name,
+    department: u.department,
+    role: u.role,
+    password,
+  })
   ids.set(u.username, created.id)
   const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: u.username, password } })
   if (res.statusCode !== 200) throw new Error(`sign-in of ${u.username} failed: ${res.body}`)
   cookies.set(u.username, String(res.headers['set-cookie']).split(';')[0]!)
 }
 
-async function api<T>(as: string, method: 'POST' | 'PATCH', url: string, payload: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await app.inject({ method, url, payload: payload as string, headers: { cookie: cookies.get(as)!, ...headers } })
+async function api<T>(
+  as: string,
+  method: 'POST' | 'PATCH',
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const res = await app.inject({
+    method,
+    url,
+    payload: payload as string,
+    headers: { cookie: cookies.get(as)!, ...headers },
+  })
   if (res.statusCode >= 300) throw new Error(`${method} ${url} as ${as}: ${res.statusCode} ${res.body}`)
   return res.json() as T
 }
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10)
-const inspectorsOf = (...depts: string[]) => USERS.filter((u) => u.role === 'inspector' && depts.includes(u.department)).map((u) => u.username)
+const inspectorsOf = (...depts: string[]) =>
+  USERS.filter((u) => u.role === 'inspector' && depts.includes(u.department)).map((u) => u.username)
 
 const fair = (
   await api<{ campaign: Campaign }>('demo.sup.ipo', 'POST', '/api/campaigns', {
@@ -152,13 +172,21 @@ function png(r: number, g: number, b: number): Buffer {
   header[9] = 2
   const raw = Buffer.alloc((w * 3 + 1) * h)
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set([r, g, b], y * (w * 3 + 1) + 1 + x * 3)
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
 }
 
 async function uploadPhoto(as: string, bytes: Buffer) {
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   await api(as, 'POST', '/api/photos', { sha256, size: bytes.length, type: 'image/png' })
-  await api(as, 'PATCH', `/api/photos/${sha256}`, bytes, { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' })
+  await api(as, 'PATCH', `/api/photos/${sha256}`, bytes, {
+    'content-type': 'application/offset+octet-stream',
+    'upload-offset': '0',
+  })
   return { sha256, size: bytes.length, type: 'image/png' as const }
 }
 
@@ -179,19 +207,33 @@ const PLACES: Record<string, { name: string; type: VenueType; lat: number; lng: 
     { name: '一德路商业街', type: 'market', lat: 23.1195, lng: 113.2643 },
     { name: '白云皮具城', type: 'market', lat: 23.1638, lng: 113.2591 },
     { name: '南沙港区查验点', type: 'port', lat: 22.7545, lng: 113.6058 },
-    { name: '天河电脑城', type: 'market', lat: 23.1365, lng: 113.3270 },
+    { name: '天河电脑城', type: 'market', lat: 23.1365, lng: 113.327 },
     { name: '某电子制造企业', type: 'enterprise', lat: 22.9841, lng: 113.3897 },
   ],
 }
 const NOTES: Record<Outcome, string[]> = {
   no_problem: ['抽查展位未发现问题。', '商户证照齐全，未发现侵权商品。', '复查上次问题商户，已整改。'],
-  suspected: ['发现疑似仿冒注册商标的商品，已拍照取证。', '展品外观与他人外观设计专利近似，已通知权利人确认。', '标签信息不全，疑似假冒，已封存待查。'],
+  suspected: [
+    '发现疑似仿冒注册商标的商品，已拍照取证。',
+    '展品外观与他人外观设计专利近似，已通知权利人确认。',
+    '标签信息不全，疑似假冒，已封存待查。',
+  ],
   case_opened: ['证据确凿，已立案调查。', '当场查扣侵权商品，已立案。'],
   referred: ['涉嫌犯罪，已移送公安机关。', '涉及进出口环节，已移交海关处理。'],
 }
 
-const weights: Outcome[] = ['no_problem', 'no_problem', 'no_problem', 'no_problem', 'suspected', 'suspected', 'case_opened', 'referred']
-const tasksFor = (department: string) => dataset.tasks.filter((t) => t.departments.some((d) => d.name === department)).map((t) => t.number)
+const weights: Outcome[] = [
+  'no_problem',
+  'no_problem',
+  'no_problem',
+  'no_problem',
+  'suspected',
+  'suspected',
+  'case_opened',
+  'referred',
+]
+const tasksFor = (department: string) =>
+  dataset.tasks.filter((t) => t.departments.some((d) => d.name === department)).map((t) => t.number)
 
 let checkIns = 0
 let notes = 0
@@ -216,14 +258,28 @@ for (const u of USERS.filter((x) => x.role === 'inspector')) {
       venueName: place.name,
       venueType: place.type,
       occurredAt: when.toISOString(),
-      location: rand() < 0.85 ? { lat: place.lat + (rand() - 0.5) * 0.002, lng: place.lng + (rand() - 0.5) * 0.002, accuracy: Math.round(5 + rand() * 40) } : null,
+      location:
+        rand() < 0.85
+          ? {
+              lat: place.lat + (rand() - 0.5) * 0.002,
+              lng: place.lng + (rand() - 0.5) * 0.002,
+              accuracy: Math.round(5 + rand() * 40),
+            }
+          : null,
       outcome,
       premisesInspected: 1 + Math.floor(rand() * 20),
       itemsSeized: outcome === 'no_problem' ? 0 : Math.floor(rand() * 50),
       note: pick(NOTES[outcome]),
       taskNumbers: campaign ? [pick(campaign.taskNumbers)] : own.length ? [pick(own)] : [1],
       campaignId: campaign?.id ?? null,
-      photos: withPhoto ? [await uploadPhoto(u.username, png(Math.floor(rand() * 200), Math.floor(rand() * 200), Math.floor(rand() * 200)))] : [],
+      photos: withPhoto
+        ? [
+            await uploadPhoto(
+              u.username,
+              png(Math.floor(rand() * 200), Math.floor(rand() * 200), Math.floor(rand() * 200)),
+            ),
+          ]
+        : [],
       correctionOf: null,
       createdAt: when.toISOString(),
     })
@@ -231,13 +287,23 @@ for (const u of USERS.filter((x) => x.role === 'inspector')) {
   }
   const fieldNotes: FieldNote[] = own.slice(0, 2).map((taskNumber) => {
     const at = new Date(Date.now() - Math.floor(rand() * 10) * 86_400_000).toISOString()
-    return { id: uuidv7(), authorId: ids.get(u.username)!, taskNumber, text: `${u.name}：本周就任务 ${taskNumber} 与相关单位沟通，已约定下周联合检查。`, createdAt: at, updatedAt: at }
+    return {
+      id: uuidv7(),
+      authorId: ids.get(u.username)!,
+      taskNumber,
+      text: `${u.name}：本周就任务 ${taskNumber} 与相关单位沟通，已约定下周联合检查。`,
+      createdAt: at,
+      updatedAt: at,
+    }
   })
   const mutations = [
     ...records.map((args) => ({ name: 'checkin.create', args })),
     ...fieldNotes.map((note) => ({ name: 'note.put', args: { note, baseVersion: null } })),
   ].map((m, i) => ({ seq: i + 1, ...m }))
-  const res = await api<{ results: { status: string; reason?: string }[] }>(u.username, 'POST', '/api/sync/push', { clientId: `demo-phone-${u.username.replace(/\./g, '-')}`, mutations })
+  const res = await api<{ results: { status: string; reason?: string }[] }>(u.username, 'POST', '/api/sync/push', {
+    clientId: `demo-phone-${u.username.replace(/\./g, '-')}`,
+    mutations,
+  })
   const refused = res.results.filter((x) => x.status !== 'applied')
   if (refused.length) throw new Error(`${u.username}: ${refused.length} records refused: ${refused[0]!.reason}`)
   checkIns += records.length
@@ -247,6 +313,8 @@ for (const u of USERS.filter((x) => x.role === 'inspector')) {
 await app.close()
 await store.close()
 console.log(`Demo loaded into ${databaseUrl.startsWith('postgres') ? 'PostgreSQL' : databaseUrl}:`)
-console.log(`  ${USERS.length} accounts, 2 campaigns, ${checkIns} check-ins (${photos} with a photo), ${notes} field notes.`)
+console.log(
+  `  ${USERS.length} accounts, 2 campaigns, ${checkIns} check-ins (${photos} with a photo), ${notes} field notes.`,
+)
 console.log(`  Sign in with any of these usernames and the password ${password}`)
 for (const u of USERS) console.log(`    ${u.username.padEnd(18)} ${u.role.padEnd(10)} ${u.name} · ${u.department}`)

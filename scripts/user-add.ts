@@ -21,13 +21,17 @@ const { values } = parseArgs({
   },
 })
 if (!values.username || !values.name || !values.department) {
-  console.error('usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role inspector|supervisor|admin]')
+  console.error(
+    'usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role inspector|supervisor|admin]',
+  )
   process.exit(2)
 }
 
 let departments: string[]
 try {
-  departments = (JSON.parse(readFileSync(DATASET_PATH, 'utf8')) as { departments: { name: string }[] }).departments.map((d) => d.name)
+  departments = (JSON.parse(readFileSync(DATASET_PATH, 'utf8')) as { departments: { name: string }[] }).departments.map(
+    (d) => d.name,
+  )
 } catch {
   departments = datasetFromSeed(readFileSync(SEED_PATH, 'utf8')).departments.map((d) => d.name)
 }

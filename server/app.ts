@@ -85,11 +85,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const status = (err as { statusCode?: number }).statusCode
     if (status && status >= 400 && status < 500) {
       const code = (err as { code?: string }).code ?? 'bad_request'
-      return reply.code(status).send({ error: code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'bad_request', message: (err as Error).message })
+      return reply.code(status).send({
+        error: code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'bad_request',
+        message: (err as Error).message,
+      })
     }
     // Anything else is taken as temporary (the database busy or gone): nothing was committed, try again.
     req.log.error(err)
-    return reply.code(503).header('Retry-After', String(RETRY_AFTER_S)).send({ error: 'unavailable', message: 'Temporarily unavailable; nothing was saved. Try again.' })
+    return reply
+      .code(503)
+      .header('Retry-After', String(RETRY_AFTER_S))
+      .send({ error: 'unavailable', message: 'Temporarily unavailable; nothing was saved. Try again.' })
   })
 
   if (options.store) {
@@ -101,7 +107,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     })
     const departments = new Set(dataset.departments.map((d) => d.name))
     await app.register(userRoutes, { store: options.store, departments })
-    await app.register(campaignRoutes, { store: options.store, departments, taskNumbers: dataset.tasks.map((t) => t.number) })
+    await app.register(campaignRoutes, {
+      store: options.store,
+      departments,
+      taskNumbers: dataset.tasks.map((t) => t.number),
+    })
   }
 
   await app.register(fastifyStatic, {
@@ -110,7 +120,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     index: false,
     cacheControl: false,
     setHeaders(res, path) {
-      const rel = `/${path.slice(distDir.length + 1).split('\\').join('/')}`
+      const rel = `/${path
+        .slice(distDir.length + 1)
+        .split('\\')
+        .join('/')}`
       if (rel.startsWith('/assets/')) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
       else if (NEVER_CACHED.test(rel)) res.setHeader('Cache-Control', 'no-cache')
       else res.setHeader('Cache-Control', 'public, max-age=3600')

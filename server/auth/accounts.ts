@@ -39,12 +39,24 @@ export interface NewUser {
 }
 
 /** Adds a user; refuses a taken username, an unknown department or role, a weak password. */
-export async function createUser(db: Kysely<Database>, departments: ReadonlySet<string>, input: NewUser): Promise<PublicUser> {
+export async function createUser(
+  db: Kysely<Database>,
+  departments: ReadonlySet<string>,
+  input: NewUser,
+): Promise<PublicUser> {
   const username = input.username.trim().toLowerCase()
-  if (!USERNAME_RE.test(username)) throw new ApiRefusal(400, 'invalid_username', 'Usernames are 3 to 32 lower-case letters, digits, dots, dashes or underscores')
-  if (!input.displayName.trim() || input.displayName.length > 100) throw new ApiRefusal(400, 'invalid_name', 'A display name of 1 to 100 characters is required')
-  if (!departments.has(input.department)) throw new ApiRefusal(400, 'unknown_department', `No department named ${input.department} in the dataset`)
-  if (!USER_ROLES.includes(input.role)) throw new ApiRefusal(400, 'invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`)
+  if (!USERNAME_RE.test(username))
+    throw new ApiRefusal(
+      400,
+      'invalid_username',
+      'Usernames are 3 to 32 lower-case letters, digits, dots, dashes or underscores',
+    )
+  if (!input.displayName.trim() || input.displayName.length > 100)
+    throw new ApiRefusal(400, 'invalid_name', 'A display name of 1 to 100 characters is required')
+  if (!departments.has(input.department))
+    throw new ApiRefusal(400, 'unknown_department', `No department named ${input.department} in the dataset`)
+  if (!USER_ROLES.includes(input.role))
+    throw new ApiRefusal(400, 'invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`)
   const weak = passwordProblem(input.password)
   if (weak) throw new ApiRefusal(400, 'weak_password', `The password needs ${weak}`)
   if (await db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) {
@@ -68,7 +80,12 @@ export async function createUser(db: Kysely<Database>, departments: ReadonlySet<
  * Checks a password and opens a session. Wrong passwords count per username; after MAX_FAILURES the
  * account is locked for LOCK_MINUTES, and a locked account is refused even with the right password.
  */
-export async function signIn(db: Kysely<Database>, usernameRaw: string, password: string, now = new Date()): Promise<{ token: string; user: PublicUser; expiresAt: string }> {
+export async function signIn(
+  db: Kysely<Database>,
+  usernameRaw: string,
+  password: string,
+  now = new Date(),
+): Promise<{ token: string; user: PublicUser; expiresAt: string }> {
   const username = usernameRaw.trim().toLowerCase()
   const failures = await db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst()
   if (failures?.locked_until && failures.locked_until > now.toISOString()) {
@@ -77,26 +94,40 @@ export async function signIn(db: Kysely<Database>, usernameRaw: string, password
   }
   const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
   // A password is checked even for an unknown user, so timing does not tell which usernames exist.
-  const ok = await verifyPassword(password, user?.password_hash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+  const ok = await verifyPassword(
+    password,
+    user?.password_hash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  )
   if (!user || !ok || user.disabled) {
     const count = (failures?.failures ?? 0) + 1
     const lockedUntil = count >= MAX_FAILURES ? new Date(now.getTime() + LOCK_MINUTES * 60_000).toISOString() : null
     await db
       .insertInto('login_failures')
       .values({ username, failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() })
-      .onConflict((oc) => oc.column('username').doUpdateSet({ failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() }))
+      .onConflict((oc) =>
+        oc
+          .column('username')
+          .doUpdateSet({ failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() }),
+      )
       .execute()
     throw new ApiRefusal(401, 'bad_credentials', 'Wrong username or password')
   }
   await db.deleteFrom('login_failures').where('username', '=', username).execute()
   const token = randomBytes(32).toString('base64url')
   const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86_400_000).toISOString()
-  await db.insertInto('sessions').values({ token_hash: tokenHash(token), user_id: user.id, created_at: now.toISOString(), expires_at: expiresAt }).execute()
+  await db
+    .insertInto('sessions')
+    .values({ token_hash: tokenHash(token), user_id: user.id, created_at: now.toISOString(), expires_at: expiresAt })
+    .execute()
   return { token, user: publicUser(user), expiresAt }
 }
 
 /** The user a session token belongs to, or undefined when it is unknown, expired or the user disabled. */
-export async function sessionUser(db: Kysely<Database>, token: string | undefined, now = new Date()): Promise<PublicUser | undefined> {
+export async function sessionUser(
+  db: Kysely<Database>,
+  token: string | undefined,
+  now = new Date(),
+): Promise<PublicUser | undefined> {
   if (!token || token.length > 100) return undefined
   const row = await db
     .selectFrom('sessions')

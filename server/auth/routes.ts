@@ -24,7 +24,10 @@ export async function requireUser(store: Store, req: FastifyRequest): Promise<Pu
 /** HttpOnly: page scripts never see the token. Secure whenever the request came over HTTPS. */
 function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string, maxAgeS: number) {
   const secure = req.protocol === 'https' || process.env.COOKIE_SECURE === '1'
-  reply.header('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`)
+  reply.header(
+    'Set-Cookie',
+    `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`,
+  )
 }
 
 const LoginSchema = v.strictObject({
@@ -43,7 +46,8 @@ export async function authRoutes(app: FastifyInstance, opts: { store: Store }): 
       setSessionCookie(req, reply, token, SESSION_DAYS * 86_400)
       return { user, expiresAt }
     } catch (err) {
-      if (err instanceof ApiRefusal && err.code === 'locked') reply.header('Retry-After', String(err.details.retryAfter))
+      if (err instanceof ApiRefusal && err.code === 'locked')
+        reply.header('Retry-After', String(err.details.retryAfter))
       throw err
     }
   })

@@ -42,7 +42,10 @@ const ChangeUserSchema = v.strictObject({
 
 const parse = <T extends v.GenericSchema>(schema: T, value: unknown) => parseOrRefuse(schema, value, 'invalid')
 
-export async function userRoutes(app: FastifyInstance, opts: { store: Store; departments: ReadonlySet<string> }): Promise<void> {
+export async function userRoutes(
+  app: FastifyInstance,
+  opts: { store: Store; departments: ReadonlySet<string> },
+): Promise<void> {
   const { db } = opts.store
   async function adminOf(req: FastifyRequest) {
     const user = await requireUser(opts.store, req)
@@ -54,9 +57,22 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; dep
   app.get('/api/people', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins list people')
-    const rows = await db.selectFrom('users').select(['id', 'display_name', 'department', 'role']).where('disabled', '=', 0).orderBy('department').orderBy('display_name').execute()
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'display_name', 'department', 'role'])
+      .where('disabled', '=', 0)
+      .orderBy('department')
+      .orderBy('display_name')
+      .execute()
     reply.header('Cache-Control', 'private, no-store')
-    return { people: rows.map((u): PersonRef => ({ id: u.id, displayName: u.display_name, department: u.department, role: u.role })) }
+    return {
+      people: rows.map((u): PersonRef => ({
+        id: u.id,
+        displayName: u.display_name,
+        department: u.department,
+        role: u.role,
+      })),
+    }
   })
 
   app.get('/api/users', async (req, reply) => {
@@ -79,7 +95,8 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; dep
     const admin = await adminOf(req)
     const id = String((req.params as { id: string }).id)
     const change = parse(ChangeUserSchema, req.body)
-    const current = id.length <= 64 ? await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+    const current =
+      id.length <= 64 ? await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() : undefined
     if (!current) throw new ApiRefusal(404, 'not_found', 'No such user')
     if (id === admin.id && (change.disabled === true || (change.role !== undefined && change.role !== 'admin'))) {
       throw new ApiRefusal(409, 'own_account', 'Admins cannot disable or demote themselves')
@@ -101,10 +118,17 @@ export async function userRoutes(app: FastifyInstance, opts: { store: Store; dep
       if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', id).execute()
       // A disabled account, a new password or a new role: whoever holds the old session signs in again.
       // An admin setting their own password stays signed in here, and only here.
-      if (change.disabled === true || change.password !== undefined || change.role !== undefined || change.department !== undefined) {
+      if (
+        change.disabled === true ||
+        change.password !== undefined ||
+        change.role !== undefined ||
+        change.department !== undefined
+      ) {
         await endSessions(tx, id, id === admin.id ? readCookie(req, SESSION_COOKIE) : undefined)
       }
     })
-    return { user: accountView(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) }
+    return {
+      user: accountView(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()),
+    }
   })
 }

@@ -40,7 +40,11 @@ async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promi
 async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
   const wanted = [...new Set(ids)]
   if (wanted.length === 0) return []
-  const rows = await db.selectFrom('users').select(['id', 'display_name', 'department', 'role']).where('id', 'in', wanted).execute()
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'display_name', 'department', 'role'])
+    .where('id', 'in', wanted)
+    .execute()
   return rows.map((u) => ({ id: u.id, displayName: u.display_name, department: u.department, role: u.role }))
 }
 
@@ -54,12 +58,14 @@ export function parseFilter(q: Record<string, unknown>): ReportFilter {
   }
   const venueType = text('venueType')
   if (venueType !== undefined) {
-    if (!(VENUE_TYPES as readonly string[]).includes(venueType)) throw new ApiRefusal(400, 'invalid_request', `venueType must be one of ${VENUE_TYPES.join(', ')}`)
+    if (!(VENUE_TYPES as readonly string[]).includes(venueType))
+      throw new ApiRefusal(400, 'invalid_request', `venueType must be one of ${VENUE_TYPES.join(', ')}`)
     filter.venueType = venueType as VenueType
   }
   const outcome = text('outcome')
   if (outcome !== undefined) {
-    if (!(OUTCOMES as readonly string[]).includes(outcome)) throw new ApiRefusal(400, 'invalid_request', `outcome must be one of ${OUTCOMES.join(', ')}`)
+    if (!(OUTCOMES as readonly string[]).includes(outcome))
+      throw new ApiRefusal(400, 'invalid_request', `outcome must be one of ${OUTCOMES.join(', ')}`)
     filter.outcome = outcome as Outcome
   }
   const inspector = text('inspector')
@@ -73,7 +79,11 @@ const matches = (c: CheckIn, f: ReportFilter) =>
   (f.outcome === undefined || c.outcome === f.outcome) &&
   (f.inspector === undefined || c.authorId === f.inspector)
 
-function countBy<K extends string>(items: readonly CheckIn[], key: (c: CheckIn) => K, all: readonly K[] = []): Count<K>[] {
+function countBy<K extends string>(
+  items: readonly CheckIn[],
+  key: (c: CheckIn) => K,
+  all: readonly K[] = [],
+): Count<K>[] {
   const counts = new Map<K, number>(all.map((k) => [k, 0]))
   for (const c of items) counts.set(key(c), (counts.get(key(c)) ?? 0) + 1)
   return [...counts].map(([k, count]) => ({ key: k, count }))
@@ -89,7 +99,12 @@ export async function filteredCheckIns(db: Kysely<Database>, campaign: Campaign,
   return { all, rows, people: who }
 }
 
-export async function campaignReport(db: Kysely<Database>, campaign: Campaign, filter: ReportFilter, limit: number): Promise<CampaignReport> {
+export async function campaignReport(
+  db: Kysely<Database>,
+  campaign: Campaign,
+  filter: ReportFilter,
+  limit: number,
+): Promise<CampaignReport> {
   const { all, rows, people: who } = await filteredCheckIns(db, campaign, filter)
   return {
     campaign,
@@ -106,11 +121,16 @@ export async function campaignReport(db: Kysely<Database>, campaign: Campaign, f
 }
 
 /** Field activity against each of the dataset's tasks, over the records a query selects. */
-export function coverage(taskNumbers: readonly number[], records: { kind: string; data: string | null }[]): TaskCoverage[] {
+export function coverage(
+  taskNumbers: readonly number[],
+  records: { kind: string; data: string | null }[],
+): TaskCoverage[] {
   const byTask = new Map<number, { checkIns: number; notes: number; inspectors: Set<string>; lastAt: string | null }>(
     taskNumbers.map((n) => [n, { checkIns: 0, notes: 0, inspectors: new Set(), lastAt: null }]),
   )
-  const checkIns = withoutCorrected(records.filter((r) => r.kind === 'checkin').map((r) => JSON.parse(r.data!) as CheckIn))
+  const checkIns = withoutCorrected(
+    records.filter((r) => r.kind === 'checkin').map((r) => JSON.parse(r.data!) as CheckIn),
+  )
   for (const c of checkIns) {
     for (const n of new Set(c.taskNumbers)) {
       const t = byTask.get(n)
@@ -129,9 +149,14 @@ export function coverage(taskNumbers: readonly number[], records: { kind: string
     t.inspectors.add(note.authorId)
     if (t.lastAt === null || note.updatedAt > t.lastAt) t.lastAt = note.updatedAt
   }
-  return [...byTask].map(([taskNumber, t]) => ({ taskNumber, checkIns: t.checkIns, notes: t.notes, inspectors: t.inspectors.size, lastAt: t.lastAt }))
+  return [...byTask].map(([taskNumber, t]) => ({
+    taskNumber,
+    checkIns: t.checkIns,
+    notes: t.notes,
+    inspectors: t.inspectors.size,
+    lastAt: t.lastAt,
+  }))
 }
-
 
 // ---- CSV ----
 
@@ -166,7 +191,25 @@ export function csvField(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
-const COLUMNS = ['id', 'occurredAt', 'day', 'inspector', 'department', 'venueName', 'venueType', 'outcome', 'premisesInspected', 'itemsSeized', 'tasks', 'lat', 'lng', 'accuracy', 'photos', 'note', 'correctionOf'] as const
+const COLUMNS = [
+  'id',
+  'occurredAt',
+  'day',
+  'inspector',
+  'department',
+  'venueName',
+  'venueType',
+  'outcome',
+  'premisesInspected',
+  'itemsSeized',
+  'tasks',
+  'lat',
+  'lng',
+  'accuracy',
+  'photos',
+  'note',
+  'correctionOf',
+] as const
 
 /** UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to open Chinese text correctly. */
 export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string {

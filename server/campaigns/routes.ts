@@ -42,7 +42,13 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
 
   app.put('/api/campaigns/:id', async (req) => {
     const user = await userOf(req)
-    return { campaign: await updateCampaign({ db, user, departments: opts.departments, taskNumbers: taskSet }, idOf(req), req.body) }
+    return {
+      campaign: await updateCampaign(
+        { db, user, departments: opts.departments, taskNumbers: taskSet },
+        idOf(req),
+        req.body,
+      ),
+    }
   })
 
   app.get('/api/campaigns/:id/report', async (req, reply) => {
@@ -50,7 +56,8 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     const campaign = await readableCampaign(db, user, idOf(req))
     const q = req.query as Record<string, unknown>
     const limit = q.limit === undefined ? REPORT_LIST : Number(q.limit)
-    if (!Number.isInteger(limit) || limit < 0 || limit > 5000) throw new ApiRefusal(400, 'invalid_request', 'limit must be 0 to 5000')
+    if (!Number.isInteger(limit) || limit < 0 || limit > 5000)
+      throw new ApiRefusal(400, 'invalid_request', 'limit must be 0 to 5000')
     reply.headers(noStore)
     return campaignReport(db, campaign, parseFilter(q), limit)
   })
@@ -64,7 +71,10 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     return reply
       .headers(noStore)
       .type('text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="campaign.csv"; filename*=UTF-8''${encodeURIComponent(fileName)}`)
+      .header(
+        'Content-Disposition',
+        `attachment; filename="campaign.csv"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+      )
       .send(checkInsCsv(rows, csvLang(q.lang)))
   })
 
@@ -82,7 +92,8 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     } else {
       const department = q.department || (user.role === 'supervisor' ? user.department : undefined)
       if (department !== undefined) {
-        if (!opts.departments.has(department)) throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`)
+        if (!opts.departments.has(department))
+          throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`)
         if (user.role === 'supervisor' && department !== user.department) {
           throw new ApiRefusal(403, 'forged_department', 'A supervisor sees their own department only')
         }

@@ -7,7 +7,10 @@ import type { CampaignsTable, Database } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../sync/errors'
 import { ownScope } from '../sync/pull'
 
-type StoredData = Pick<Campaign, 'description' | 'taskNumbers' | 'departments' | 'inspectorIds' | 'startDate' | 'endDate' | 'venues'>
+type StoredData = Pick<
+  Campaign,
+  'description' | 'taskNumbers' | 'departments' | 'inspectorIds' | 'startDate' | 'endDate' | 'venues'
+>
 
 export function campaignOf(row: CampaignsTable): Campaign {
   const data = JSON.parse(row.data) as StoredData
@@ -34,7 +37,8 @@ export async function campaignsFor(db: Kysely<Database>, user: PublicUser): Prom
 
 /** The campaign, or 404 when it does not exist and 403 when it exists but is not `user`'s to read. */
 export async function readableCampaign(db: Kysely<Database>, user: PublicUser, id: string): Promise<Campaign> {
-  const row = id.length <= 64 ? await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+  const row =
+    id.length <= 64 ? await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst() : undefined
   if (!row) throw new ApiRefusal(404, 'not_found', 'No such campaign')
   const campaign = campaignOf(row)
   if (!canRead(user, campaign)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to read')
@@ -75,17 +79,27 @@ async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: st
   const task = input.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
   if (task !== undefined) throw new ApiRefusal(400, 'unknown_task', `No task ${task}`, { detail: String(task) })
   const department = [owner, ...input.departments].find((d) => !ctx.departments.has(d))
-  if (department !== undefined) throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`, { detail: department })
+  if (department !== undefined)
+    throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`, { detail: department })
   const ids = [...new Set(input.inspectorIds)]
   if (ids.length === 0) return
-  const users = await ctx.db.selectFrom('users').select(['id', 'department', 'disabled']).where('id', 'in', ids).execute()
+  const users = await ctx.db
+    .selectFrom('users')
+    .select(['id', 'department', 'disabled'])
+    .where('id', 'in', ids)
+    .execute()
   const allowed = new Set([owner, ...input.departments])
   const stranger = ids.find((id) => {
     const u = users.find((x) => x.id === id)
     return !u || u.disabled || !allowed.has(u.department)
   })
   if (stranger !== undefined) {
-    throw new ApiRefusal(400, 'unknown_inspector', 'Every inspector must be an active user of a participating department', { detail: stranger })
+    throw new ApiRefusal(
+      400,
+      'unknown_inspector',
+      'Every inspector must be an active user of a participating department',
+      { detail: stranger },
+    )
   }
 }
 
@@ -113,7 +127,8 @@ function ownerFor(user: PublicUser, input: CampaignInput, current?: string): str
 }
 
 export async function createCampaign(ctx: SaveContext, body: unknown): Promise<Campaign> {
-  if (ctx.user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  if (ctx.user.role === 'inspector')
+    throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input)
   await checkReferences(ctx, input, owner)
@@ -136,23 +151,39 @@ export async function createCampaign(ctx: SaveContext, body: unknown): Promise<C
 }
 
 export async function updateCampaign(ctx: SaveContext, id: string, body: unknown): Promise<Campaign> {
-  if (ctx.user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  if (ctx.user.role === 'inspector')
+    throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
   const current = await readableCampaign(ctx.db, ctx.user, id).catch((err: unknown) => {
     // A supervisor who may not even read it is told the same as one who may read but not change it.
-    if (err instanceof ApiRefusal && err.status === 403) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
+    if (err instanceof ApiRefusal && err.status === 403)
+      throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
     throw err
   })
   if (!canManage(ctx.user, current)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input, current.ownerDepartment)
   if (input.version !== undefined && input.version !== current.version) {
-    throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it', { version: current.version })
+    throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it', {
+      version: current.version,
+    })
   }
   await checkReferences(ctx, input, owner)
-  const updated = { name: input.name, owner_department: owner, data: rowData(input), version: current.version + 1, updated_at: new Date().toISOString() }
+  const updated = {
+    name: input.name,
+    owner_department: owner,
+    data: rowData(input),
+    version: current.version + 1,
+    updated_at: new Date().toISOString(),
+  }
   await ctx.db.transaction().execute(async (tx) => {
-    const res = await tx.updateTable('campaigns').set(updated).where('id', '=', id).where('version', '=', current.version).executeTakeFirst()
-    if (Number(res.numUpdatedRows) !== 1) throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it')
+    const res = await tx
+      .updateTable('campaigns')
+      .set(updated)
+      .where('id', '=', id)
+      .where('version', '=', current.version)
+      .executeTakeFirst()
+    if (Number(res.numUpdatedRows) !== 1)
+      throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it')
     await grantAccess(tx, id, input.inspectorIds)
   })
   return { ...current, ...campaignOf({ ...updated, id, created_by: current.createdBy, created_at: current.createdAt }) }

@@ -190,7 +190,10 @@ export async function openStore(url: string, options: { schema?: string } = {}):
  * set (DATABASE_SCHEMA puts the tables in a schema of their own), otherwise the SQLite file under DATA_DIR.
  */
 export function databaseFromEnv(env: NodeJS.ProcessEnv = process.env): { url: string; schema?: string } {
-  return { url: env.DATABASE_URL || resolve(env.DATA_DIR ?? 'data', 'zhixun.sqlite'), schema: env.DATABASE_SCHEMA || undefined }
+  return {
+    url: env.DATABASE_URL || resolve(env.DATA_DIR ?? 'data', 'zhixun.sqlite'),
+    schema: env.DATABASE_SCHEMA || undefined,
+  }
 }
 
 export const openStoreFromEnv = (env: NodeJS.ProcessEnv = process.env): Promise<Store> => {

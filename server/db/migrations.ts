@@ -62,12 +62,19 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute()
       await db.schema
         .createTable('photo_chunks')
-        .addColumn('id', 'integer', (c) => (dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
+        .addColumn('id', 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('sha256', 'varchar(64)', (c) => c.notNull())
         .addColumn('offset', 'integer', (c) => c.notNull())
         .addColumn('bytes', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
         .execute()
-      await db.schema.createIndex('photo_chunks_sha').on('photo_chunks').columns(['sha256', 'offset']).unique().execute()
+      await db.schema
+        .createIndex('photo_chunks_sha')
+        .on('photo_chunks')
+        .columns(['sha256', 'offset'])
+        .unique()
+        .execute()
     },
   },
   '0002_accounts': {

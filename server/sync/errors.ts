@@ -17,6 +17,7 @@ export class ApiRefusal extends Error {
 /** The value `schema` makes of a request part, or a 400 `code` naming the first field that is wrong. */
 export function parseOrRefuse<T extends v.GenericSchema>(schema: T, value: unknown, code: string): v.InferOutput<T> {
   const parsed = v.safeParse(schema, value)
-  if (!parsed.success) throw new ApiRefusal(400, code, validationReason(parsed.issues), { field: v.getDotPath(parsed.issues[0]!) ?? '' })
+  if (!parsed.success)
+    throw new ApiRefusal(400, code, validationReason(parsed.issues), { field: v.getDotPath(parsed.issues[0]!) ?? '' })
   return parsed.output
 }

@@ -5,17 +5,30 @@ import type { Database } from '../db/database'
 
 /** The records that are a user's own work to sync: an inspector's own, a supervisor's department's. (Admins: all.) */
 export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: PublicUser): Expression<SqlBool> {
-  return user.role === 'supervisor' ? eb('records.department', '=', user.department) : eb('records.author_id', '=', user.id)
+  return user.role === 'supervisor'
+    ? eb('records.department', '=', user.department)
+    : eb('records.author_id', '=', user.id)
 }
 
 /** Who pulls what: an inspector their own records, a supervisor their department's, an admin all. */
-export function visibleTo<O>(q: SelectQueryBuilder<Database, 'records', O>, user: PublicUser): SelectQueryBuilder<Database, 'records', O> {
+export function visibleTo<O>(
+  q: SelectQueryBuilder<Database, 'records', O>,
+  user: PublicUser,
+): SelectQueryBuilder<Database, 'records', O> {
   return user.role === 'admin' ? q : q.where((eb) => ownScope(eb, user))
 }
 
 /** Changes after a version cursor that `user` may read, in version order, `limit` at a time. Never by timestamp. */
-export async function pull(db: Kysely<Database>, user: PublicUser, cursor: number, limit: number): Promise<PullResponse> {
-  const rows = await visibleTo(db.selectFrom('records').select(['id', 'kind', 'version', 'data', 'hash', 'deleted']), user)
+export async function pull(
+  db: Kysely<Database>,
+  user: PublicUser,
+  cursor: number,
+  limit: number,
+): Promise<PullResponse> {
+  const rows = await visibleTo(
+    db.selectFrom('records').select(['id', 'kind', 'version', 'data', 'hash', 'deleted']),
+    user,
+  )
     .where('version', '>', cursor)
     .orderBy('version')
     .limit(limit + 1)

@@ -79,9 +79,15 @@ class PushWork {
   }
 }
 
-async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: CheckIn): Promise<Omit<MutationResult, 'seq'>> {
+async function applyCheckIn(
+  work: PushWork,
+  ctx: PushContext,
+  tx: Tx,
+  checkIn: CheckIn,
+): Promise<Omit<MutationResult, 'seq'>> {
   const unknown = checkIn.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
-  if (unknown !== undefined) return { status: 'rejected', code: 'unknown_task', detail: String(unknown), reason: `unknown task ${unknown}` }
+  if (unknown !== undefined)
+    return { status: 'rejected', code: 'unknown_task', detail: String(unknown), reason: `unknown task ${unknown}` }
   const data = canonicalJson(checkIn)
   const hash = await sha256Hex(data)
   const existing = await work.record(checkIn.id)
@@ -118,7 +124,12 @@ async function applyCheckIn(work: PushWork, ctx: PushContext, tx: Tx, checkIn: C
   return { status: 'applied' }
 }
 
-async function noteRow(work: PushWork, note: FieldNote, conflictOf: string | null, createdAt: string): Promise<RecordRow> {
+async function noteRow(
+  work: PushWork,
+  note: FieldNote,
+  conflictOf: string | null,
+  createdAt: string,
+): Promise<RecordRow> {
   // Only the author writes a note, so the writer is the author.
   const payload = conflictOf ? { ...note, conflictOf } : note
   const data = canonicalJson(payload)
@@ -147,17 +158,25 @@ async function applyNotePut(
 ): Promise<Omit<MutationResult, 'seq'>> {
   const { note, baseVersion } = args
   if (!ctx.taskNumbers.has(note.taskNumber)) {
-    return { status: 'rejected', code: 'unknown_task', detail: String(note.taskNumber), reason: `unknown task ${note.taskNumber}` }
+    return {
+      status: 'rejected',
+      code: 'unknown_task',
+      detail: String(note.taskNumber),
+      reason: `unknown task ${note.taskNumber}`,
+    }
   }
   const current = await work.record(note.id)
-  if (current && current.kind !== 'note') return { status: 'rejected', code: 'id_taken', reason: 'this record id is already used by another record' }
-  if (current && current.author_id !== work.user.id) return { status: 'rejected', code: 'not_yours', reason: 'only its author may change a note' }
+  if (current && current.kind !== 'note')
+    return { status: 'rejected', code: 'id_taken', reason: 'this record id is already used by another record' }
+  if (current && current.author_id !== work.user.id)
+    return { status: 'rejected', code: 'not_yours', reason: 'only its author may change a note' }
   if (!current) {
     work.put(await noteRow(work, note, null, nowIso()))
     return { status: 'applied' }
   }
   // The same note, word for word, sent again (from an imported export, say): nothing to change, no conflict.
-  if (current.deleted === 0 && current.conflict_of === null && current.hash === (await sha256Hex(canonicalJson(note)))) return { status: 'applied' }
+  if (current.deleted === 0 && current.conflict_of === null && current.hash === (await sha256Hex(canonicalJson(note))))
+    return { status: 'applied' }
   if (current.deleted === 0 && (current.version === baseVersion || current.client_id === work.clientId)) {
     work.put(await noteRow(work, note, current.conflict_of, current.created_at))
     return { status: 'applied' }
@@ -170,23 +189,46 @@ async function applyNotePut(
     : { status: 'conflict', code: 'changed', reason: 'changed on the server', keptAs }
 }
 
-async function applyNoteDelete(work: PushWork, args: { id: string; baseVersion: number | null }): Promise<Omit<MutationResult, 'seq'>> {
+async function applyNoteDelete(
+  work: PushWork,
+  args: { id: string; baseVersion: number | null },
+): Promise<Omit<MutationResult, 'seq'>> {
   const current = await work.record(args.id)
   if (!current || current.deleted) return { status: 'applied' }
-  if (current.kind !== 'note') return { status: 'rejected', code: 'not_a_note', reason: 'only field notes can be deleted' }
-  if (current.author_id !== work.user.id) return { status: 'rejected', code: 'not_yours', reason: 'only its author may delete a note' }
+  if (current.kind !== 'note')
+    return { status: 'rejected', code: 'not_a_note', reason: 'only field notes can be deleted' }
+  if (current.author_id !== work.user.id)
+    return { status: 'rejected', code: 'not_yours', reason: 'only its author may delete a note' }
   if (current.version !== args.baseVersion && current.client_id !== work.clientId) {
     return { status: 'conflict', code: 'changed_not_deleted', reason: 'changed on the server; not deleted' }
   }
-  work.put({ ...current, client_id: work.clientId, version: work.nextVersion(), data: null, hash: null, deleted: 1, updated_at: nowIso() })
+  work.put({
+    ...current,
+    client_id: work.clientId,
+    version: work.nextVersion(),
+    data: null,
+    hash: null,
+    deleted: 1,
+    updated_at: nowIso(),
+  })
   return { status: 'applied' }
 }
 
-const invalid = (p: { reason: string; field: string }): Omit<MutationResult, 'seq'> => ({ status: 'rejected', code: 'invalid', detail: p.field, reason: p.reason })
+const invalid = (p: { reason: string; field: string }): Omit<MutationResult, 'seq'> => ({
+  status: 'rejected',
+  code: 'invalid',
+  detail: p.field,
+  reason: p.reason,
+})
 
 async function apply(work: PushWork, ctx: PushContext, tx: Tx, m: PushMutation): Promise<Omit<MutationResult, 'seq'>> {
   if (!isMutationName(m.name)) {
-    return { status: 'rejected', code: 'unknown_mutation', detail: m.name.slice(0, 40), reason: `unknown mutation ${m.name.slice(0, 40)}` }
+    return {
+      status: 'rejected',
+      code: 'unknown_mutation',
+      detail: m.name.slice(0, 40),
+      reason: `unknown mutation ${m.name.slice(0, 40)}`,
+    }
   }
   switch (m.name) {
     case 'checkin.create': {
@@ -208,7 +250,11 @@ async function apply(work: PushWork, ctx: PushContext, tx: Tx, m: PushMutation):
 function authorIdOf(args: unknown): unknown {
   if (typeof args !== 'object' || args === null) return undefined
   const a = args as { authorId?: unknown; note?: { authorId?: unknown } }
-  return 'authorId' in a ? a.authorId : typeof a.note === 'object' && a.note !== null && 'authorId' in a.note ? a.note.authorId : undefined
+  return 'authorId' in a
+    ? a.authorId
+    : typeof a.note === 'object' && a.note !== null && 'authorId' in a.note
+      ? a.note.authorId
+      : undefined
 }
 
 /** The campaign a check-in names, when it names one. */
@@ -238,7 +284,12 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
   hashed.sort((a, b) => a.m.seq - b.m.seq)
   for (let i = 1; i < hashed.length; i++) {
     if (hashed[i]!.m.seq === hashed[i - 1]!.m.seq && hashed[i]!.hash !== hashed[i - 1]!.hash) {
-      throw new ApiRefusal(409, 'seq_conflict', `sequence number ${hashed[i]!.m.seq} sent twice with different contents`, { seq: hashed[i]!.m.seq })
+      throw new ApiRefusal(
+        409,
+        'seq_conflict',
+        `sequence number ${hashed[i]!.m.seq} sent twice with different contents`,
+        { seq: hashed[i]!.m.seq },
+      )
     }
   }
 
@@ -251,7 +302,9 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
   }
 
   // So is a check-in under a campaign that does not exist or never named this user.
-  const campaignIds = [...new Set(hashed.map(({ m }) => campaignIdOf(m)).filter((id): id is string => id !== undefined))]
+  const campaignIds = [
+    ...new Set(hashed.map(({ m }) => campaignIdOf(m)).filter((id): id is string => id !== undefined)),
+  ]
   if (campaignIds.length > 0) {
     const allowed = await ctx.db
       .selectFrom('campaign_access')
@@ -262,7 +315,9 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     const refused = campaignIds.find((id) => !allowed.some((a) => a.campaign_id === id))
     if (refused !== undefined) {
       const seq = hashed.find(({ m }) => campaignIdOf(m) === refused)!.m.seq
-      throw new ApiRefusal(403, 'forged_campaign', `Sequence number ${seq} names a campaign you are not part of`, { seq })
+      throw new ApiRefusal(403, 'forged_campaign', `Sequence number ${seq} names a campaign you are not part of`, {
+        seq,
+      })
     }
   }
 
@@ -280,8 +335,13 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
       .values({ client_id: req.clientId, user_id: ctx.user.id, last_seq: 0, created_at: nowIso() })
       .onConflict((oc) => oc.column('client_id').doNothing())
       .execute()
-    const client = await tx.selectFrom('clients').select(['last_seq', 'user_id']).where('client_id', '=', req.clientId).executeTakeFirstOrThrow()
-    if (client.user_id !== ctx.user.id) throw new ApiRefusal(403, 'forged_client', 'This client id belongs to another user')
+    const client = await tx
+      .selectFrom('clients')
+      .select(['last_seq', 'user_id'])
+      .where('client_id', '=', req.clientId)
+      .executeTakeFirstOrThrow()
+    if (client.user_id !== ctx.user.id)
+      throw new ApiRefusal(403, 'forged_client', 'This client id belongs to another user')
     const work = new PushWork(tx, req.clientId, ctx.user, counter.value)
     const results: MutationResult[] = []
     let last = client.last_seq
@@ -289,13 +349,20 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
 
     const earlier = hashed.filter(({ m }) => m.seq <= last).map(({ m }) => m.seq)
     const seen = earlier.length
-      ? await tx.selectFrom('mutations').selectAll().where('client_id', '=', req.clientId).where('seq', 'in', earlier).execute()
+      ? await tx
+          .selectFrom('mutations')
+          .selectAll()
+          .where('client_id', '=', req.clientId)
+          .where('seq', 'in', earlier)
+          .execute()
       : []
     for (const { m, hash } of hashed) {
       if (m.seq <= last) {
         const prior = seen.find((s) => s.seq === m.seq) ?? work.mutations.find((s) => s.seq === m.seq)
         if (prior && prior.hash !== hash) {
-          throw new ApiRefusal(409, 'seq_conflict', `sequence number ${m.seq} was already used for other contents`, { seq: m.seq })
+          throw new ApiRefusal(409, 'seq_conflict', `sequence number ${m.seq} was already used for other contents`, {
+            seq: m.seq,
+          })
         }
         if (prior && !results.some((r) => r.seq === m.seq)) {
           results.push({
@@ -310,7 +377,10 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
         continue
       }
       if (m.seq !== last + 1) {
-        throw new ApiRefusal(409, 'seq_gap', `expected sequence number ${last + 1}, got ${m.seq}`, { expected: last + 1, lastProcessedSeq: client.last_seq })
+        throw new ApiRefusal(409, 'seq_gap', `expected sequence number ${last + 1}, got ${m.seq}`, {
+          expected: last + 1,
+          lastProcessedSeq: client.last_seq,
+        })
       }
       const outcome = await apply(work, ctx, tx, m)
       results.push({ seq: m.seq, ...outcome })
@@ -346,10 +416,15 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
         .execute()
     }
     for (let i = 0; i < work.mutations.length; i += 100) {
-      await tx.insertInto('mutations').values(work.mutations.slice(i, i + 100)).execute()
+      await tx
+        .insertInto('mutations')
+        .values(work.mutations.slice(i, i + 100))
+        .execute()
     }
-    if (last !== client.last_seq) await tx.updateTable('clients').set({ last_seq: last }).where('client_id', '=', req.clientId).execute()
-    if (work.lastVersion !== counter.value) await tx.updateTable('counters').set({ value: work.lastVersion }).where('name', '=', 'version').execute()
+    if (last !== client.last_seq)
+      await tx.updateTable('clients').set({ last_seq: last }).where('client_id', '=', req.clientId).execute()
+    if (work.lastVersion !== counter.value)
+      await tx.updateTable('counters').set({ value: work.lastVersion }).where('name', '=', 'version').execute()
     await ctx.beforeCommit?.()
     return { lastProcessedSeq: last, results }
   })

@@ -32,7 +32,9 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
 
   const userOf = (req: FastifyRequest) => requireUser(opts.store, req)
 
-  app.addContentTypeParser(CHUNK_TYPE, { parseAs: 'buffer', bodyLimit: LIMITS.photoChunkBytes }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser(CHUNK_TYPE, { parseAs: 'buffer', bodyLimit: LIMITS.photoChunkBytes }, (_req, body, done) =>
+    done(null, body),
+  )
 
   /** What the phone must know before an inspector finishes a record. */
   app.get('/api/limits', async (_req, reply) => {
@@ -52,7 +54,8 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     const cursor = Number(q.cursor ?? 0)
     const limit = Number(q.limit ?? LIMITS.pullPage)
     if (!Number.isInteger(cursor) || cursor < 0) throw bad('cursor must be a whole number ≥ 0')
-    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.pullPage) throw bad(`limit must be 1 to ${LIMITS.pullPage}`)
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.pullPage)
+      throw bad(`limit must be 1 to ${LIMITS.pullPage}`)
     return pull(db, user, cursor, limit)
   })
 
@@ -60,7 +63,9 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     await userOf(req)
     const body = req.body as { size?: unknown } | undefined
     if (typeof body?.size === 'number' && body.size > LIMITS.photoBytes) {
-      throw new ApiRefusal(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, { maxBytes: LIMITS.photoBytes })
+      throw new ApiRefusal(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, {
+        maxBytes: LIMITS.photoBytes,
+      })
     }
     const state = await startUpload(db, parse(PhotoRefSchema, req.body))
     return reply.code(state.complete ? 200 : 201).send(state)
@@ -81,7 +86,11 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     if (!Buffer.isBuffer(req.body)) throw new ApiRefusal(415, 'unsupported_media_type', `Send chunks as ${CHUNK_TYPE}`)
     const result = await appendChunk(db, sha256, offset, req.body)
     if ('mismatch' in result) {
-      return reply.code(422).send({ error: 'hash_mismatch', message: 'The photo does not match its SHA-256; upload it again', actual: result.mismatch })
+      return reply.code(422).send({
+        error: 'hash_mismatch',
+        message: 'The photo does not match its SHA-256; upload it again',
+        actual: result.mismatch,
+      })
     }
     return result
   })
@@ -90,7 +99,9 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     const user = await userOf(req)
     const sha256 = shaParam(req.params)
     // A photo is shown to whoever may read a record that refers to it.
-    const referenced = await (await readableRecords(db, db.selectFrom('records').select('id'), user))
+    const referenced = await (
+      await readableRecords(db, db.selectFrom('records').select('id'), user)
+    )
       .where('kind', '=', 'checkin')
       .where('data', 'like', `%${sha256}%`)
       .executeTakeFirst()

@@ -14,7 +14,10 @@ export class SignInError extends Error {
 }
 
 /** Signs in; the server sets the session cookie. Needs the network, once. */
-export async function signIn(username: string, password: string): Promise<{ user: SessionRow['user']; expiresAt: string }> {
+export async function signIn(
+  username: string,
+  password: string,
+): Promise<{ user: SessionRow['user']; expiresAt: string }> {
   let res: Response
   try {
     res = await fetch('/api/auth/login', {

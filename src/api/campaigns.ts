@@ -1,9 +1,18 @@
-import type { Campaign, CampaignInput, CampaignReport, CoverageReport, PersonRef, ReportFilter } from '@/campaigns/schema'
+import type {
+  Campaign,
+  CampaignInput,
+  CampaignReport,
+  CoverageReport,
+  PersonRef,
+  ReportFilter,
+} from '@/campaigns/schema'
 import { apiJson } from './http'
 
 export const fetchCampaigns = async () => (await apiJson<{ campaigns: Campaign[] }>('/api/campaigns')).campaigns
-export const fetchCampaign = async (id: string) => (await apiJson<{ campaign: Campaign }>(`/api/campaigns/${encodeURIComponent(id)}`)).campaign
-export const createCampaign = async (input: CampaignInput) => (await apiJson<{ campaign: Campaign }>('/api/campaigns', 'POST', input)).campaign
+export const fetchCampaign = async (id: string) =>
+  (await apiJson<{ campaign: Campaign }>(`/api/campaigns/${encodeURIComponent(id)}`)).campaign
+export const createCampaign = async (input: CampaignInput) =>
+  (await apiJson<{ campaign: Campaign }>('/api/campaigns', 'POST', input)).campaign
 export const updateCampaign = async (id: string, input: CampaignInput) =>
   (await apiJson<{ campaign: Campaign }>(`/api/campaigns/${encodeURIComponent(id)}`, 'PUT', input)).campaign
 export const fetchPeople = async () => (await apiJson<{ people: PersonRef[] }>('/api/people')).people
@@ -26,9 +35,14 @@ export function filterQuery(filter: ReportFilter, extra: Record<string, string> 
 }
 
 export const fetchReport = (id: string, filter: ReportFilter, limit?: number) =>
-  apiJson<CampaignReport>(`/api/campaigns/${encodeURIComponent(id)}/report${filterQuery(filter, limit === undefined ? {} : { limit: String(limit) })}`)
+  apiJson<CampaignReport>(
+    `/api/campaigns/${encodeURIComponent(id)}/report${filterQuery(filter, limit === undefined ? {} : { limit: String(limit) })}`,
+  )
 
-export const csvUrl = (id: string, filter: ReportFilter, lang: string) => `/api/campaigns/${encodeURIComponent(id)}/checkins.csv${filterQuery(filter, { lang })}`
+export const csvUrl = (id: string, filter: ReportFilter, lang: string) =>
+  `/api/campaigns/${encodeURIComponent(id)}/checkins.csv${filterQuery(filter, { lang })}`
 
 export const fetchCoverage = (scope: { department?: string; campaign?: string } = {}) =>
-  apiJson<CoverageReport>(`/api/coverage${filterQuery({}, Object.fromEntries(Object.entries(scope).filter(([, v]) => v)) as Record<string, string>)}`)
+  apiJson<CoverageReport>(
+    `/api/coverage${filterQuery({}, Object.fromEntries(Object.entries(scope).filter(([, v]) => v)) as Record<string, string>)}`,
+  )

@@ -51,7 +51,12 @@ export async function apiFetch(path: string, init: RequestInit = {}, options: Ap
 }
 
 /** A JSON call: GET without a body, otherwise the body sent as JSON. */
-export async function apiJson<T>(path: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' = 'GET', body?: unknown, options: ApiOptions = {}): Promise<T> {
+export async function apiJson<T>(
+  path: string,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' = 'GET',
+  body?: unknown,
+  options: ApiOptions = {},
+): Promise<T> {
   const init: RequestInit = { method, cache: 'no-store' }
   if (body !== undefined) {
     init.headers = { 'Content-Type': 'application/json' }

@@ -16,7 +16,17 @@ export interface CampaignForm {
 export type CampaignFormProblem = 'name' | 'tasks' | 'departments' | 'dates'
 
 export function emptyForm(department: string, today: string): CampaignForm {
-  return { name: '', description: '', tasks: '', departments: [department], inspectorIds: [], startDate: today, endDate: today, venues: '', ownerDepartment: department }
+  return {
+    name: '',
+    description: '',
+    tasks: '',
+    departments: [department],
+    inspectorIds: [],
+    startDate: today,
+    endDate: today,
+    venues: '',
+    ownerDepartment: department,
+  }
 }
 
 export function formOf(c: Campaign): CampaignForm {
@@ -53,7 +63,8 @@ export function formProblems(f: CampaignForm, knownTasks: ReadonlySet<number>): 
   const { numbers, bad } = parseTaskList(f.tasks)
   if (numbers.length === 0 || bad.length > 0 || numbers.some((n) => !knownTasks.has(n))) out.push('tasks')
   if (f.departments.length === 0) out.push('departments')
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(f.startDate) || !/^\d{4}-\d{2}-\d{2}$/.test(f.endDate) || f.startDate > f.endDate) out.push('dates')
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(f.startDate) || !/^\d{4}-\d{2}-\d{2}$/.test(f.endDate) || f.startDate > f.endDate)
+    out.push('dates')
   return out
 }
 
@@ -66,7 +77,14 @@ export function formToInput(f: CampaignForm, version?: number): CampaignInput {
     inspectorIds: [...f.inspectorIds],
     startDate: f.startDate,
     endDate: f.endDate,
-    venues: [...new Set(f.venues.split('\n').map((v) => v.trim()).filter(Boolean))],
+    venues: [
+      ...new Set(
+        f.venues
+          .split('\n')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      ),
+    ],
     ownerDepartment: f.ownerDepartment,
     ...(version === undefined ? {} : { version }),
   }

@@ -13,7 +13,8 @@ export function localDateTime(iso: string): string {
 export const localDay = (iso: string): string => localDateTime(iso).slice(0, 10)
 
 /** Running on `today` (a local day, YYYY-MM-DD). */
-export const isActive = (c: Pick<Campaign, 'startDate' | 'endDate'>, today: string): boolean => c.startDate <= today && today <= c.endDate
+export const isActive = (c: Pick<Campaign, 'startDate' | 'endDate'>, today: string): boolean =>
+  c.startDate <= today && today <= c.endDate
 
 /** Who is asking, as far as campaigns care. */
 export interface CampaignUser {
@@ -25,7 +26,8 @@ export interface CampaignUser {
 /** Reads: admins every campaign; supervisors those their department runs or joins; inspectors those naming them. */
 export function canRead(user: CampaignUser, c: Campaign): boolean {
   if (user.role === 'admin') return true
-  if (user.role === 'supervisor') return c.ownerDepartment === user.department || c.departments.includes(user.department)
+  if (user.role === 'supervisor')
+    return c.ownerDepartment === user.department || c.departments.includes(user.department)
   return c.inspectorIds.includes(user.id)
 }
 

@@ -23,9 +23,17 @@ export const CampaignInputSchema = v.pipe(
   v.strictObject({
     name: Name(CAMPAIGN_LIMITS.name, 'name is required'),
     description: v.pipe(v.string(), v.trim(), v.maxLength(CAMPAIGN_LIMITS.description)),
-    taskNumbers: v.pipe(v.array(v.pipe(v.number(), v.integer(), v.minValue(1))), v.minLength(1, 'at least one task'), v.maxLength(CAMPAIGN_LIMITS.tasks)),
+    taskNumbers: v.pipe(
+      v.array(v.pipe(v.number(), v.integer(), v.minValue(1))),
+      v.minLength(1, 'at least one task'),
+      v.maxLength(CAMPAIGN_LIMITS.tasks),
+    ),
     /** Participating departments; their supervisors read the campaign's records. */
-    departments: v.pipe(v.array(Name(100, 'department name is required')), v.minLength(1, 'at least one department'), v.maxLength(CAMPAIGN_LIMITS.departments)),
+    departments: v.pipe(
+      v.array(Name(100, 'department name is required')),
+      v.minLength(1, 'at least one department'),
+      v.maxLength(CAMPAIGN_LIMITS.departments),
+    ),
     /** The inspectors who may check in under the campaign, and read its records. */
     inspectorIds: v.pipe(v.array(IdSchema), v.maxLength(CAMPAIGN_LIMITS.inspectors)),
     startDate: DateSchema,

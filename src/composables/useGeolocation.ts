@@ -23,7 +23,8 @@ export function useGeolocation() {
         },
         (err) => {
           locating.value = false
-          problem.value = err.code === err.PERMISSION_DENIED ? 'denied' : err.code === err.TIMEOUT ? 'timeout' : 'unavailable'
+          problem.value =
+            err.code === err.PERMISSION_DENIED ? 'denied' : err.code === err.TIMEOUT ? 'timeout' : 'unavailable'
           resolve(undefined)
         },
         { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 },

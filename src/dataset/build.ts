@@ -28,6 +28,11 @@ export function buildDataset(parsed: ParsedSeed, romanize: Romanizer, hash: (tex
       dept.counts[role]++
     }
   }
-  const content = { document: parsed.document, sections: parsed.sections, tasks: parsed.tasks, departments: [...byName.values()] }
+  const content = {
+    document: parsed.document,
+    sections: parsed.sections,
+    tasks: parsed.tasks,
+    departments: [...byName.values()],
+  }
   return { version: hash(JSON.stringify(content)).slice(0, 16), ...content }
 }

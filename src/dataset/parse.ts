@@ -232,7 +232,12 @@ function departmentsFromText(text: string, lineNo: number): TaskDepartment[] {
   sentences.forEach((sentence, i) => {
     const m = SUBJECT_RE.exec(sentence)
     if (!m) {
-      if (i === 0) throw new SeedFormatError(lineNo, 'a department clause in brackets, or a text that opens with who is responsible', text)
+      if (i === 0)
+        throw new SeedFormatError(
+          lineNo,
+          'a department clause in brackets, or a text that opens with who is responsible',
+          text,
+        )
       return
     }
     if (!out.some((d) => d.name === m[1])) out.push({ name: m[1]!, role: 'responsible' })
@@ -274,7 +279,11 @@ function parseTasks(cur: Cursor): { sections: Section[]; tasks: Task[] } {
       const expected = NUMERALS[sections.length]
       if (section[1] !== expected) throw new SeedFormatError(line.no, `section (${expected ?? '?'})`, line.text)
       if (sectionHeading && tasks.at(-1)?.sectionId !== sections.length) {
-        throw new SeedFormatError(line.no, `a task in section (${sections.at(-1)!.ordinal}) before the next section`, line.text)
+        throw new SeedFormatError(
+          line.no,
+          `a task in section (${sections.at(-1)!.ordinal}) before the next section`,
+          line.text,
+        )
       }
       sections.push({ id: sections.length + 1, ordinal: section[1]!, title: section[2]!.trim() })
       sectionHeading = line

@@ -23,7 +23,10 @@ export function assertDataset(value: unknown): Dataset {
   need(Array.isArray(d.departments), 'departments')
   const sectionIds = new Set<unknown>()
   ;(d.sections as unknown[]).forEach((s, i) => {
-    need(isObject(s) && Number.isInteger(s.id) && typeof s.title === 'string' && typeof s.ordinal === 'string', `sections[${i}]`)
+    need(
+      isObject(s) && Number.isInteger(s.id) && typeof s.title === 'string' && typeof s.ordinal === 'string',
+      `sections[${i}]`,
+    )
     sectionIds.add((s as Record<string, unknown>).id)
   })
   ;(d.tasks as unknown[]).forEach((t, i) => {
@@ -31,11 +34,17 @@ export function assertDataset(value: unknown): Dataset {
     const depts = (t as Record<string, unknown>).departments
     need(Array.isArray(depts), `tasks[${i}].departments`)
     ;(depts as unknown[]).forEach((dep, j) => {
-      need(isObject(dep) && typeof dep.name === 'string' && ROLES.includes(dep.role as never), `tasks[${i}].departments[${j}]`)
+      need(
+        isObject(dep) && typeof dep.name === 'string' && ROLES.includes(dep.role as never),
+        `tasks[${i}].departments[${j}]`,
+      )
     })
   })
   ;(d.departments as unknown[]).forEach((dep, i) => {
-    need(isObject(dep) && typeof dep.name === 'string' && typeof dep.initials === 'string' && isObject(dep.counts), `departments[${i}]`)
+    need(
+      isObject(dep) && typeof dep.name === 'string' && typeof dep.initials === 'string' && isObject(dep.counts),
+      `departments[${i}]`,
+    )
   })
   return value as Dataset
 }

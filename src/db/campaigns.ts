@@ -12,5 +12,7 @@ export async function replaceCampaigns(db: ZhixunDB, campaigns: readonly Campaig
 
 /** Campaigns running today first (by start date, newest first), then the rest. */
 export function sortForPicking(campaigns: readonly Campaign[], today: string): Campaign[] {
-  return [...campaigns].sort((a, b) => Number(isActive(b, today)) - Number(isActive(a, today)) || b.startDate.localeCompare(a.startDate))
+  return [...campaigns].sort(
+    (a, b) => Number(isActive(b, today)) - Number(isActive(a, today)) || b.startDate.localeCompare(a.startDate),
+  )
 }

@@ -85,7 +85,13 @@ export interface Draft {
 /** Who is signed in on this phone. The session token itself is an HttpOnly cookie no script can read. */
 export interface SessionRow {
   key: 'me'
-  user: { id: string; username: string; displayName: string; department: string; role: 'inspector' | 'supervisor' | 'admin' }
+  user: {
+    id: string
+    username: string
+    displayName: string
+    department: string
+    role: 'inspector' | 'supervisor' | 'admin'
+  }
   expiresAt: string
   /** The server said the session is over; records stay, sync waits for a new sign-in. */
   expired?: boolean
@@ -169,9 +175,12 @@ export class ZhixunDB extends Dexie {
         })
         const probe = (await outbox.add({ probe: true })) as number
         await outbox.delete(probe)
-        await tx.table('syncMeta').toCollection().modify((m: SyncMeta) => {
-          m.nextSeq = probe
-        })
+        await tx
+          .table('syncMeta')
+          .toCollection()
+          .modify((m: SyncMeta) => {
+            m.nextSeq = probe
+          })
       })
     this.version(6).stores({ parked: 'userId' })
   }

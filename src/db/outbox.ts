@@ -5,7 +5,13 @@ import type { OutboxEntry, SyncMeta, ZhixunDB } from './db'
 // Kept apart from records.ts (and its schema library) so the app's first screen need not load them.
 
 /** A new client id, numbering from 1 and pulling from the start, for `userId` when one is known. */
-export const newSyncMeta = (userId?: string): SyncMeta => ({ key: 'sync', clientId: uuidv7(), nextSeq: 1, pullCursor: 0, ...(userId ? { userId } : {}) })
+export const newSyncMeta = (userId?: string): SyncMeta => ({
+  key: 'sync',
+  clientId: uuidv7(),
+  nextSeq: 1,
+  pullCursor: 0,
+  ...(userId ? { userId } : {}),
+})
 
 /** The phone's identity for sync: made once, kept with the data it numbers. */
 export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
@@ -21,7 +27,10 @@ export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
 /** How many records are only on this phone, and since when the oldest of them has been. */
 export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; oldestQueuedAt?: number }> {
   return db.transaction('r', db.outbox, async () => {
-    const [recordIds, oldest] = await Promise.all([db.outbox.orderBy('recordId').uniqueKeys(), db.outbox.orderBy('seq').first()])
+    const [recordIds, oldest] = await Promise.all([
+      db.outbox.orderBy('recordId').uniqueKeys(),
+      db.outbox.orderBy('seq').first(),
+    ])
     return { count: recordIds.length, oldestQueuedAt: oldest?.queuedAt }
   })
 }
@@ -31,7 +40,10 @@ export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; olde
  * transaction over db.outbox and db.syncMeta, with the record it belongs to, so the number, the entry and
  * the record are written together or not at all.
  */
-export async function enqueue<N extends MutationName>(db: ZhixunDB, entry: Omit<OutboxEntry<N>, 'seq' | 'wireSeq'>): Promise<void> {
+export async function enqueue<N extends MutationName>(
+  db: ZhixunDB,
+  entry: Omit<OutboxEntry<N>, 'seq' | 'wireSeq'>,
+): Promise<void> {
   const meta = await syncMeta(db)
   await db.syncMeta.update('sync', { nextSeq: meta.nextSeq + 1 })
   await db.outbox.add({ ...entry, wireSeq: meta.nextSeq } as OutboxEntry<N>)

@@ -1,6 +1,13 @@
 import * as v from 'valibot'
 import { recordHash } from '@/sync/canonical'
-import { CheckInSchema, FieldNoteSchema, validationReason, type CheckIn, type FieldNote, type PhotoRef } from '@/sync/schema'
+import {
+  CheckInSchema,
+  FieldNoteSchema,
+  validationReason,
+  type CheckIn,
+  type FieldNote,
+  type PhotoRef,
+} from '@/sync/schema'
 import { uuidv7 } from '@/sync/uuid'
 import type { LocalCheckIn, LocalNote, LocalPhoto, ZhixunDB } from './db'
 import { enqueue } from './outbox'
@@ -27,12 +34,25 @@ function check<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOut
  * Saves a finished check-in with its photos and queues it for the server, all in one transaction: the
  * record is never on the phone without its outbox entry, or the other way round.
  */
-export async function saveCheckIn(db: ZhixunDB, input: CheckIn, photos: NewPhoto[] = [], draftKey?: string): Promise<LocalCheckIn> {
+export async function saveCheckIn(
+  db: ZhixunDB,
+  input: CheckIn,
+  photos: NewPhoto[] = [],
+  draftKey?: string,
+): Promise<LocalCheckIn> {
   const data = check(CheckInSchema, input)
   // Hashing is not IndexedDB work, so it happens before the transaction, never inside it.
   const hash = await recordHash(data)
   const now = Date.now()
-  const record: LocalCheckIn = { id: data.id, data, taskNumbers: data.taskNumbers, hash, state: 'waiting', origin: 'mine', savedAt: now }
+  const record: LocalCheckIn = {
+    id: data.id,
+    data,
+    taskNumbers: data.taskNumbers,
+    hash,
+    state: 'waiting',
+    origin: 'mine',
+    savedAt: now,
+  }
   await db.transaction('rw', [db.checkins, db.outbox, db.syncMeta, db.photos, db.drafts], async () => {
     await putQueuedCheckIn(db, record, photos)
     if (draftKey) await db.drafts.delete(draftKey)
@@ -46,10 +66,23 @@ export async function saveCheckIn(db: ZhixunDB, input: CheckIn, photos: NewPhoto
  */
 export async function putQueuedCheckIn(db: ZhixunDB, record: LocalCheckIn, photos: readonly NewPhoto[]): Promise<void> {
   for (const p of photos) {
-    if (!(await db.photos.get(p.sha256))) await db.photos.add({ sha256: p.sha256, size: p.size, type: p.type, bytes: p.bytes, state: 'local', savedAt: record.savedAt } satisfies LocalPhoto)
+    if (!(await db.photos.get(p.sha256)))
+      await db.photos.add({
+        sha256: p.sha256,
+        size: p.size,
+        type: p.type,
+        bytes: p.bytes,
+        state: 'local',
+        savedAt: record.savedAt,
+      } satisfies LocalPhoto)
   }
   await db.checkins.add(record)
-  await enqueue<'checkin.create'>(db, { name: 'checkin.create', args: record.data, recordId: record.id, queuedAt: record.savedAt })
+  await enqueue<'checkin.create'>(db, {
+    name: 'checkin.create',
+    args: record.data,
+    recordId: record.id,
+    queuedAt: record.savedAt,
+  })
 }
 
 /** Saves a new or edited field note and queues it; the edit carries the server version it was made from. */
@@ -94,7 +127,12 @@ export async function saveNote(
  */
 export async function putQueuedNote(db: ZhixunDB, record: LocalNote): Promise<void> {
   await db.notes.put(record)
-  await enqueue<'note.put'>(db, { name: 'note.put', args: { note: record.data, baseVersion: record.serverVersion }, recordId: record.id, queuedAt: record.savedAt })
+  await enqueue<'note.put'>(db, {
+    name: 'note.put',
+    args: { note: record.data, baseVersion: record.serverVersion },
+    recordId: record.id,
+    queuedAt: record.savedAt,
+  })
 }
 
 export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
@@ -102,7 +140,12 @@ export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
     const note = await db.notes.get(id)
     if (!note || note.deleted) return
     await db.notes.update(id, { deleted: 1, state: 'waiting', savedAt: Date.now() })
-    await enqueue<'note.delete'>(db, { name: 'note.delete', args: { id, baseVersion: note.serverVersion }, recordId: id, queuedAt: Date.now() })
+    await enqueue<'note.delete'>(db, {
+      name: 'note.delete',
+      args: { id, baseVersion: note.serverVersion },
+      recordId: id,
+      queuedAt: Date.now(),
+    })
   })
 }
 

@@ -55,7 +55,14 @@ async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
   // They were all exported before they were parked, and still are.
   const exportedThroughSeq = (await db.outbox.orderBy('seq').last())?.seq ?? 0
   // Everything else of theirs is on the server: pulled again from the start.
-  await db.syncMeta.put({ key: 'sync', clientId: parked.clientId, nextSeq: parked.nextSeq, pullCursor: 0, userId: parked.userId, exportedThroughSeq })
+  await db.syncMeta.put({
+    key: 'sync',
+    clientId: parked.clientId,
+    nextSeq: parked.nextSeq,
+    pullCursor: 0,
+    userId: parked.userId,
+    exportedThroughSeq,
+  })
   await db.parked.delete(parked.userId)
 }
 
@@ -65,14 +72,31 @@ async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
  * ones are parked, not lost: they come back when their author signs in here again, or are deleted on purpose.
  */
 export async function startSession(db: ZhixunDB, user: SessionRow['user'], expiresAt: string): Promise<void> {
-  const tables = [db.session, db.syncMeta, db.outbox, db.checkins, db.notes, db.photos, db.drafts, db.campaigns, db.parked]
+  const tables = [
+    db.session,
+    db.syncMeta,
+    db.outbox,
+    db.checkins,
+    db.notes,
+    db.photos,
+    db.drafts,
+    db.campaigns,
+    db.parked,
+  ]
   await db.transaction('rw', tables, async () => {
     const meta = await db.syncMeta.get('sync')
     if (meta?.userId && meta.userId !== user.id) {
       const unexported = await unexportedCount(db)
       if (unexported > 0) throw new UnsentRecordsError(unexported)
       if ((await db.outbox.count()) > 0) await park(db, meta.userId, meta.userName ?? '')
-      await Promise.all([db.checkins.clear(), db.notes.clear(), db.photos.clear(), db.drafts.clear(), db.campaigns.clear(), db.outbox.clear()])
+      await Promise.all([
+        db.checkins.clear(),
+        db.notes.clear(),
+        db.photos.clear(),
+        db.drafts.clear(),
+        db.campaigns.clear(),
+        db.outbox.clear(),
+      ])
       const parked = await db.parked.get(user.id)
       if (parked) await unpark(db, parked)
       else await db.syncMeta.put(newSyncMeta(user.id))

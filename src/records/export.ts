@@ -33,14 +33,21 @@ export async function exportRecords(db: ZhixunDB, now = new Date()): Promise<Rec
       db.syncMeta.get('sync'),
     ])
     const shas = [...new Set(checkIns.flatMap((c) => c.data.photos.map((p) => p.sha256)))]
-    const photos = (await db.photos.bulkGet(shas)).flatMap((p) => (p ? [{ sha256: p.sha256, size: p.size, type: p.type, base64: base64(p.bytes) }] : []))
+    const photos = (await db.photos.bulkGet(shas)).flatMap((p) =>
+      p ? [{ sha256: p.sha256, size: p.size, type: p.type, base64: base64(p.bytes) }] : [],
+    )
     return {
       format: EXPORT_FORMAT,
       formatVersion: 1,
       exportedAt: now.toISOString(),
       clientId: meta?.clientId ?? null,
       checkIns: checkIns.map((c) => ({ ...c.data, state: c.state, ...(c.reason ? { reason: c.reason } : {}) })),
-      notes: notes.map((n) => ({ ...n.data, state: n.state, deleted: n.deleted === 1, ...(n.reason ? { reason: n.reason } : {}) })),
+      notes: notes.map((n) => ({
+        ...n.data,
+        state: n.state,
+        deleted: n.deleted === 1,
+        ...(n.reason ? { reason: n.reason } : {}),
+      })),
       photos,
     }
   })

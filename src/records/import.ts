@@ -59,19 +59,26 @@ export async function importRecords(db: ZhixunDB, text: string, userId: string):
   } catch {
     throw new ImportError('not_json')
   }
-  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== EXPORT_FORMAT) throw new ImportError('not_export')
+  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== EXPORT_FORMAT)
+    throw new ImportError('not_export')
   const file = strict(FileSchema, json)
 
   const unsentCheckIns = file.checkIns.filter((c) => c.state === 'waiting')
   const unsentNotes = file.notes.filter((n) => n.state === 'waiting' && !n.deleted && !n.conflictOf)
-  const onServer = file.checkIns.length - unsentCheckIns.length + file.notes.filter((n) => n.state !== 'waiting' && !n.deleted).length
+  const onServer =
+    file.checkIns.length - unsentCheckIns.length + file.notes.filter((n) => n.state !== 'waiting' && !n.deleted).length
   const checkIns: CheckIn[] = unsentCheckIns.map(({ state: _s, reason: _r, ...c }) => strict(CheckInSchema, c))
-  const notes: FieldNote[] = unsentNotes.map(({ state: _s, reason: _r, deleted: _d, conflictOf: _c, ...n }) => strict(FieldNoteSchema, n))
+  const notes: FieldNote[] = unsentNotes.map(({ state: _s, reason: _r, deleted: _d, conflictOf: _c, ...n }) =>
+    strict(FieldNoteSchema, n),
+  )
   // Someone else's file is refused whole, sent records included: it is not this inspector's to take in.
   if ([...file.checkIns, ...file.notes].some((r) => r.authorId !== userId)) throw new ImportError('other_author')
 
   const here = new Set(
-    [...(await db.checkins.bulkGet(checkIns.map((c) => c.id))), ...(await db.notes.bulkGet(notes.map((n) => n.id)))].flatMap((r) => (r ? [r.id] : [])),
+    [
+      ...(await db.checkins.bulkGet(checkIns.map((c) => c.id))),
+      ...(await db.notes.bulkGet(notes.map((n) => n.id))),
+    ].flatMap((r) => (r ? [r.id] : [])),
   )
   const freshCheckIns = checkIns.filter((c) => !here.has(c.id))
   const freshNotes = notes.filter((n) => !here.has(n.id))
@@ -94,13 +101,36 @@ export async function importRecords(db: ZhixunDB, text: string, userId: string):
 
   const now = Date.now()
   const checkInRows: LocalCheckIn[] = await Promise.all(
-    freshCheckIns.map(async (data) => ({ id: data.id, data, taskNumbers: data.taskNumbers, hash: await recordHash(data), state: 'waiting' as const, origin: 'mine' as const, savedAt: now })),
+    freshCheckIns.map(async (data) => ({
+      id: data.id,
+      data,
+      taskNumbers: data.taskNumbers,
+      hash: await recordHash(data),
+      state: 'waiting' as const,
+      origin: 'mine' as const,
+      savedAt: now,
+    })),
   )
   const noteRows: LocalNote[] = await Promise.all(
-    freshNotes.map(async (data) => ({ id: data.id, taskNumber: data.taskNumber, data, hash: await recordHash(data), state: 'waiting' as const, serverVersion: null, deleted: 0, origin: 'mine' as const, savedAt: now })),
+    freshNotes.map(async (data) => ({
+      id: data.id,
+      taskNumber: data.taskNumber,
+      data,
+      hash: await recordHash(data),
+      state: 'waiting' as const,
+      serverVersion: null,
+      deleted: 0,
+      origin: 'mine' as const,
+      savedAt: now,
+    })),
   )
   await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta, db.photos], async () => {
-    for (const row of checkInRows) await putQueuedCheckIn(db, row, row.data.photos.map((p) => photos.get(p.sha256)!))
+    for (const row of checkInRows)
+      await putQueuedCheckIn(
+        db,
+        row,
+        row.data.photos.map((p) => photos.get(p.sha256)!),
+      )
     for (const row of noteRows) await putQueuedNote(db, row)
   })
   return { queued: checkInRows.length + noteRows.length, alreadyHere: here.size, onServer }

@@ -6,7 +6,8 @@ export interface SearchState extends TaskFilters {
   q: string
 }
 
-const first = (v: LocationQuery[string] | undefined): string | undefined => (Array.isArray(v) ? (v[0] ?? undefined) : (v ?? undefined))
+const first = (v: LocationQuery[string] | undefined): string | undefined =>
+  Array.isArray(v) ? (v[0] ?? undefined) : (v ?? undefined)
 
 /** Reads the search state from the URL, ignoring values that cannot be filters (a hand-edited link). */
 export function searchStateFromQuery(query: LocationQuery): SearchState {

@@ -11,9 +11,14 @@ export type SyncProblem = 'offline' | 'server' | 'gap' | 'photo' | 'signed_out' 
 function classify(err: unknown): SyncProblem {
   // By name: the sync classes load after the first screen, not with this store.
   const { name, code } = err as { name?: string; code?: string }
-  if (name === 'SyncFailure') return code === 'signed_out' ? 'signed_out' : code === 'seq_gap' || code === 'seq_conflict' ? 'gap' : 'photo'
+  if (name === 'SyncFailure')
+    return code === 'signed_out' ? 'signed_out' : code === 'seq_gap' || code === 'seq_conflict' ? 'gap' : 'photo'
   if (name === 'ApiError') return 'server'
-  if (err instanceof TypeError || (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))) return 'offline'
+  if (
+    err instanceof TypeError ||
+    (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+  )
+    return 'offline'
   return 'unknown'
 }
 

@@ -29,7 +29,8 @@ export class SyncFailure extends Error {
   }
 }
 
-const stateFor = (r: MutationResult): RecordState => (r.status === 'applied' ? 'sent' : r.status === 'rejected' ? 'rejected' : 'conflict')
+const stateFor = (r: MutationResult): RecordState =>
+  r.status === 'applied' ? 'sent' : r.status === 'rejected' ? 'rejected' : 'conflict'
 
 /**
  * Moves records between this phone and the server: photos first, then the outbox in order, then the
@@ -81,7 +82,10 @@ export class SyncEngine {
       report.photosUploaded += await this.uploadPhotos(batch)
       let res: PushResponse
       try {
-        res = await this.transport.push({ clientId, mutations: batch.map((e) => ({ seq: e.wireSeq, name: e.name, args: e.args })) })
+        res = await this.transport.push({
+          clientId,
+          mutations: batch.map((e) => ({ seq: e.wireSeq, name: e.name, args: e.args })),
+        })
       } catch (err) {
         if (err instanceof ApiError && err.status === 409 && err.body.error === 'photo_missing') {
           // The server lost photos it had verified (restored from a backup?): send them again.
@@ -89,7 +93,11 @@ export class SyncEngine {
           await this.db.photos.where('sha256').anyOf(missing).modify({ state: 'local' })
           continue
         }
-        if (err instanceof ApiError && err.status === 409 && (err.body.error === 'seq_gap' || err.body.error === 'seq_conflict')) {
+        if (
+          err instanceof ApiError &&
+          err.status === 409 &&
+          (err.body.error === 'seq_gap' || err.body.error === 'seq_conflict')
+        ) {
           throw new SyncFailure(err.body.error, err.message)
         }
         throw err
@@ -103,7 +111,8 @@ export class SyncEngine {
   /** Uploads, resumably, every photo the batch refers to that the server has not verified yet. */
   private async uploadPhotos(batch: OutboxEntry[]): Promise<number> {
     const shas = new Set<string>()
-    for (const e of batch) if (e.name === 'checkin.create') for (const p of (e.args as CheckIn).photos) shas.add(p.sha256)
+    for (const e of batch)
+      if (e.name === 'checkin.create') for (const p of (e.args as CheckIn).photos) shas.add(p.sha256)
     let uploaded = 0
     for (const sha of shas) {
       const photo = await this.db.photos.get(sha)
@@ -119,7 +128,8 @@ export class SyncEngine {
             state = { offset: err.body.offset, complete: false } // the server had more (or less) than we thought
             continue
           }
-          if (err instanceof ApiError && err.status === 422) throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
+          if (err instanceof ApiError && err.status === 422)
+            throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
           throw err
         }
       }
@@ -136,7 +146,12 @@ export class SyncEngine {
     const done = batch.filter((e) => e.wireSeq <= res.lastProcessedSeq)
     await db.transaction('rw', [db.outbox, db.checkins, db.notes], async () => {
       await db.outbox.bulkDelete(done.map((e) => e.seq!))
-      const stillQueued = new Set(await db.outbox.where('recordId').anyOf(done.map((e) => e.recordId)).keys())
+      const stillQueued = new Set(
+        await db.outbox
+          .where('recordId')
+          .anyOf(done.map((e) => e.recordId))
+          .keys(),
+      )
       const checkIns: { key: string; changes: Partial<LocalCheckIn> }[] = []
       const notes: { key: string; changes: Partial<LocalNote> }[] = []
       for (const entry of done) {
@@ -194,9 +209,19 @@ export class SyncEngine {
         const local = locals[i]
         const data = change.data as CheckIn | null
         if (local) {
-          if (local.hash === change.hash) verified.push({ key: change.id, changes: { state: 'verified', serverVersion: change.version } })
+          if (local.hash === change.hash)
+            verified.push({ key: change.id, changes: { state: 'verified', serverVersion: change.version } })
         } else if (data) {
-          added.push({ id: change.id, data, taskNumbers: data.taskNumbers, hash: change.hash ?? '', state: 'verified', serverVersion: change.version, origin: 'server', savedAt: this.now() })
+          added.push({
+            id: change.id,
+            data,
+            taskNumbers: data.taskNumbers,
+            hash: change.hash ?? '',
+            state: 'verified',
+            serverVersion: change.version,
+            origin: 'server',
+            savedAt: this.now(),
+          })
         }
       })
       if (verified.length) await db.checkins.bulkUpdate(verified)
@@ -210,7 +235,14 @@ export class SyncEngine {
           continue
         }
         if (change.deleted) {
-          if (local) await db.notes.update(change.id, { deleted: 1, state: 'verified', serverVersion: change.version, reason: undefined, code: undefined })
+          if (local)
+            await db.notes.update(change.id, {
+              deleted: 1,
+              state: 'verified',
+              serverVersion: change.version,
+              reason: undefined,
+              code: undefined,
+            })
           continue
         }
         const data = change.data as FieldNote & { conflictOf?: string | null }

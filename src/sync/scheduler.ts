@@ -91,7 +91,11 @@ export class SyncScheduler {
       const retryAfter = (error as { retryAfter?: number }).retryAfter
       const delay = backoffDelay(this.attempt, (this.deps.random ?? Math.random)(), retryAfter)
       this.schedule(delay)
-      this.deps.onChange?.(this.deps.online() ? 'retrying' : 'offline', { attempt: this.attempt, nextAt: (this.deps.now ?? Date.now)() + delay, error })
+      this.deps.onChange?.(this.deps.online() ? 'retrying' : 'offline', {
+        attempt: this.attempt,
+        nextAt: (this.deps.now ?? Date.now)() + delay,
+        error,
+      })
     } finally {
       this.running = false
       if (this.again) this.trigger()

@@ -59,7 +59,11 @@ export const CheckInSchema = v.strictObject({
   premisesInspected: Count,
   itemsSeized: Count,
   note: Text(LIMITS.checkInNote),
-  taskNumbers: v.pipe(v.array(TaskNumber), v.minLength(1, 'at least one task'), v.maxLength(LIMITS.taskNumbersPerCheckIn)),
+  taskNumbers: v.pipe(
+    v.array(TaskNumber),
+    v.minLength(1, 'at least one task'),
+    v.maxLength(LIMITS.taskNumbersPerCheckIn),
+  ),
   campaignId: v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
   photos: v.pipe(v.array(PhotoRefSchema), v.maxLength(LIMITS.photosPerCheckIn)),
   /** A correction names the check-in it corrects; both are kept. */
@@ -84,8 +88,14 @@ export type FieldNote = v.InferOutput<typeof FieldNoteSchema>
  * A note edit names the server version it was made from (null before the phone has seen one), so a change
  * another phone made in between is caught, not overwritten. A phone's own queued edits follow each other.
  */
-export const NotePutArgsSchema = v.strictObject({ note: FieldNoteSchema, baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))) })
-export const NoteDeleteArgsSchema = v.strictObject({ id: IdSchema, baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))) })
+export const NotePutArgsSchema = v.strictObject({
+  note: FieldNoteSchema,
+  baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+})
+export const NoteDeleteArgsSchema = v.strictObject({
+  id: IdSchema,
+  baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
+})
 
 export const MUTATION_ARGS = {
   'checkin.create': CheckInSchema,
@@ -173,7 +183,11 @@ export function parseArgs<N extends MutationName>(
 ): { ok: true; value: MutationArgs[N] } | { ok: false; reason: string; field: string } {
   const result = v.safeParse(MUTATION_ARGS[name], args)
   if (result.success) return { ok: true, value: result.output as MutationArgs[N] }
-  return { ok: false, reason: validationReason(result.issues), field: (result.issues[0] && v.getDotPath(result.issues[0])) ?? '' }
+  return {
+    ok: false,
+    reason: validationReason(result.issues),
+    field: (result.issues[0] && v.getDotPath(result.issues[0])) ?? '',
+  }
 }
 
 export const isMutationName = (name: string): name is MutationName => Object.hasOwn(MUTATION_ARGS, name)

@@ -25,15 +25,22 @@ async function call<T>(doFetch: Fetch, url: string, init: RequestInit, timeoutMs
 export function httpTransport(base = '', doFetch: Fetch = (...a) => fetch(...a), timeoutMs = 30_000): SyncTransport {
   const json = { 'Content-Type': 'application/json' }
   return {
-    startPhoto: (ref) => call(doFetch, `${base}/api/photos`, { method: 'POST', headers: json, body: JSON.stringify(ref) }, timeoutMs),
+    startPhoto: (ref) =>
+      call(doFetch, `${base}/api/photos`, { method: 'POST', headers: json, body: JSON.stringify(ref) }, timeoutMs),
     sendPhotoChunk: (sha256, offset, chunk) =>
       call(
         doFetch,
         `${base}/api/photos/${sha256}`,
-        { method: 'PATCH', headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) }, body: chunk as BufferSource },
+        {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) },
+          body: chunk as BufferSource,
+        },
         timeoutMs,
       ),
-    push: (req) => call(doFetch, `${base}/api/sync/push`, { method: 'POST', headers: json, body: JSON.stringify(req) }, timeoutMs),
-    pull: (cursor, limit) => call(doFetch, `${base}/api/sync/pull?cursor=${cursor}&limit=${limit}`, { method: 'GET' }, timeoutMs),
+    push: (req) =>
+      call(doFetch, `${base}/api/sync/push`, { method: 'POST', headers: json, body: JSON.stringify(req) }, timeoutMs),
+    pull: (cursor, limit) =>
+      call(doFetch, `${base}/api/sync/pull?cursor=${cursor}&limit=${limit}`, { method: 'GET' }, timeoutMs),
   }
 }

@@ -8,7 +8,13 @@ import { startSession } from '../../src/db/session'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { mountAt } from '../helpers/mount'
 
-const me = { id: '01900000-0000-7000-8000-0000000000aa', username: 'hostile', displayName: HOSTILE[2]!, department: '省知识产权局', role: 'supervisor' } as const
+const me = {
+  id: '01900000-0000-7000-8000-0000000000aa',
+  username: 'hostile',
+  displayName: HOSTILE[2]!,
+  department: '省知识产权局',
+  role: 'supervisor',
+} as const
 
 /** Every place a user's words are shown on the phone: they must come out as the same text, never as markup. */
 describe('hostile text typed by users is shown as text', () => {

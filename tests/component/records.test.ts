@@ -11,7 +11,12 @@ describe('records on the phone', () => {
   it('shows a rejected check-in with the reason in the inspector language, and offers a correction', async () => {
     const checkIn = makeCheckIn({ venueName: '<script>alert(1)</script>\u202E市场', taskNumbers: [999] })
     await saveCheckIn(db, checkIn)
-    await db.checkins.update(checkIn.id, { state: 'rejected', code: 'unknown_task', detail: '999', reason: 'unknown task 999' })
+    await db.checkins.update(checkIn.id, {
+      state: 'rejected',
+      code: 'unknown_task',
+      detail: '999',
+      reason: 'unknown task 999',
+    })
     const { wrapper } = await mountAt(`/checkins/${checkIn.id}`)
     expect(wrapper.get('[data-testid="record-state"]').text()).toBe('被拒收')
     expect(wrapper.get('[data-testid="reject-reason"]').text()).toBe('任务 999 不存在。')
@@ -41,7 +46,12 @@ describe('an expired session', () => {
   it('asks the inspector to sign in again and keeps every unsent record', async () => {
     await db.checkins.clear()
     await db.outbox.clear()
-    await db.session.put({ key: 'me', user: { id: NO_AUTHOR, username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' }, expiresAt: '2099-01-01T00:00:00Z', expired: true })
+    await db.session.put({
+      key: 'me',
+      user: { id: NO_AUTHOR, username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' },
+      expiresAt: '2099-01-01T00:00:00Z',
+      expired: true,
+    })
     await saveCheckIn(db, makeCheckIn({ venueName: '西门市场' }))
     const { wrapper } = await mountAt('/records')
     expect(wrapper.get('[data-testid="sync-panel"]').text()).toContain('登录已过期，请重新登录后继续上传。')

@@ -33,7 +33,8 @@ describe('pages reused by the router', () => {
 
   it('the records page shows more when asked, and the task it is filtered to', async () => {
     await db.checkins.clear()
-    for (let i = 0; i < 55; i++) await saveCheckIn(db, makeCheckIn({ venueName: `市场 ${i}`, taskNumbers: [i < 5 ? 17 : 28] }))
+    for (let i = 0; i < 55; i++)
+      await saveCheckIn(db, makeCheckIn({ venueName: `市场 ${i}`, taskNumbers: [i < 5 ? 17 : 28] }))
     const { wrapper, router } = await mountAt('/records')
     expect(wrapper.findAll('[data-testid="checkin-list"] li')).toHaveLength(50)
     await wrapper.get('button.more').trigger('click')

@@ -12,7 +12,9 @@ describe('TaskPage', () => {
     const { wrapper } = await mountAt('/tasks/153')
     expect(wrapper.get('h1').text()).toBe('任务 153')
     expect(wrapper.get('[data-testid="task-text"]').text()).toMatch(/^加强粤港澳台知识产权合作交流/)
-    const rows = wrapper.findAll('[data-testid="task-department"]').map((r) => `${r.get('.role').text()} ${r.get('.grow').text()}`)
+    const rows = wrapper
+      .findAll('[data-testid="task-department"]')
+      .map((r) => `${r.get('.role').text()} ${r.get('.grow').text()}`)
     expect(rows).toEqual([
       '牵头 省知识产权局',
       '配合 省公安厅',
@@ -21,7 +23,9 @@ describe('TaskPage', () => {
       '配合 省新闻出版广电局（版权局）',
       '配合 海关总署广东分署',
     ])
-    expect(wrapper.get('[data-testid="task-department"]').attributes('href')).toBe(`/departments/${encodeURIComponent('省知识产权局')}`)
+    expect(wrapper.get('[data-testid="task-department"]').attributes('href')).toBe(
+      `/departments/${encodeURIComponent('省知识产权局')}`,
+    )
     expect(wrapper.get('[data-testid="prev-task"]').attributes('href')).toBe('/tasks/152')
     expect(wrapper.get('[data-testid="next-task"]').attributes('href')).toBe('/tasks/154')
   })
@@ -30,7 +34,9 @@ describe('TaskPage', () => {
     const last = await mountAt('/tasks/160')
     expect(last.wrapper.find('[data-testid="next-task"]').exists()).toBe(false)
     const missing = await mountAt('/tasks/999')
-    expect(missing.wrapper.get('[data-testid="task-not-found"]').text()).toBe('没有任务 999。本工作要点共有 160 项任务。')
+    expect(missing.wrapper.get('[data-testid="task-not-found"]').text()).toBe(
+      '没有任务 999。本工作要点共有 160 项任务。',
+    )
   })
 
   it('bookmarks a task in IndexedDB', async () => {

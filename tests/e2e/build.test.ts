@@ -22,10 +22,8 @@ describe('the production build', () => {
   it('has a manifest that makes an installable app', () => {
     const manifest = JSON.parse(readFileSync('dist/manifest.webmanifest', 'utf8'))
     expect(manifest).toMatchObject({ display: 'standalone', start_url: '/', lang: 'zh-CN' })
-    expect(manifest.icons.map((i: { sizes: string; purpose?: string }) => `${i.sizes}${i.purpose ? ` ${i.purpose}` : ''}`)).toEqual([
-      '192x192',
-      '512x512',
-      '512x512 maskable',
-    ])
+    expect(
+      manifest.icons.map((i: { sizes: string; purpose?: string }) => `${i.sizes}${i.purpose ? ` ${i.purpose}` : ''}`),
+    ).toEqual(['192x192', '512x512', '512x512 maskable'])
   })
 })

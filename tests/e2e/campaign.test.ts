@@ -21,7 +21,11 @@ const today = localDay(new Date().toISOString())
 const inAMonth = localDay(new Date(Date.now() + 30 * 86_400_000).toISOString())
 
 async function phone(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', acceptDownloads: true })
+  const context = await browser.newContext({
+    viewport: { width: 360, height: 740 },
+    locale: 'zh-CN',
+    acceptDownloads: true,
+  })
   const page = await context.newPage()
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text())
@@ -48,8 +52,20 @@ let campaignUrl: string
 
 beforeAll(async () => {
   server = await startServer()
-  await createUser(server.store.db, departments, { username: 'wang.admin', displayName: '王管理', department: '省知识产权局', role: 'admin', password: PASSWORD })
-  await createUser(server.store.db, departments, { username: 'li.supervisor', displayName: '李主管', department: '省知识产权局', role: 'supervisor', password: PASSWORD })
+  await createUser(server.store.db, departments, {
+    username: 'wang.admin',
+    displayName: '王管理',
+    department: '省知识产权局',
+    role: 'admin',
+    password: PASSWORD,
+  })
+  await createUser(server.store.db, departments, {
+    username: 'li.supervisor',
+    displayName: '李主管',
+    department: '省知识产权局',
+    role: 'supervisor',
+    password: PASSWORD,
+  })
   browser = await launchChromium()
   admin = await phone()
   supervisor = await phone()
@@ -92,7 +108,13 @@ describe('admin → inspector → supervisor', () => {
     await row.getByRole('button', { name: '保存新密码' }).click()
     await expect.poll(() => page.getByTestId('row-done').textContent()).toContain('已为 赵巡查 设置新密码')
     // A supervisor created as an inspector by mistake is promoted from the list.
-    await createUser(server.store.db, departments, { username: 'qian.user', displayName: '钱某', department: '省工商局', role: 'inspector', password: PASSWORD })
+    await createUser(server.store.db, departments, {
+      username: 'qian.user',
+      displayName: '钱某',
+      department: '省工商局',
+      role: 'inspector',
+      password: PASSWORD,
+    })
     await page.reload()
     const qian = page.getByTestId('user-list').locator('li', { hasText: 'qian.user' })
     await qian.getByRole('button', { name: '改角色 / 部门' }).click()
@@ -120,7 +142,9 @@ describe('admin → inspector → supervisor', () => {
     await page.locator('#c-venues').fill('广交会展馆 A 区\n广交会展馆 B 区')
     await page.getByTestId('save-campaign').click()
     await page.getByTestId('campaign-page').waitFor()
-    await expect.poll(() => page.getByTestId('report-summary').textContent()).toBe('符合条件的巡查登记 0 条（本行动共 0 条）。')
+    await expect
+      .poll(() => page.getByTestId('report-summary').textContent())
+      .toBe('符合条件的巡查登记 0 条（本行动共 0 条）。')
     campaignUrl = page.url()
   })
 
@@ -130,7 +154,9 @@ describe('admin → inspector → supervisor', () => {
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
     await signIn(page, 'zhao.inspector', 'another-long-password')
     await page.goto(`${server.url}/campaigns`)
-    await expect.poll(() => page.getByTestId('campaign-list').textContent(), { timeout: 15_000 }).toContain('广交会知识产权保护专项')
+    await expect
+      .poll(() => page.getByTestId('campaign-list').textContent(), { timeout: 15_000 })
+      .toContain('广交会知识产权保护专项')
 
     await context.setOffline(true)
     await page.goto(`${server.url}/checkins/new`)
@@ -151,7 +177,9 @@ describe('admin → inspector → supervisor', () => {
   it('the supervisor sees it in the campaign progress, filters, exports CSV and prints', async () => {
     const { page } = supervisor
     await page.goto(campaignUrl)
-    await expect.poll(() => page.getByTestId('report-summary').textContent()).toBe('符合条件的巡查登记 1 条（本行动共 1 条）。')
+    await expect
+      .poll(() => page.getByTestId('report-summary').textContent())
+      .toBe('符合条件的巡查登记 1 条（本行动共 1 条）。')
     expect(await page.getByTestId('by-inspector').textContent()).toContain('赵巡查')
     expect(await page.getByTestId('by-outcome').textContent()).toContain('发现疑似侵权1')
     // The hostile venue name is text on the page, never markup.
@@ -160,7 +188,9 @@ describe('admin → inspector → supervisor', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined()
 
     await page.getByTestId('filter-outcome').selectOption('no_problem')
-    await expect.poll(() => page.getByTestId('report-summary').textContent()).toBe('符合条件的巡查登记 0 条（本行动共 1 条）。')
+    await expect
+      .poll(() => page.getByTestId('report-summary').textContent())
+      .toBe('符合条件的巡查登记 0 条（本行动共 1 条）。')
     await page.getByTestId('filter-outcome').selectOption('')
     await expect.poll(() => page.getByTestId('report-summary').textContent()).toContain('1 条（本行动')
 
@@ -175,7 +205,9 @@ describe('admin → inspector → supervisor', () => {
     expect(csv).toContain('广交会展馆')
 
     await page.getByTestId('print-report').click()
-    await expect.poll(() => page.getByTestId('campaign-report').locator('h1').textContent()).toBe('广交会知识产权保护专项 进展报告')
+    await expect
+      .poll(() => page.getByTestId('campaign-report').locator('h1').textContent())
+      .toBe('广交会知识产权保护专项 进展报告')
     expect(await page.getByTestId('campaign-report').textContent()).toContain('赵巡查')
     // Printed, the app's header and navigation are left off.
     await page.emulateMedia({ media: 'print' })
@@ -183,29 +215,44 @@ describe('admin → inspector → supervisor', () => {
     await page.emulateMedia({ media: 'screen' })
 
     await page.goto(`${server.url}/coverage`)
-    await expect.poll(() => page.getByTestId('coverage-summary').textContent()).toBe('160 项任务中有 159 项还没有任何现场工作。')
+    await expect
+      .poll(() => page.getByTestId('coverage-summary').textContent())
+      .toBe('160 项任务中有 159 项还没有任何现场工作。')
     expect(violations).toEqual([])
   })
 
   it('another inspector is refused the campaign, in Chinese', async () => {
-    await createUser(server.store.db, departments, { username: 'sun.inspector', displayName: '孙巡查', department: '省知识产权局', role: 'inspector', password: PASSWORD })
+    await createUser(server.store.db, departments, {
+      username: 'sun.inspector',
+      displayName: '孙巡查',
+      department: '省知识产权局',
+      role: 'inspector',
+      password: PASSWORD,
+    })
     const other = await phone()
     await signIn(other.page, 'sun.inspector')
     await other.page.goto(campaignUrl)
-    await expect.poll(() => other.page.getByTestId('report-problem').textContent()).toBe('你的账号没有权限查看或修改这里的内容。')
+    await expect
+      .poll(() => other.page.getByTestId('report-problem').textContent())
+      .toBe('你的账号没有权限查看或修改这里的内容。')
     await other.context.close()
   })
 
   it('a disabled inspector leaves the campaign when the supervisor next saves it', async () => {
-    const zhao = await server.store.db.selectFrom('users').select('id').where('username', '=', 'zhao.inspector').executeTakeFirstOrThrow()
+    const zhao = await server.store.db
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', 'zhao.inspector')
+      .executeTakeFirstOrThrow()
     await server.store.db.updateTable('users').set({ disabled: 1 }).where('id', '=', zhao.id).execute()
     const { page } = supervisor
     await page.goto(`${campaignUrl}/edit`)
-    await expect.poll(() => page.getByTestId('dropped-inspectors').textContent()).toBe('1 名巡查员的账号已停用，保存后会从名单中去掉。')
+    await expect
+      .poll(() => page.getByTestId('dropped-inspectors').textContent())
+      .toBe('1 名巡查员的账号已停用，保存后会从名单中去掉。')
     await page.getByTestId('save-campaign').click()
     await page.getByTestId('campaign-page').waitFor()
     const row = await server.store.db.selectFrom('campaigns').select('data').executeTakeFirstOrThrow()
     expect(JSON.parse(row.data).inspectorIds).toEqual([])
   })
 })
-

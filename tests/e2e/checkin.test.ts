@@ -49,7 +49,7 @@ async function pullAsServer(cursor: number): Promise<{ changes: Change[]; cursor
 
 async function serverChanges(): Promise<Change[]> {
   const out: Change[] = []
-  for (let cursor = 0; ; ) {
+  for (let cursor = 0; ;) {
     // Read as the server holds it, whoever wrote it.
     const page = await pullAsServer(cursor)
     out.push(...page.changes)
@@ -96,7 +96,12 @@ describe('a check-in made with no signal', () => {
     const copies = (await serverChanges()).filter((c) => c.id === id)
     expect(copies).toHaveLength(1)
     const record = copies[0]!.data as CheckIn
-    expect(record).toMatchObject({ venueName: '广交会展馆 A 区', venueType: 'trade_fair', outcome: 'suspected', taskNumbers: [28] })
+    expect(record).toMatchObject({
+      venueName: '广交会展馆 A 区',
+      venueType: 'trade_fair',
+      outcome: 'suspected',
+      taskNumbers: [28],
+    })
     const ref = record.photos[0]!
     const { readPhoto } = await import('../../server/sync/photos')
     const served = Buffer.from((await readPhoto(server.store.db, ref.sha256))!.bytes)
@@ -135,9 +140,15 @@ describe('a check-in made with no signal', () => {
     // The phone is still backing off; opening the records page and tapping "sync now" is what an inspector does.
     await page.goto(`${server.url}/records`)
     await page.getByTestId('sync-now').click()
-    await expect.poll(() => page.getByTestId('unsent-count').textContent(), { timeout: 30_000 }).toContain('所有记录都已上传到服务器')
+    await expect
+      .poll(() => page.getByTestId('unsent-count').textContent(), { timeout: 30_000 })
+      .toContain('所有记录都已上传到服务器')
     const changes = await serverChanges()
-    for (const x of ids) expect(changes.filter((c) => c.id === x), x).toHaveLength(1)
+    for (const x of ids)
+      expect(
+        changes.filter((c) => c.id === x),
+        x,
+      ).toHaveLength(1)
     expect(await page.locator('[data-testid="checkin-list"] [data-state="verified"]').count()).toBe(3)
   })
 
@@ -145,8 +156,13 @@ describe('a check-in made with no signal', () => {
     await page.goto(`${server.url}/records`)
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-records').click()])
     expect(download.suggestedFilename()).toMatch(/^zhixun-records-\d{8}-\d{4}\.json$/)
-    const file = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { checkIns: CheckIn[]; photos: { sha256: string; base64: string }[] }
-    expect(file.checkIns.map((c) => c.venueName).sort()).toEqual(['华南国际小商品城', '广交会展馆 A 区', '黄埔海关查验场'].sort())
+    const file = JSON.parse(readFileSync((await download.path())!, 'utf8')) as {
+      checkIns: CheckIn[]
+      photos: { sha256: string; base64: string }[]
+    }
+    expect(file.checkIns.map((c) => c.venueName).sort()).toEqual(
+      ['华南国际小商品城', '广交会展馆 A 区', '黄埔海关查验场'].sort(),
+    )
     const photo = file.photos[0]!
     expect(createHash('sha256').update(Buffer.from(photo.base64, 'base64')).digest('hex')).toBe(photo.sha256)
   })

@@ -38,7 +38,9 @@ describe('a new dataset on the server', () => {
     const second = await startServer({ distDir: newDist, port })
     try {
       await page.reload()
-      await expect.poll(() => page.getByTestId('task-text').textContent(), { timeout: 10_000 }).toBe('这是服务器上更新后的任务一。')
+      await expect
+        .poll(() => page.getByTestId('task-text').textContent(), { timeout: 10_000 })
+        .toBe('这是服务器上更新后的任务一。')
       await page.goto(`${second.url}/settings`)
       await expect.poll(() => page.getByTestId('dataset-version').textContent()).toBe('e2e0000000000002')
       await page.goto(`${second.url}/tasks/160`)

@@ -41,10 +41,17 @@ async function measure(p: Page) {
   return p.evaluate(() => {
     const small = [...document.querySelectorAll('a, button, input:not(.sr-only), select, textarea, label.btn')]
       // A radio button or checkbox is tapped through its label, which is the target that must be large.
-      .map((el) => ((el as HTMLInputElement).type === 'radio' || (el as HTMLInputElement).type === 'checkbox' ? (el.closest('label') ?? el) : el))
+      .map((el) =>
+        (el as HTMLInputElement).type === 'radio' || (el as HTMLInputElement).type === 'checkbox'
+          ? (el.closest('label') ?? el)
+          : el,
+      )
       .map((el) => ({ el, box: el.getBoundingClientRect() }))
       .filter(({ box }) => box.width > 0 && box.height < 44)
-      .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 20)}" ${Math.round(box.height)}px`)
+      .map(
+        ({ el, box }) =>
+          `${el.tagName.toLowerCase()} "${el.textContent?.trim().slice(0, 20)}" ${Math.round(box.height)}px`,
+      )
     const unlabelled = [...document.querySelectorAll('input, select, textarea')]
       .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
       .map((el) => el.outerHTML.slice(0, 60))
@@ -97,8 +104,18 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
     // An inspector whose very name is hostile, in the campaign, with a check-in of their own.
     const departments = new Set(realDataset.departments.map((d) => d.name))
     const hostileName = HOSTILE[0]!.slice(0, 100)
-    const other = await createUser(server.store.db, departments, { username: 'hostile.name', displayName: hostileName, department: '省知识产权局', role: 'inspector', password: 'e2e-password-long' })
-    const login = await server.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'hostile.name', password: 'e2e-password-long' } })
+    const other = await createUser(server.store.db, departments, {
+      username: 'hostile.name',
+      displayName: hostileName,
+      department: '省知识产权局',
+      role: 'inspector',
+      password: 'e2e-password-long',
+    })
+    const login = await server.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'hostile.name', password: 'e2e-password-long' },
+    })
     const otherCookie = String(login.headers['set-cookie']).split(';')[0]!
     const created = await admin.request.post(`${server.url}/api/campaigns`, {
       data: {
@@ -114,17 +131,36 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
     })
     campaignId = (await created.json()).campaign.id
     const records = HOSTILE.map((text, i) =>
-      makeCheckIn({ authorId: me.id, campaignId, venueName: text, note: HOSTILE.join(' '), taskNumbers: [28], occurredAt: `2026-11-2${i}T03:00:00.000Z` }),
+      makeCheckIn({
+        authorId: me.id,
+        campaignId,
+        venueName: text,
+        note: HOSTILE.join(' '),
+        taskNumbers: [28],
+        occurredAt: `2026-11-2${i}T03:00:00.000Z`,
+      }),
     )
     const res = await admin.request.post(`${server.url}/api/sync/push`, {
-      data: { clientId: 'layout-admin-phone', mutations: records.map((args, i) => ({ seq: i + 1, name: 'checkin.create', args })) },
+      data: {
+        clientId: 'layout-admin-phone',
+        mutations: records.map((args, i) => ({ seq: i + 1, name: 'checkin.create', args })),
+      },
     })
     expect(res.status()).toBe(200)
     const theirs = await server.app.inject({
       method: 'POST',
       url: '/api/sync/push',
       headers: { cookie: otherCookie },
-      payload: { clientId: 'layout-hostile-phone', mutations: [{ seq: 1, name: 'checkin.create', args: makeCheckIn({ authorId: other.id, campaignId, venueName: HOSTILE[2]! }) }] },
+      payload: {
+        clientId: 'layout-hostile-phone',
+        mutations: [
+          {
+            seq: 1,
+            name: 'checkin.create',
+            args: makeCheckIn({ authorId: other.id, campaignId, venueName: HOSTILE[2]! }),
+          },
+        ],
+      },
     })
     expect(theirs.json().results[0].status).toBe('applied')
   })
@@ -139,7 +175,9 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
     expect(await admin.locator('img[src="x"], .page script').count()).toBe(0)
   })
 
-  const cases = (['zh-CN', 'en'] as const).flatMap((locale) => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [locale, i] as const))
+  const cases = (['zh-CN', 'en'] as const).flatMap((locale) =>
+    [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [locale, i] as const),
+  )
   it.each(cases)('in %s, page %i fits, has 44 px targets and labels everything', async (locale, i) => {
     const path = supervisorPages()[i]!
     await admin.evaluate((l) => localStorage.setItem('zhixun.locale', l), locale)

@@ -45,7 +45,9 @@ describe('signing in on the phone', () => {
     await expect.poll(() => page.getByTestId('sign-in-problem').textContent()).toBe('用户名或密码不对。')
     await context.setOffline(true)
     await trySignIn(PASSWORD)
-    await expect.poll(() => page.getByTestId('sign-in-problem').textContent()).toBe('连不上服务器。登录需要联网，请联网后再试。')
+    await expect
+      .poll(() => page.getByTestId('sign-in-problem').textContent())
+      .toBe('连不上服务器。登录需要联网，请联网后再试。')
     await context.setOffline(false)
   })
 
@@ -118,13 +120,20 @@ describe('signing in on the phone', () => {
     await newPage.getByTestId('import-records').setInputFiles(exported)
     await expect.poll(() => newPage.getByTestId('import-result').textContent()).toContain('已导入 1 条')
     await expect.poll(() => newPage.getByTestId('checkin-list').textContent()).toContain('高第街')
-    await expect.poll(() => newPage.getByTestId('header-sync').textContent(), { timeout: 20_000 }).toContain('已全部上传')
+    await expect
+      .poll(() => newPage.getByTestId('header-sync').textContent(), { timeout: 20_000 })
+      .toContain('已全部上传')
     const copies = await server.store.db.selectFrom('records').select('id').where('data', 'like', '%高第街%').execute()
     expect(copies).toHaveLength(1)
     // Someone else's file is refused, in Chinese.
-    await newPage.getByTestId('import-records').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"zhixun-records"') })
-    await expect.poll(() => newPage.getByTestId('import-problem').textContent()).toBe('这不是可以读取的文件，请选择“导出本机记录”生成的 .json 文件。')
+    await newPage.getByTestId('import-records').setInputFiles({
+      name: 'x.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"format":"zhixun-records"'),
+    })
+    await expect
+      .poll(() => newPage.getByTestId('import-problem').textContent())
+      .toBe('这不是可以读取的文件，请选择“导出本机记录”生成的 .json 文件。')
     await phone.close()
   })
 })
-

@@ -50,7 +50,9 @@ describe('a new release', () => {
       expect(await page.getByTestId('app-build').textContent()).toBe(firstBuild)
 
       await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: '重新加载' }).click()])
-      await expect.poll(() => page.getByTestId('app-build').textContent(), { timeout: 15_000 }).toContain('e2e-next-release')
+      await expect
+        .poll(() => page.getByTestId('app-build').textContent(), { timeout: 15_000 })
+        .toContain('e2e-next-release')
       await page.goto(`${server.url}/`)
       await page.getByTestId('bookmark-list').waitFor()
       expect(await page.locator('[data-testid="bookmark-list"] .task-item').getAttribute('data-task')).toBe('5')

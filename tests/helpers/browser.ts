@@ -56,7 +56,13 @@ export async function signInThroughUi(
   const { realDataset } = await import('./seed')
   const username = `e2e.${role}.${Math.random().toString(36).slice(2, 8)}`
   const password = 'e2e-password-long'
-  const user = await createUser(server.store.db, new Set(realDataset.departments.map((d) => d.name)), { username, displayName: '测试巡查员', department, role, password })
+  const user = await createUser(server.store.db, new Set(realDataset.departments.map((d) => d.name)), {
+    username,
+    displayName: '测试巡查员',
+    department,
+    role,
+    password,
+  })
   await page.goto(`${server.url}/signin`)
   await page.getByTestId('sign-in-username').fill(username)
   await page.getByTestId('sign-in-password').fill(password)

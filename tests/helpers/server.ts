@@ -27,7 +27,8 @@ export async function postgresReachable(): Promise<boolean> {
 export type StoreKind = 'sqlite' | 'postgres'
 /** SQLite always; PostgreSQL whenever it answers (CI makes sure it does). */
 export const STORE_KINDS: StoreKind[] = ['sqlite', ...((await postgresReachable()) ? (['postgres'] as const) : [])]
-if (!STORE_KINDS.includes('postgres')) console.warn(`PostgreSQL not reachable at ${PG_URL}: server tests run on SQLite only`)
+if (!STORE_KINDS.includes('postgres'))
+  console.warn(`PostgreSQL not reachable at ${PG_URL}: server tests run on SQLite only`)
 
 /** A fresh, empty store: an in-memory SQLite database, or a PostgreSQL schema of its own, dropped on close. */
 export async function makeStore(kind: StoreKind): Promise<Store> {
@@ -97,7 +98,11 @@ export async function signedIn(
     role,
     password: TEST_PASSWORD,
   })
-  const res = await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: TEST_PASSWORD } })
+  const res = await s.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { username, password: TEST_PASSWORD },
+  })
   if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.body}`)
   return { user: res.json().user as PublicUser, cookie: String(res.headers['set-cookie']).split(';')[0]! }
 }

@@ -10,11 +10,23 @@ export function injectFetch(app: FastifyInstance, cookie?: string): typeof fetch
     // What a browser does on its own for a same-origin request: send the session cookie.
     const headers = { ...Object.fromEntries(new Headers(init.headers).entries()), ...(cookie ? { cookie } : {}) }
     const body = init.body
-    const payload = body === undefined || body === null ? undefined : typeof body === 'string' ? body : Buffer.from(body as Uint8Array)
-    const res = await app.inject({ method: (init.method ?? 'GET') as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) })
+    const payload =
+      body === undefined || body === null
+        ? undefined
+        : typeof body === 'string'
+          ? body
+          : Buffer.from(body as Uint8Array)
+    const res = await app.inject({
+      method: (init.method ?? 'GET') as 'GET',
+      url,
+      headers,
+      ...(payload === undefined ? {} : { payload }),
+    })
     return new Response(res.statusCode === 304 ? null : new Uint8Array(res.rawPayload), {
       status: res.statusCode,
-      headers: Object.entries(res.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)] as [string, string]])),
+      headers: Object.entries(res.headers).flatMap(([k, v]) =>
+        v === undefined ? [] : [[k, String(v)] as [string, string]],
+      ),
     })
   }) as typeof fetch
 }
@@ -31,7 +43,10 @@ export type Fault =
   | 'timeout'
 
 /** Wraps fetch so each request suffers the fault `plan` picks for it; counts the requests. */
-export function faultyFetch(inner: typeof fetch, plan: (requestNo: number, url: string) => Fault): typeof fetch & { requests: number } {
+export function faultyFetch(
+  inner: typeof fetch,
+  plan: (requestNo: number, url: string) => Fault,
+): typeof fetch & { requests: number } {
   const wrapped = (async (input: string | URL | Request, init?: RequestInit) => {
     const n = ++wrapped.requests
     const fault = plan(n, String(input))

@@ -18,13 +18,27 @@ describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
   let noteId: string
 
   const push = (who: Who | undefined, clientId: string, mutations: unknown[]) =>
-    s.app.inject({ method: 'POST', url: '/api/sync/push', payload: { clientId, mutations }, headers: who ? { cookie: who.cookie } : {} })
+    s.app.inject({
+      method: 'POST',
+      url: '/api/sync/push',
+      payload: { clientId, mutations },
+      headers: who ? { cookie: who.cookie } : {},
+    })
   async function visibleIds(who: Who): Promise<string[]> {
     const res = await s.app.inject({ url: '/api/sync/pull?cursor=0', headers: { cookie: who.cookie } })
     return (res.json().changes as Change[]).map((c) => c.id)
   }
-  const photoStatus = async (who: Who) => (await s.app.inject({ url: `/api/photos/${sha}`, headers: { cookie: who.cookie } })).statusCode
-  const recordCount = async () => Number((await s.store.db.selectFrom('records').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+  const photoStatus = async (who: Who) =>
+    (await s.app.inject({ url: `/api/photos/${sha}`, headers: { cookie: who.cookie } })).statusCode
+  const recordCount = async () =>
+    Number(
+      (
+        await s.store.db
+          .selectFrom('records')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
 
   beforeAll(async () => {
     s = await makeServer(kind)
@@ -34,14 +48,22 @@ describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
     otherSupervisor = await signedIn(s, 'supervisor', '省工商局')
     admin = await signedIn(s, 'admin', '省知识产权局')
     // The inspector records a check-in with a photo, and a note.
-    await s.app.inject({ method: 'POST', url: '/api/photos', payload: { sha256: sha, size: bytes.length, type: 'image/jpeg' }, headers: { cookie: inspector.cookie } })
+    await s.app.inject({
+      method: 'POST',
+      url: '/api/photos',
+      payload: { sha256: sha, size: bytes.length, type: 'image/jpeg' },
+      headers: { cookie: inspector.cookie },
+    })
     await s.app.inject({
       method: 'PATCH',
       url: `/api/photos/${sha}`,
       payload: bytes,
       headers: { cookie: inspector.cookie, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
     })
-    const checkIn = makeCheckIn({ authorId: inspector.user.id, photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }] })
+    const checkIn = makeCheckIn({
+      authorId: inspector.user.id,
+      photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }],
+    })
     const note = makeNote({ authorId: inspector.user.id })
     checkInId = checkIn.id
     noteId = note.id
@@ -56,7 +78,15 @@ describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
   it('lets nobody in without signing in', async () => {
     expect((await push(undefined, 'anon-client-1', [])).statusCode).toBe(401)
     expect((await s.app.inject('/api/sync/pull?cursor=0')).statusCode).toBe(401)
-    expect((await s.app.inject({ method: 'POST', url: '/api/photos', payload: { sha256: sha, size: 1, type: 'image/jpeg' } })).statusCode).toBe(401)
+    expect(
+      (
+        await s.app.inject({
+          method: 'POST',
+          url: '/api/photos',
+          payload: { sha256: sha, size: 1, type: 'image/jpeg' },
+        })
+      ).statusCode,
+    ).toBe(401)
     expect((await s.app.inject(`/api/photos/${sha}`)).statusCode).toBe(401)
     expect((await s.app.inject(`/api/photos/${sha}/upload`)).statusCode).toBe(401)
     expect((await s.app.inject('/api/sync/pull?cursor=0')).json()).toMatchObject({ error: 'signed_out' })
@@ -89,14 +119,18 @@ describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
     ])
     expect(res.statusCode).toBe(403)
     expect(res.json()).toMatchObject({ error: 'forged_author', seq: 2 })
-    const forgedNote = await push(otherInspector, 'phone-of-inspector-2', [{ seq: 1, name: 'note.put', args: { note: makeNote({ authorId: admin.user.id }), baseVersion: null } }])
+    const forgedNote = await push(otherInspector, 'phone-of-inspector-2', [
+      { seq: 1, name: 'note.put', args: { note: makeNote({ authorId: admin.user.id }), baseVersion: null } },
+    ])
     expect(forgedNote.statusCode).toBe(403)
     expect(await recordCount()).toBe(before)
   })
 
   it("refuses another user's client id with 403, writing nothing", async () => {
     const before = await recordCount()
-    const res = await push(otherInspector, 'phone-of-inspector-1', [{ seq: 3, name: 'checkin.create', args: makeCheckIn({ authorId: otherInspector.user.id }) }])
+    const res = await push(otherInspector, 'phone-of-inspector-1', [
+      { seq: 3, name: 'checkin.create', args: makeCheckIn({ authorId: otherInspector.user.id }) },
+    ])
     expect(res.statusCode).toBe(403)
     expect(res.json()).toMatchObject({ error: 'forged_client' })
     expect(await recordCount()).toBe(before)
@@ -105,12 +139,25 @@ describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
   it("rejects a change to someone else's note, and takes the rest of the push", async () => {
     const own = makeCheckIn({ authorId: otherInspector.user.id })
     const res = await push(otherInspector, 'phone-of-inspector-3', [
-      { seq: 1, name: 'note.put', args: { note: makeNote({ id: noteId, authorId: otherInspector.user.id, text: '改别人的笔记' }), baseVersion: null } },
+      {
+        seq: 1,
+        name: 'note.put',
+        args: {
+          note: makeNote({ id: noteId, authorId: otherInspector.user.id, text: '改别人的笔记' }),
+          baseVersion: null,
+        },
+      },
       { seq: 2, name: 'note.delete', args: { id: noteId, baseVersion: null } },
       { seq: 3, name: 'checkin.create', args: own },
     ])
-    expect(res.json().results.map((r: { status: string; code?: string }) => `${r.status}:${r.code ?? ''}`)).toEqual(['rejected:not_yours', 'rejected:not_yours', 'applied:'])
-    const note = (await s.app.inject({ url: '/api/sync/pull?cursor=0', headers: { cookie: inspector.cookie } })).json().changes.find((c: Change) => c.id === noteId)
+    expect(res.json().results.map((r: { status: string; code?: string }) => `${r.status}:${r.code ?? ''}`)).toEqual([
+      'rejected:not_yours',
+      'rejected:not_yours',
+      'applied:',
+    ])
+    const note = (await s.app.inject({ url: '/api/sync/pull?cursor=0', headers: { cookie: inspector.cookie } }))
+      .json()
+      .changes.find((c: Change) => c.id === noteId)
     expect(note).toMatchObject({ deleted: false, data: { text: makeNote().text } })
   })
 })

@@ -11,15 +11,26 @@ describe.each(STORE_KINDS)('accounts and sign-in on %s', (kind) => {
   let s: TestServer
   beforeAll(async () => {
     s = await makeServer(kind)
-    await createUser(s.store.db, departments, { username: 'wang.inspector', displayName: '王巡查', department: '省知识产权局', role: 'inspector', password: PASSWORD })
+    await createUser(s.store.db, departments, {
+      username: 'wang.inspector',
+      displayName: '王巡查',
+      department: '省知识产权局',
+      role: 'inspector',
+      password: PASSWORD,
+    })
   })
   afterAll(() => s.close())
 
-  const login = (username: string, password: string) => s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } })
+  const login = (username: string, password: string) =>
+    s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } })
   const cookieOf = (res: { headers: Record<string, unknown> }) => String(res.headers['set-cookie']).split(';')[0]!
 
   it('stores only a slow salted hash of the password', async () => {
-    const row = await s.store.db.selectFrom('users').selectAll().where('username', '=', 'wang.inspector').executeTakeFirstOrThrow()
+    const row = await s.store.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', 'wang.inspector')
+      .executeTakeFirstOrThrow()
     expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/)
     expect(row.password_hash).not.toContain(PASSWORD)
     expect(await verifyPassword(PASSWORD, row.password_hash)).toBe(true)
@@ -27,18 +38,40 @@ describe.each(STORE_KINDS)('accounts and sign-in on %s', (kind) => {
   })
 
   it('refuses a weak password, an unknown department or role, and a taken username', async () => {
-    const base = { username: 'li.new', displayName: '李', department: '省工商局', role: 'inspector' as const, password: PASSWORD }
-    await expect(createUser(s.store.db, departments, { ...base, password: 'short' })).rejects.toMatchObject({ code: 'weak_password' })
-    await expect(createUser(s.store.db, departments, { ...base, department: '不存在的局' })).rejects.toMatchObject({ code: 'unknown_department' })
-    await expect(createUser(s.store.db, departments, { ...base, role: 'boss' as never })).rejects.toMatchObject({ code: 'invalid_role' })
-    await expect(createUser(s.store.db, departments, { ...base, username: 'Wang.Inspector' })).rejects.toMatchObject({ code: 'username_taken' })
-    await expect(createUser(s.store.db, departments, { ...base, username: '<script>' })).rejects.toMatchObject({ code: 'invalid_username' })
+    const base = {
+      username: 'li.new',
+      displayName: '李',
+      department: '省工商局',
+      role: 'inspector' as const,
+      password: PASSWORD,
+    }
+    await expect(createUser(s.store.db, departments, { ...base, password: 'short' })).rejects.toMatchObject({
+      code: 'weak_password',
+    })
+    await expect(createUser(s.store.db, departments, { ...base, department: '不存在的局' })).rejects.toMatchObject({
+      code: 'unknown_department',
+    })
+    await expect(createUser(s.store.db, departments, { ...base, role: 'boss' as never })).rejects.toMatchObject({
+      code: 'invalid_role',
+    })
+    await expect(createUser(s.store.db, departments, { ...base, username: 'Wang.Inspector' })).rejects.toMatchObject({
+      code: 'username_taken',
+    })
+    await expect(createUser(s.store.db, departments, { ...base, username: '<script>' })).rejects.toMatchObject({
+      code: 'invalid_username',
+    })
   })
 
   it('signs in with an HttpOnly session cookie that page scripts cannot read, and signs out', async () => {
     const res = await login('wang.inspector', PASSWORD)
     expect(res.statusCode).toBe(200)
-    expect(res.json().user).toEqual({ id: expect.any(String), username: 'wang.inspector', displayName: '王巡查', department: '省知识产权局', role: 'inspector' })
+    expect(res.json().user).toEqual({
+      id: expect.any(String),
+      username: 'wang.inspector',
+      displayName: '王巡查',
+      department: '省知识产权局',
+      role: 'inspector',
+    })
     expect(res.json().user).not.toHaveProperty('password_hash')
     const setCookie = String(res.headers['set-cookie'])
     expect(setCookie).toMatch(/^zhixun_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=1209600$/)
@@ -57,7 +90,10 @@ describe.each(STORE_KINDS)('accounts and sign-in on %s', (kind) => {
     const token = cookie.split('=')[1]!
     const rows = await s.store.db.selectFrom('sessions').select('token_hash').execute()
     expect(rows.some((r) => r.token_hash === token)).toBe(false)
-    expect((await s.app.inject({ url: '/api/auth/me', headers: { cookie: `zhixun_session=${rows[0]!.token_hash}` } })).statusCode).toBe(401)
+    expect(
+      (await s.app.inject({ url: '/api/auth/me', headers: { cookie: `zhixun_session=${rows[0]!.token_hash}` } }))
+        .statusCode,
+    ).toBe(401)
   })
 
   it('expires sessions', async () => {
@@ -67,7 +103,13 @@ describe.each(STORE_KINDS)('accounts and sign-in on %s', (kind) => {
   })
 
   it('locks an account after repeated wrong passwords, even against the right one, then lets it in', async () => {
-    await createUser(s.store.db, departments, { username: 'zhao.target', displayName: '赵', department: '省公安厅', role: 'inspector', password: PASSWORD })
+    await createUser(s.store.db, departments, {
+      username: 'zhao.target',
+      displayName: '赵',
+      department: '省公安厅',
+      role: 'inspector',
+      password: PASSWORD,
+    })
     for (let i = 0; i < MAX_FAILURES; i++) {
       const res = await login('zhao.target', `guess number ${i}`)
       expect(res.statusCode).toBe(401)
@@ -78,12 +120,27 @@ describe.each(STORE_KINDS)('accounts and sign-in on %s', (kind) => {
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(LOCK_MINUTES * 60 - 5)
     expect(locked.headers['set-cookie']).toBeUndefined()
     const later = new Date(Date.now() + (LOCK_MINUTES + 1) * 60_000)
-    await expect(signIn(s.store.db, 'zhao.target', PASSWORD, later)).resolves.toMatchObject({ user: { username: 'zhao.target' } })
+    await expect(signIn(s.store.db, 'zhao.target', PASSWORD, later)).resolves.toMatchObject({
+      user: { username: 'zhao.target' },
+    })
   })
 
   it('answers an unknown user exactly as a wrong password, and bad input with 400', async () => {
-    expect((await login('nobody.here', PASSWORD)).json()).toEqual({ error: 'bad_credentials', message: 'Wrong username or password' })
-    expect((await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'x' } })).statusCode).toBe(400)
-    expect((await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'x'.repeat(1000), password: 'y' } })).statusCode).toBe(400)
+    expect((await login('nobody.here', PASSWORD)).json()).toEqual({
+      error: 'bad_credentials',
+      message: 'Wrong username or password',
+    })
+    expect(
+      (await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'x' } })).statusCode,
+    ).toBe(400)
+    expect(
+      (
+        await s.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { username: 'x'.repeat(1000), password: 'y' },
+        })
+      ).statusCode,
+    ).toBe(400)
   })
 })

@@ -35,7 +35,14 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
   const req = (actor: Actor | Who, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
     s.app.inject({ method, url, headers: as(actor), ...(payload === undefined ? {} : { payload: payload as object }) })
   const count = async (table: 'records' | 'campaigns' | 'mutations' | 'users') =>
-    Number((await s.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+    Number(
+      (
+        await s.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
 
   beforeAll(async () => {
     s = await makeServer(kind)
@@ -45,7 +52,12 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     who.supervisor = await signedIn(s, 'supervisor', '省知识产权局')
     who.admin = await signedIn(s, 'admin', '省知识产权局')
     teammate = await signedIn(s, 'inspector', '省知识产权局')
-    const created = await req('supervisor', 'POST', '/api/campaigns', campaignBody([who.inspector.user.id, teammate.user.id]))
+    const created = await req(
+      'supervisor',
+      'POST',
+      '/api/campaigns',
+      campaignBody([who.inspector.user.id, teammate.user.id]),
+    )
     expect(created.statusCode, created.body).toBe(201)
     campaign = created.json().campaign
     // The inspector checks in under it with a photo.
@@ -56,47 +68,147 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
       payload: bytes,
       headers: { ...as('inspector'), 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
     })
-    const checkIn = makeCheckIn({ authorId: who.inspector.user.id, campaignId: campaign.id, photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }] })
-    const pushed = await req('inspector', 'POST', '/api/sync/push', { clientId: 'phone-of-inspector', mutations: [{ seq: 1, name: 'checkin.create', args: checkIn }] })
+    const checkIn = makeCheckIn({
+      authorId: who.inspector.user.id,
+      campaignId: campaign.id,
+      photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }],
+    })
+    const pushed = await req('inspector', 'POST', '/api/sync/push', {
+      clientId: 'phone-of-inspector',
+      mutations: [{ seq: 1, name: 'checkin.create', args: checkIn }],
+    })
     expect(pushed.json().results[0].status).toBe('applied')
   })
   afterAll(() => s.close())
 
   // Each endpoint against every actor: the status each must get, in ACTORS order.
-  const matrix: { name: string; expect: number[]; call: (a: Actor) => Promise<{ statusCode: number; body: string }> }[] = [
-    { name: 'GET /api/campaigns', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/campaigns') },
-    { name: 'POST /api/campaigns', expect: [401, 403, 403, 201, 201, 201], call: (a) => req(a, 'POST', '/api/campaigns', campaignBody([], { departments: [a === 'otherSupervisor' ? '省工商局' : '省知识产权局'] })) },
-    { name: 'GET /api/campaigns/:id', expect: [401, 200, 403, 403, 200, 200], call: (a) => req(a, 'GET', `/api/campaigns/${campaign.id}`) },
-    { name: 'PUT /api/campaigns/:id', expect: [401, 403, 403, 403, 200, 200], call: (a) => req(a, 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([who.inspector.user.id, teammate.user.id])) },
-    { name: 'GET /api/campaigns/:id/report', expect: [401, 200, 403, 403, 200, 200], call: (a) => req(a, 'GET', `/api/campaigns/${campaign.id}/report`) },
-    { name: 'GET /api/campaigns/:id/checkins.csv', expect: [401, 200, 403, 403, 200, 200], call: (a) => req(a, 'GET', `/api/campaigns/${campaign.id}/checkins.csv`) },
+  const matrix: {
+    name: string
+    expect: number[]
+    call: (a: Actor) => Promise<{ statusCode: number; body: string }>
+  }[] = [
+    {
+      name: 'GET /api/campaigns',
+      expect: [401, 200, 200, 200, 200, 200],
+      call: (a) => req(a, 'GET', '/api/campaigns'),
+    },
+    {
+      name: 'POST /api/campaigns',
+      expect: [401, 403, 403, 201, 201, 201],
+      call: (a) =>
+        req(
+          a,
+          'POST',
+          '/api/campaigns',
+          campaignBody([], { departments: [a === 'otherSupervisor' ? '省工商局' : '省知识产权局'] }),
+        ),
+    },
+    {
+      name: 'GET /api/campaigns/:id',
+      expect: [401, 200, 403, 403, 200, 200],
+      call: (a) => req(a, 'GET', `/api/campaigns/${campaign.id}`),
+    },
+    {
+      name: 'PUT /api/campaigns/:id',
+      expect: [401, 403, 403, 403, 200, 200],
+      call: (a) =>
+        req(a, 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([who.inspector.user.id, teammate.user.id])),
+    },
+    {
+      name: 'GET /api/campaigns/:id/report',
+      expect: [401, 200, 403, 403, 200, 200],
+      call: (a) => req(a, 'GET', `/api/campaigns/${campaign.id}/report`),
+    },
+    {
+      name: 'GET /api/campaigns/:id/checkins.csv',
+      expect: [401, 200, 403, 403, 200, 200],
+      call: (a) => req(a, 'GET', `/api/campaigns/${campaign.id}/checkins.csv`),
+    },
     { name: 'GET /api/coverage', expect: [401, 403, 403, 200, 200, 200], call: (a) => req(a, 'GET', '/api/coverage') },
-    { name: 'GET /api/coverage?department=省知识产权局', expect: [401, 403, 403, 403, 200, 200], call: (a) => req(a, 'GET', `/api/coverage?department=${encodeURIComponent('省知识产权局')}`) },
-    { name: 'GET /api/coverage?campaign=', expect: [401, 403, 403, 403, 200, 200], call: (a) => req(a, 'GET', `/api/coverage?campaign=${campaign.id}`) },
+    {
+      name: 'GET /api/coverage?department=省知识产权局',
+      expect: [401, 403, 403, 403, 200, 200],
+      call: (a) => req(a, 'GET', `/api/coverage?department=${encodeURIComponent('省知识产权局')}`),
+    },
+    {
+      name: 'GET /api/coverage?campaign=',
+      expect: [401, 403, 403, 403, 200, 200],
+      call: (a) => req(a, 'GET', `/api/coverage?campaign=${campaign.id}`),
+    },
     { name: 'GET /api/people', expect: [401, 403, 403, 200, 200, 200], call: (a) => req(a, 'GET', '/api/people') },
     { name: 'GET /api/users', expect: [401, 403, 403, 403, 403, 200], call: (a) => req(a, 'GET', '/api/users') },
     {
       name: 'POST /api/users',
       expect: [401, 403, 403, 403, 403, 201],
-      call: (a) => req(a, 'POST', '/api/users', { username: `new.${++userNo}.${kind}`, displayName: '新巡查员', department: '省工商局', role: 'inspector', password: 'a-long-password-1' }),
+      call: (a) =>
+        req(a, 'POST', '/api/users', {
+          username: `new.${++userNo}.${kind}`,
+          displayName: '新巡查员',
+          department: '省工商局',
+          role: 'inspector',
+          password: 'a-long-password-1',
+        }),
     },
-    { name: 'PATCH /api/users/:id', expect: [401, 403, 403, 403, 403, 200], call: (a) => req(a, 'PATCH', `/api/users/${teammate.user.id}`, { displayName: '队友' }) },
-    { name: 'GET /api/photos/:sha (a campaign photo)', expect: [401, 200, 404, 404, 200, 200], call: (a) => req(a, 'GET', `/api/photos/${sha}`) },
-    { name: 'GET /api/sync/pull', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/sync/pull?cursor=0') },
+    {
+      name: 'PATCH /api/users/:id',
+      expect: [401, 403, 403, 403, 403, 200],
+      call: (a) => req(a, 'PATCH', `/api/users/${teammate.user.id}`, { displayName: '队友' }),
+    },
+    {
+      name: 'GET /api/photos/:sha (a campaign photo)',
+      expect: [401, 200, 404, 404, 200, 200],
+      call: (a) => req(a, 'GET', `/api/photos/${sha}`),
+    },
+    {
+      name: 'GET /api/sync/pull',
+      expect: [401, 200, 200, 200, 200, 200],
+      call: (a) => req(a, 'GET', '/api/sync/pull?cursor=0'),
+    },
     { name: 'GET /api/auth/me', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/auth/me') },
     {
       name: 'POST /api/sync/push (own records)',
       expect: [401, 200, 200, 200, 200, 200],
-      call: (a) => req(a, 'POST', '/api/sync/push', { clientId: `matrix-${a}-${kind}`, mutations: a === 'anonymous' ? [] : [{ seq: 1, name: 'checkin.create', args: makeCheckIn({ authorId: who[a].user.id, taskNumbers: [160] }) }] }),
+      call: (a) =>
+        req(a, 'POST', '/api/sync/push', {
+          clientId: `matrix-${a}-${kind}`,
+          mutations:
+            a === 'anonymous'
+              ? []
+              : [
+                  {
+                    seq: 1,
+                    name: 'checkin.create',
+                    args: makeCheckIn({ authorId: who[a].user.id, taskNumbers: [160] }),
+                  },
+                ],
+        }),
     },
-    { name: 'POST /api/photos', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'POST', '/api/photos', { sha256: sha, size: bytes.length, type: 'image/jpeg' }) },
-    { name: 'GET /api/photos/:sha/upload', expect: [401, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', `/api/photos/${sha}/upload`) },
+    {
+      name: 'POST /api/photos',
+      expect: [401, 200, 200, 200, 200, 200],
+      call: (a) => req(a, 'POST', '/api/photos', { sha256: sha, size: bytes.length, type: 'image/jpeg' }),
+    },
+    {
+      name: 'GET /api/photos/:sha/upload',
+      expect: [401, 200, 200, 200, 200, 200],
+      call: (a) => req(a, 'GET', `/api/photos/${sha}/upload`),
+    },
     {
       name: 'PATCH /api/photos/:sha',
       expect: [401, 200, 200, 200, 200, 200],
-      call: (a) => s.app.inject({ method: 'PATCH', url: `/api/photos/${sha}`, payload: bytes, headers: { ...as(a), 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } }),
+      call: (a) =>
+        s.app.inject({
+          method: 'PATCH',
+          url: `/api/photos/${sha}`,
+          payload: bytes,
+          headers: { ...as(a), 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
+        }),
     },
-    { name: 'POST /api/auth/login (wrong password)', expect: [401, 401, 401, 401, 401, 401], call: (a) => req(a, 'POST', '/api/auth/login', { username: `nobody.${a}`, password: 'wrong-password' }) },
+    {
+      name: 'POST /api/auth/login (wrong password)',
+      expect: [401, 401, 401, 401, 401, 401],
+      call: (a) => req(a, 'POST', '/api/auth/login', { username: `nobody.${a}`, password: 'wrong-password' }),
+    },
     { name: 'GET /api/health', expect: [200, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/health') },
     { name: 'GET /api/dataset', expect: [200, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/dataset') },
     { name: 'GET /api/limits', expect: [200, 200, 200, 200, 200, 200], call: (a) => req(a, 'GET', '/api/limits') },
@@ -109,7 +221,8 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
   })
 
   it('lists to each user only the campaigns they take part in or run', async () => {
-    const ids = async (a: Actor | Who) => ((await req(a, 'GET', '/api/campaigns')).json().campaigns as Campaign[]).map((c) => c.id)
+    const ids = async (a: Actor | Who) =>
+      ((await req(a, 'GET', '/api/campaigns')).json().campaigns as Campaign[]).map((c) => c.id)
     expect(await ids('inspector')).toContain(campaign.id)
     expect(await ids(teammate)).toContain(campaign.id)
     expect(await ids('otherInspector')).not.toContain(campaign.id)
@@ -122,7 +235,9 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     const report = (await req(teammate, 'GET', `/api/campaigns/${campaign.id}/report`)).json() as CampaignReport
     expect(report.checkIns.map((c) => c.authorId)).toContain(who.inspector.user.id)
     expect((await req(teammate, 'GET', `/api/photos/${sha}`)).statusCode).toBe(200)
-    expect((await req(teammate, 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([teammate.user.id]))).statusCode).toBe(403)
+    expect(
+      (await req(teammate, 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([teammate.user.id]))).statusCode,
+    ).toBe(403)
   })
 
   it('refuses a check-in under a campaign the pusher is not in, or one that does not exist, and writes nothing', async () => {
@@ -151,13 +266,25 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
 
   it('refuses a supervisor running a campaign for another department, and writes nothing', async () => {
     const before = await count('campaigns')
-    const res = await req('otherSupervisor', 'POST', '/api/campaigns', campaignBody([], { ownerDepartment: '省知识产权局' }))
+    const res = await req(
+      'otherSupervisor',
+      'POST',
+      '/api/campaigns',
+      campaignBody([], { ownerDepartment: '省知识产权局' }),
+    )
     expect(res.statusCode).toBe(403)
     expect(res.json().error).toBe('forged_department')
-    const edit = await req('otherSupervisor', 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([], { ownerDepartment: '省工商局' }))
+    const edit = await req(
+      'otherSupervisor',
+      'PUT',
+      `/api/campaigns/${campaign.id}`,
+      campaignBody([], { ownerDepartment: '省工商局' }),
+    )
     expect(edit.statusCode).toBe(403)
     expect(await count('campaigns')).toBe(before)
-    expect(((await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign).ownerDepartment).toBe('省知识产权局')
+    expect(
+      ((await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign).ownerDepartment,
+    ).toBe('省知识产权局')
   })
 
   it('refuses unknown tasks, departments and inspectors, and inspectors of departments not taking part', async () => {
@@ -182,18 +309,35 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
 
   it('refuses an edit made from an out-of-date copy', async () => {
     const current = (await req('supervisor', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign
-    const first = await req('supervisor', 'PUT', `/api/campaigns/${campaign.id}`, campaignBody(current.inspectorIds, { version: current.version, name: '改名一' }))
+    const first = await req(
+      'supervisor',
+      'PUT',
+      `/api/campaigns/${campaign.id}`,
+      campaignBody(current.inspectorIds, { version: current.version, name: '改名一' }),
+    )
     expect(first.statusCode).toBe(200)
     expect(first.json().campaign.version).toBe(current.version + 1)
-    const stale = await req('admin', 'PUT', `/api/campaigns/${campaign.id}`, campaignBody(current.inspectorIds, { version: current.version, name: '改名二' }))
+    const stale = await req(
+      'admin',
+      'PUT',
+      `/api/campaigns/${campaign.id}`,
+      campaignBody(current.inspectorIds, { version: current.version, name: '改名二' }),
+    )
     expect(stale.statusCode).toBe(409)
-    expect(((await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign).name).toBe('改名一')
+    expect(((await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign).name).toBe(
+      '改名一',
+    )
   })
 
   it('keeps the running department when an edit does not name one, even made by an admin of another department', async () => {
     const farAdmin = await signedIn(s, 'admin', '省工商局')
     const current = (await req('admin', 'GET', `/api/campaigns/${campaign.id}`)).json().campaign as Campaign
-    const res = await req(farAdmin, 'PUT', `/api/campaigns/${campaign.id}`, campaignBody(current.inspectorIds, { name: current.name }))
+    const res = await req(
+      farAdmin,
+      'PUT',
+      `/api/campaigns/${campaign.id}`,
+      campaignBody(current.inspectorIds, { name: current.name }),
+    )
     expect(res.statusCode, res.body).toBe(200)
     expect((res.json().campaign as Campaign).ownerDepartment).toBe('省知识产权局')
   })
@@ -201,7 +345,10 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
   it('still takes a check-in from an inspector taken off the campaign after they recorded it', async () => {
     const offline = makeCheckIn({ authorId: teammate.user.id, campaignId: campaign.id })
     await req('supervisor', 'PUT', `/api/campaigns/${campaign.id}`, campaignBody([who.inspector.user.id]))
-    const res = await req(teammate, 'POST', '/api/sync/push', { clientId: 'phone-of-teammate', mutations: [{ seq: 1, name: 'checkin.create', args: offline }] })
+    const res = await req(teammate, 'POST', '/api/sync/push', {
+      clientId: 'phone-of-teammate',
+      mutations: [{ seq: 1, name: 'checkin.create', args: offline }],
+    })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json().results[0].status).toBe('applied')
     // …but no longer reads the campaign.
@@ -215,7 +362,9 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
     expect(res.tasks.find((t) => t.taskNumber === 28)!.checkIns).toBeGreaterThanOrEqual(1)
     // The matrix's own pushes went to task 160: the supervisor's department's inspector, supervisor and admin.
     expect(res.tasks.find((t) => t.taskNumber === 160)!.checkIns).toBe(4)
-    expect(res.tasks.filter((t) => t.taskNumber !== 28 && t.taskNumber !== 160).every((t) => t.checkIns === 0)).toBe(true)
+    expect(res.tasks.filter((t) => t.taskNumber !== 28 && t.taskNumber !== 160).every((t) => t.checkIns === 0)).toBe(
+      true,
+    )
     // The other department sees its own supervisor's one check-in, nothing of this department's.
     const other = (await req('otherSupervisor', 'GET', '/api/coverage')).json() as CoverageReport
     expect(other.tasks.find((t) => t.taskNumber === 160)!.checkIns).toBe(1)
@@ -235,7 +384,11 @@ describe.each(STORE_KINDS)('campaigns, reports and accounts: the role matrix, on
 
   it('lets an admin set their own password and stay signed in on this device only', async () => {
     const me = await signedIn(s, 'admin', '省工商局')
-    const login = await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: (await req(me, 'GET', '/api/auth/me')).json().user.username, password: TEST_PASSWORD } })
+    const login = await s.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: (await req(me, 'GET', '/api/auth/me')).json().user.username, password: TEST_PASSWORD },
+    })
     const otherDevice = String(login.headers['set-cookie']).split(';')[0]!
     const res = await req(me, 'PATCH', `/api/users/${me.user.id}`, { password: 'a-brand-new-password' })
     expect(res.statusCode, res.body).toBe(200)

@@ -16,15 +16,29 @@ describe('npm run demo', () => {
     expect(out).toContain('demo.sup.ipo')
     const store = await openStore(join(dir, 'zhixun.sqlite'))
     try {
-      const count = async (table: 'users' | 'campaigns') => Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
-      const checkIns = await store.db.selectFrom('records').select(['campaign_id', 'data']).where('kind', '=', 'checkin').execute()
+      const count = async (table: 'users' | 'campaigns') =>
+        Number(
+          (
+            await store.db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        )
+      const checkIns = await store.db
+        .selectFrom('records')
+        .select(['campaign_id', 'data'])
+        .where('kind', '=', 'checkin')
+        .execute()
       expect(await count('users')).toBe(16)
       expect(await count('campaigns')).toBe(2)
       expect(checkIns.length).toBeGreaterThanOrEqual(200)
       // Both campaigns have check-ins, and so does work outside them.
       const byCampaign = new Set(checkIns.map((c) => c.campaign_id))
       expect(byCampaign.size).toBe(3)
-      expect(checkIns.filter((c) => (JSON.parse(c.data!) as { photos: unknown[] }).photos.length > 0).length).toBeGreaterThan(10)
+      expect(
+        checkIns.filter((c) => (JSON.parse(c.data!) as { photos: unknown[] }).photos.length > 0).length,
+      ).toBeGreaterThan(10)
     } finally {
       await store.close()
     }

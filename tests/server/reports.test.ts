@@ -5,7 +5,6 @@ import { csvField } from '../../server/campaigns/report'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
 
-
 describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
   let s: TestServer
   let supervisor: { cookie: string; user: { id: string } }
@@ -25,27 +24,70 @@ describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
       method: 'POST',
       url: '/api/campaigns',
       headers: { cookie: supervisor.cookie },
-      payload: { name: '清源行动', description: '', taskNumbers: [37], departments: ['省知识产权局'], inspectorIds: [a.user.id, b.user.id], startDate: '2026-11-01', endDate: '2026-12-31', venues: [] },
+      payload: {
+        name: '清源行动',
+        description: '',
+        taskNumbers: [37],
+        departments: ['省知识产权局'],
+        inspectorIds: [a.user.id, b.user.id],
+        startDate: '2026-11-01',
+        endDate: '2026-12-31',
+        venues: [],
+      },
     })
     campaign = res.json().campaign
     const under = (o: Partial<CheckIn>) => makeCheckIn({ campaignId: campaign.id, taskNumbers: [37], ...o })
     // 23:30 UTC on the 20th is the 21st in Guangdong.
-    corrected = under({ authorId: a.user.id, occurredAt: '2026-11-20T01:00:00.000Z', venueType: 'market', outcome: 'no_problem' })
+    corrected = under({
+      authorId: a.user.id,
+      occurredAt: '2026-11-20T01:00:00.000Z',
+      venueType: 'market',
+      outcome: 'no_problem',
+    })
     const aRecords = [
       corrected,
       under({ authorId: a.user.id, occurredAt: '2026-11-20T23:30:00.000Z', venueType: 'market', outcome: 'suspected' }),
-      under({ authorId: a.user.id, occurredAt: '2026-11-21T02:00:00.000Z', venueType: 'port', outcome: 'case_opened', venueName: HOSTILE[0]!, note: HOSTILE[3]! }),
-      under({ authorId: a.user.id, correctionOf: corrected.id, occurredAt: '2026-11-20T01:00:00.000Z', venueType: 'market', outcome: 'referred', venueName: HOSTILE[1]! }),
+      under({
+        authorId: a.user.id,
+        occurredAt: '2026-11-21T02:00:00.000Z',
+        venueType: 'port',
+        outcome: 'case_opened',
+        venueName: HOSTILE[0]!,
+        note: HOSTILE[3]!,
+      }),
+      under({
+        authorId: a.user.id,
+        correctionOf: corrected.id,
+        occurredAt: '2026-11-20T01:00:00.000Z',
+        venueType: 'market',
+        outcome: 'referred',
+        venueName: HOSTILE[1]!,
+      }),
       // Not in the campaign: never counted in it.
       makeCheckIn({ authorId: a.user.id }),
     ]
-    const bRecords = [under({ authorId: b.user.id, occurredAt: '2026-11-22T03:00:00.000Z', venueType: 'trade_fair', outcome: 'suspected', venueName: HOSTILE[2]!, note: HOSTILE[4]! })]
-    for (const [w, records] of [[a, aRecords], [b, bRecords]] as const) {
+    const bRecords = [
+      under({
+        authorId: b.user.id,
+        occurredAt: '2026-11-22T03:00:00.000Z',
+        venueType: 'trade_fair',
+        outcome: 'suspected',
+        venueName: HOSTILE[2]!,
+        note: HOSTILE[4]!,
+      }),
+    ]
+    for (const [w, records] of [
+      [a, aRecords],
+      [b, bRecords],
+    ] as const) {
       const pushed = await s.app.inject({
         method: 'POST',
         url: '/api/sync/push',
         headers: { cookie: w.cookie },
-        payload: { clientId: `phone-${w.user.id}`, mutations: records.map((args, i) => ({ seq: i + 1, name: 'checkin.create', args })) },
+        payload: {
+          clientId: `phone-${w.user.id}`,
+          mutations: records.map((args, i) => ({ seq: i + 1, name: 'checkin.create', args })),
+        },
       })
       expect(pushed.json().results.every((r: { status: string }) => r.status === 'applied')).toBe(true)
     }
@@ -61,8 +103,20 @@ describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
       { key: '2026-11-21', count: 2 },
       { key: '2026-11-22', count: 1 },
     ])
-    expect(Object.fromEntries(r.byVenueType.map((c) => [c.key, c.count]))).toEqual({ market: 2, trade_fair: 1, port: 1, online: 0, enterprise: 0, other: 0 })
-    expect(Object.fromEntries(r.byOutcome.map((c) => [c.key, c.count]))).toEqual({ no_problem: 0, suspected: 2, case_opened: 1, referred: 1 })
+    expect(Object.fromEntries(r.byVenueType.map((c) => [c.key, c.count]))).toEqual({
+      market: 2,
+      trade_fair: 1,
+      port: 1,
+      online: 0,
+      enterprise: 0,
+      other: 0,
+    })
+    expect(Object.fromEntries(r.byOutcome.map((c) => [c.key, c.count]))).toEqual({
+      no_problem: 0,
+      suspected: 2,
+      case_opened: 1,
+      referred: 1,
+    })
     expect(r.byInspector).toEqual([
       { key: a.user.id, count: 3 },
       { key: b.user.id, count: 1 },
@@ -76,11 +130,15 @@ describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
   })
 
   it('filters by day, venue type, outcome and inspector, and says what it filtered by', async () => {
-    const r = (await get(`/api/campaigns/${campaign.id}/report?day=2026-11-21&outcome=suspected`)).json() as CampaignReport
+    const r = (
+      await get(`/api/campaigns/${campaign.id}/report?day=2026-11-21&outcome=suspected`)
+    ).json() as CampaignReport
     expect(r.matched).toBe(1)
     expect(r.total).toBe(4)
     expect(r.filter).toEqual({ day: '2026-11-21', outcome: 'suspected' })
-    const byB = (await get(`/api/campaigns/${campaign.id}/report?inspector=${b.user.id}&venueType=trade_fair`)).json() as CampaignReport
+    const byB = (
+      await get(`/api/campaigns/${campaign.id}/report?inspector=${b.user.id}&venueType=trade_fair`)
+    ).json() as CampaignReport
     expect(byB.checkIns.map((c) => c.authorId)).toEqual([b.user.id])
     for (const bad of ['day=21-11-2026', 'venueType=moon', 'outcome=maybe', 'limit=-1']) {
       const res = await get(`/api/campaigns/${campaign.id}/report?${bad}`)
@@ -95,7 +153,9 @@ describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
     const raw = res.rawPayload
     expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
     const text = raw.subarray(3).toString('utf8')
-    expect(text.split('\r\n')[0]).toBe('记录编号,时间（北京时间）,日期,巡查员,部门,场所,场所类型,检查结果,检查场所数,查扣物品数,任务编号,纬度,经度,定位精度（米）,照片数,情况说明,更正的记录')
+    expect(text.split('\r\n')[0]).toBe(
+      '记录编号,时间（北京时间）,日期,巡查员,部门,场所,场所类型,检查结果,检查场所数,查扣物品数,任务编号,纬度,经度,定位精度（米）,照片数,情况说明,更正的记录',
+    )
     expect(text).toContain('检查结果')
     expect(text).toContain('已移交其他部门')
     expect(text).toContain('口岸 / 海关')
@@ -107,7 +167,9 @@ describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
     expect(rows).toHaveLength(1 + 4)
     expect(rows.every((r) => r.length === rows[0]!.length)).toBe(true)
     expect(rows.some((r) => r.includes(HOSTILE[3]!.replace('\u0007', '')))).toBe(true)
-    const en = (await get(`/api/campaigns/${campaign.id}/checkins.csv?lang=en&outcome=suspected`)).rawPayload.subarray(3).toString('utf8')
+    const en = (await get(`/api/campaigns/${campaign.id}/checkins.csv?lang=en&outcome=suspected`)).rawPayload
+      .subarray(3)
+      .toString('utf8')
     expect(en.split('\r\n')[0]).toContain('Outcome')
     expect(parseCsv(en)).toHaveLength(1 + 2)
   })

@@ -33,7 +33,10 @@ describe('GET /api/dataset', () => {
     const res = await app.inject({ url: '/api/dataset', headers: { 'if-none-match': `"${realDataset.version}"` } })
     expect(res.statusCode).toBe(304)
     expect(res.body).toBe('')
-    const weak = await app.inject({ url: '/api/dataset', headers: { 'if-none-match': `"old", W/"${realDataset.version}"` } })
+    const weak = await app.inject({
+      url: '/api/dataset',
+      headers: { 'if-none-match': `"old", W/"${realDataset.version}"` },
+    })
     expect(weak.statusCode).toBe(304)
   })
 
@@ -46,7 +49,9 @@ describe('GET /api/dataset', () => {
 
 describe('the app shell', () => {
   it('caches hashed assets for a year and never caches index.html, sw.js or the manifest', async () => {
-    expect((await app.inject('/assets/index-abc123.js')).headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect((await app.inject('/assets/index-abc123.js')).headers['cache-control']).toBe(
+      'public, max-age=31536000, immutable',
+    )
     for (const url of ['/', '/sw.js', '/manifest.webmanifest']) {
       const res = await app.inject(url)
       expect(res.statusCode, url).toBe(200)
@@ -55,7 +60,11 @@ describe('the app shell', () => {
   })
 
   it('answers deep links with the app shell', async () => {
-    for (const url of ['/tasks/153', '/search?q=%E5%B1%95%E4%BC%9A&role=lead', '/departments/%E7%9C%81%E5%B7%A5%E5%95%86%E5%B1%80']) {
+    for (const url of [
+      '/tasks/153',
+      '/search?q=%E5%B1%95%E4%BC%9A&role=lead',
+      '/departments/%E7%9C%81%E5%B7%A5%E5%95%86%E5%B1%80',
+    ]) {
       const res = await app.inject(url)
       expect(res.statusCode, url).toBe(200)
       expect(res.body, url).toContain('<div id="app">')
@@ -75,7 +84,9 @@ describe('security headers', () => {
   it('come with the app shell, assets, API answers and errors alike', async () => {
     for (const url of ['/', '/tasks/1', '/assets/index-abc123.js', '/api/dataset', '/api/nothing']) {
       const res = await app.inject(url)
-      expect(res.headers['content-security-policy'], url).toMatch(/default-src 'self'.*script-src 'self'.*frame-ancestors 'none'/)
+      expect(res.headers['content-security-policy'], url).toMatch(
+        /default-src 'self'.*script-src 'self'.*frame-ancestors 'none'/,
+      )
       expect(res.headers['x-content-type-options'], url).toBe('nosniff')
       expect(res.headers['x-frame-options'], url).toBe('DENY')
       expect(res.headers['referrer-policy'], url).toBe('no-referrer')

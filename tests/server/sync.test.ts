@@ -25,24 +25,40 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
 
   let clientNo = 0
   const newClient = () => `client-${kind}-${++clientNo}-${Math.random().toString(36).slice(2, 8)}`
-  const pushRaw = (body: unknown, cookie = me.cookie) => s.app.inject({ method: 'POST', url: '/api/sync/push', payload: body as object, headers: { cookie } })
+  const pushRaw = (body: unknown, cookie = me.cookie) =>
+    s.app.inject({ method: 'POST', url: '/api/sync/push', payload: body as object, headers: { cookie } })
   async function push(clientId: string, mutations: { seq: number; name: string; args: unknown }[]) {
     const res = await pushRaw({ clientId, mutations })
-    return { status: res.statusCode, body: res.json() as PushResponse & { error?: string; expected?: number }, headers: res.headers }
+    return {
+      status: res.statusCode,
+      body: res.json() as PushResponse & { error?: string; expected?: number },
+      headers: res.headers,
+    }
   }
   async function pullAll(cursor = 0, limit = 500): Promise<{ changes: Change[]; pages: PullResponse[] }> {
     const pages: PullResponse[] = []
     for (;;) {
-      const page = (await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=${limit}`, headers: { cookie: me.cookie } })).json() as PullResponse
+      const page = (
+        await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=${limit}`, headers: { cookie: me.cookie } })
+      ).json() as PullResponse
       pages.push(page)
       cursor = page.cursor
       if (!page.more) break
     }
     return { changes: pages.flatMap((p) => p.changes), pages }
   }
-  const countRecords = async () => Number((await s.store.db.selectFrom('records').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+  const countRecords = async () =>
+    Number(
+      (
+        await s.store.db
+          .selectFrom('records')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
   const lastSeq = async (clientId: string) =>
-    (await s.store.db.selectFrom('clients').select('last_seq').where('client_id', '=', clientId).executeTakeFirst())?.last_seq
+    (await s.store.db.selectFrom('clients').select('last_seq').where('client_id', '=', clientId).executeTakeFirst())
+      ?.last_seq
 
   it('applies a check-in, and a replayed push has exactly one effect', async () => {
     const client = newClient()
@@ -133,7 +149,12 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
 
   it('answers malformed, oversized and hostile input with a clear 4xx and keeps serving', async () => {
     const before = await countRecords()
-    const notJson = await s.app.inject({ method: 'POST', url: '/api/sync/push', payload: '{"clientId":', headers: { 'content-type': 'application/json', cookie: me.cookie } })
+    const notJson = await s.app.inject({
+      method: 'POST',
+      url: '/api/sync/push',
+      payload: '{"clientId":',
+      headers: { 'content-type': 'application/json', cookie: me.cookie },
+    })
     expect(notJson.statusCode).toBe(400)
     expect(notJson.json()).toMatchObject({ error: 'bad_request' })
     const noClient = await pushRaw({ mutations: [] })
@@ -141,13 +162,23 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     expect(noClient.json()).toMatchObject({ error: 'invalid_request', message: expect.stringMatching(/clientId/) })
     const badSeq = await pushRaw({ clientId: newClient(), mutations: [{ seq: -1, name: 'x', args: null }] })
     expect(badSeq.statusCode).toBe(400)
-    const huge = await pushRaw({ clientId: newClient(), mutations: [{ seq: 1, name: 'checkin.create', args: { note: 'x'.repeat(3_000_000) } }] })
+    const huge = await pushRaw({
+      clientId: newClient(),
+      mutations: [{ seq: 1, name: 'checkin.create', args: { note: 'x'.repeat(3_000_000) } }],
+    })
     expect(huge.statusCode).toBe(413)
     expect(huge.json()).toMatchObject({ error: 'too_large' })
-    const tooMany = await pushRaw({ clientId: newClient(), mutations: Array.from({ length: 201 }, (_, i) => ({ seq: i + 1, name: 'x', args: null })) })
+    const tooMany = await pushRaw({
+      clientId: newClient(),
+      mutations: Array.from({ length: 201 }, (_, i) => ({ seq: i + 1, name: 'x', args: null })),
+    })
     expect(tooMany.statusCode).toBe(400)
-    expect((await s.app.inject({ url: '/api/sync/pull?cursor=-5', headers: { cookie: me.cookie } })).statusCode).toBe(400)
-    expect((await s.app.inject({ url: '/api/sync/pull?cursor=abc', headers: { cookie: me.cookie } })).statusCode).toBe(400)
+    expect((await s.app.inject({ url: '/api/sync/pull?cursor=-5', headers: { cookie: me.cookie } })).statusCode).toBe(
+      400,
+    )
+    expect((await s.app.inject({ url: '/api/sync/pull?cursor=abc', headers: { cookie: me.cookie } })).statusCode).toBe(
+      400,
+    )
     expect(await countRecords()).toBe(before)
     expect((await s.app.inject('/api/health')).statusCode).toBe(200)
   })
@@ -156,7 +187,9 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     const client = newClient()
     const nasty = '<script>alert(1)</script>\u202Eevil\u0000\u0007' + '长'.repeat(4900)
     const checkIn = makeCheckIn({ venueName: '<img src=x onerror=alert(1)>', note: nasty })
-    expect((await push(client, [{ seq: 1, name: 'checkin.create', args: checkIn }])).body.results[0]!.status).toBe('applied')
+    expect((await push(client, [{ seq: 1, name: 'checkin.create', args: checkIn }])).body.results[0]!.status).toBe(
+      'applied',
+    )
     const { changes } = await pullAll()
     expect(changes.find((c) => c.id === checkIn.id)?.data).toEqual(checkIn)
   })
@@ -183,7 +216,9 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     await push(a, [{ seq: 1, name: 'note.put', args: { note, baseVersion: null } }])
     const v1 = (await pullAll()).changes.find((c) => c.id === note.id)!.version
     const editA = { ...note, text: 'A 的修改', updatedAt: '2026-11-20T04:00:00.000Z' }
-    expect((await push(a, [{ seq: 2, name: 'note.put', args: { note: editA, baseVersion: v1 } }])).body.results[0]!.status).toBe('applied')
+    expect(
+      (await push(a, [{ seq: 2, name: 'note.put', args: { note: editA, baseVersion: v1 } }])).body.results[0]!.status,
+    ).toBe('applied')
     // B edited the same note offline from v1.
     const editB = { ...note, text: 'B 的修改', updatedAt: '2026-11-20T04:05:00.000Z' }
     const res = await push(b, [{ seq: 1, name: 'note.put', args: { note: editB, baseVersion: v1 } }])
@@ -200,10 +235,15 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     const note = makeNote()
     await push(a, [{ seq: 1, name: 'note.put', args: { note, baseVersion: null } }])
     const v1 = (await pullAll()).changes.find((c) => c.id === note.id)!.version
-    expect((await push(a, [{ seq: 2, name: 'note.delete', args: { id: note.id, baseVersion: v1 } }])).body.results[0]!.status).toBe('applied')
+    expect(
+      (await push(a, [{ seq: 2, name: 'note.delete', args: { id: note.id, baseVersion: v1 } }])).body.results[0]!
+        .status,
+    ).toBe('applied')
     const tomb = (await pullAll(v1)).changes.find((c) => c.id === note.id)!
     expect(tomb).toMatchObject({ deleted: true, data: null })
-    const res = await push(b, [{ seq: 1, name: 'note.put', args: { note: { ...note, text: '离线时的补充' }, baseVersion: v1 } }])
+    const res = await push(b, [
+      { seq: 1, name: 'note.put', args: { note: { ...note, text: '离线时的补充' }, baseVersion: v1 } },
+    ])
     expect(res.body.results[0]).toMatchObject({ status: 'conflict', reason: 'deleted on the server' })
     const kept = (await pullAll()).changes.find((c) => c.id === res.body.results[0]!.keptAs)!
     expect(kept.data).toMatchObject({ text: '离线时的补充', conflictOf: note.id })
@@ -212,7 +252,10 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     await push(a, [{ seq: 3, name: 'note.put', args: { note: other, baseVersion: null } }])
     const ov = (await pullAll()).changes.find((c) => c.id === other.id)!.version
     await push(a, [{ seq: 4, name: 'note.put', args: { note: { ...other, text: '新' }, baseVersion: ov } }])
-    expect((await push(b, [{ seq: 2, name: 'note.delete', args: { id: other.id, baseVersion: ov } }])).body.results[0]!.status).toBe('conflict')
+    expect(
+      (await push(b, [{ seq: 2, name: 'note.delete', args: { id: other.id, baseVersion: ov } }])).body.results[0]!
+        .status,
+    ).toBe('conflict')
   })
 
   it("applies a phone's own queued edits and delete in order, with no conflict", async () => {
@@ -248,7 +291,9 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
     const versions = paged.changes.map((c) => c.version)
     expect(versions).toEqual([...new Set(versions)].sort((p, q) => p - q))
     const last = paged.pages.at(-1)!.cursor
-    expect((await s.app.inject({ url: `/api/sync/pull?cursor=${last}`, headers: { cookie: me.cookie } })).json()).toEqual({ changes: [], cursor: last, more: false })
+    expect(
+      (await s.app.inject({ url: `/api/sync/pull?cursor=${last}`, headers: { cookie: me.cookie } })).json(),
+    ).toEqual({ changes: [], cursor: last, more: false })
   })
 
   describe('photos', () => {
@@ -261,14 +306,23 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
         last = await s.app.inject({
           method: 'PATCH',
           url: `/api/photos/${sha}`,
-          headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset), cookie: me.cookie },
+          headers: {
+            'content-type': 'application/offset+octet-stream',
+            'upload-offset': String(offset),
+            cookie: me.cookie,
+          },
           payload: bytes.subarray(offset, offset + chunk),
         })
       }
       return last!
     }
     const start = (sha: string, size: number) =>
-      s.app.inject({ method: 'POST', url: '/api/photos', payload: { sha256: sha, size, type: 'image/jpeg' }, headers: { cookie: me.cookie } })
+      s.app.inject({
+        method: 'POST',
+        url: '/api/photos',
+        payload: { sha256: sha, size, type: 'image/jpeg' },
+        headers: { cookie: me.cookie },
+      })
     const get = (url: string) => s.app.inject({ url, headers: { cookie: me.cookie } })
 
     it('takes a photo in chunks, resumes after a cut, and keeps its bytes unchanged', async () => {
@@ -290,7 +344,13 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
       expect(JSON.parse(done.body)).toEqual({ offset: bytes.length, complete: true })
       // Shown only to those who may read a record that refers to it.
       expect((await get(`/api/photos/${sha}`)).statusCode).toBe(404)
-      await push(newClient(), [{ seq: 1, name: 'checkin.create', args: makeCheckIn({ photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }] }) }])
+      await push(newClient(), [
+        {
+          seq: 1,
+          name: 'checkin.create',
+          args: makeCheckIn({ photos: [{ sha256: sha, size: bytes.length, type: 'image/jpeg' }] }),
+        },
+      ])
       const got = await get(`/api/photos/${sha}`)
       expect(got.headers['content-type']).toBe('image/jpeg')
       expect(sha256(got.rawPayload)).toBe(sha)
@@ -327,7 +387,9 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
       expect(await countRecords()).toBe(before)
       await start(sha, bytes.length)
       await upload(bytes)
-      expect((await push(client, [{ seq: 1, name: 'checkin.create', args: checkIn }])).body.results[0]!.status).toBe('applied')
+      expect((await push(client, [{ seq: 1, name: 'checkin.create', args: checkIn }])).body.results[0]!.status).toBe(
+        'applied',
+      )
     })
   })
 })

@@ -16,7 +16,8 @@ function serve(handler: Handler) {
     return handler(url, init)
   })
 }
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
 const edited: Dataset = {
   ...realDataset,
   version: 'feedfacefeedface',

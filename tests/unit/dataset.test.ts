@@ -7,7 +7,9 @@ describe('the built dataset', () => {
   it('counts each department per role over all tasks', () => {
     for (const d of realDataset.departments) {
       for (const role of ['lead', 'responsible', 'cooperating'] as const) {
-        const n = realDataset.tasks.filter((t) => t.departments.some((x) => x.name === d.name && x.role === role)).length
+        const n = realDataset.tasks.filter((t) =>
+          t.departments.some((x) => x.name === d.name && x.role === role),
+        ).length
         expect(d.counts[role], `${d.name} ${role}`).toBe(n)
       }
     }

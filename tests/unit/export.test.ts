@@ -10,12 +10,25 @@ describe('exporting my records', () => {
   it('puts every check-in, note and photo of mine in one file, photos byte for byte', async () => {
     const db = new ZhixunDB(`export-${Math.random()}`)
     const bytes = photoBytes(7, 120_000)
-    const photo = { sha256: sha256(bytes), size: bytes.length, type: 'image/jpeg' as const, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }
+    const photo = {
+      sha256: sha256(bytes),
+      size: bytes.length,
+      type: 'image/jpeg' as const,
+      bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+    }
     const checkIn = makeCheckIn({ photos: [{ sha256: photo.sha256, size: photo.size, type: photo.type }] })
     await saveCheckIn(db, checkIn, [photo])
     await saveNote(db, { taskNumber: 37, text: '清源行动：线索一条。', authorId: NO_AUTHOR })
     // A record pulled from the server (someone else's) is not the inspector's to export.
-    await db.checkins.add({ id: 'x', data: makeCheckIn(), taskNumbers: [1], hash: '', state: 'verified', origin: 'server', savedAt: 0 })
+    await db.checkins.add({
+      id: 'x',
+      data: makeCheckIn(),
+      taskNumbers: [1],
+      hash: '',
+      state: 'verified',
+      origin: 'server',
+      savedAt: 0,
+    })
 
     const file = await exportRecords(db, new Date('2026-11-27T08:00:00Z'))
     expect(file).toMatchObject({ format: 'zhixun-records', formatVersion: 1, exportedAt: '2026-11-27T08:00:00.000Z' })

@@ -18,9 +18,15 @@ describe('importing an export file on another phone', () => {
   let file: string
   let oldPhone: ZhixunDB
   const bytes = photoBytes(3, 50_000)
-  const photo = { sha256: sha256(bytes), size: bytes.length, type: 'image/jpeg' as const, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }
+  const photo = {
+    sha256: sha256(bytes),
+    size: bytes.length,
+    type: 'image/jpeg' as const,
+    bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+  }
   const engine = (db: ZhixunDB, cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
-  const count = async (kind: string) => (await s.store.db.selectFrom('records').select('id').where('kind', '=', kind).execute()).length
+  const count = async (kind: string) =>
+    (await s.store.db.selectFrom('records').select('id').where('kind', '=', kind).execute()).length
 
   beforeAll(async () => {
     s = await makeServer('sqlite')
@@ -31,7 +37,15 @@ describe('importing an export file on another phone', () => {
     await saveCheckIn(oldPhone, makeCheckIn({ authorId: me.user.id, venueName: '已上传的市场' }))
     await engine(oldPhone, me.cookie).sync()
     // Then offline: a check-in with a photo, one without, and a note.
-    await saveCheckIn(oldPhone, makeCheckIn({ authorId: me.user.id, venueName: '带照片的市场', photos: [{ sha256: photo.sha256, size: photo.size, type: photo.type }] }), [photo])
+    await saveCheckIn(
+      oldPhone,
+      makeCheckIn({
+        authorId: me.user.id,
+        venueName: '带照片的市场',
+        photos: [{ sha256: photo.sha256, size: photo.size, type: photo.type }],
+      }),
+      [photo],
+    )
     await saveCheckIn(oldPhone, makeCheckIn({ authorId: me.user.id, venueName: '第二个市场' }))
     await saveNote(oldPhone, { taskNumber: 28, text: '展会主办方答应提供名单。', authorId: me.user.id })
     file = JSON.stringify(await exportRecords(oldPhone))
@@ -63,7 +77,13 @@ describe('importing an export file on another phone', () => {
     const phone = new ZhixunDB(`bad-${Math.random()}`)
     await startSession(phone, me.user, '2099-01-01T00:00:00Z')
     const parsed = JSON.parse(file)
-    const tampered = { ...parsed, photos: parsed.photos.map((p: { base64: string }) => ({ ...p, base64: Buffer.from('not the photo').toString('base64') })) }
+    const tampered = {
+      ...parsed,
+      photos: parsed.photos.map((p: { base64: string }) => ({
+        ...p,
+        base64: Buffer.from('not the photo').toString('base64'),
+      })),
+    }
     const broken = { ...parsed, checkIns: parsed.checkIns.map((c: object) => ({ ...c, venueName: '' })) }
     const cases: [string, string][] = [
       ['{not json', 'not_json'],

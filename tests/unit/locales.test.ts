@@ -6,7 +6,9 @@ const en = JSON.parse(readFileSync('src/locales/en.json', 'utf8')) as object
 const zh = JSON.parse(readFileSync('src/locales/zh-CN.json', 'utf8')) as object
 
 function keys(o: object, prefix = ''): string[] {
-  return Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
+  return Object.entries(o).flatMap(([k, v]) =>
+    typeof v === 'object' && v ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+  )
 }
 
 describe('locale files', () => {
@@ -15,7 +17,10 @@ describe('locale files', () => {
   })
 
   it('have no empty message and no characters vue-i18n would read as syntax', () => {
-    for (const [name, messages] of [['zh-CN', zh], ['en', en]] as const) {
+    for (const [name, messages] of [
+      ['zh-CN', zh],
+      ['en', en],
+    ] as const) {
       for (const key of keys(messages)) {
         const text = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], messages) as string
         expect(text.trim(), `${name} ${key}`).not.toBe('')

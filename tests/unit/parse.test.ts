@@ -79,21 +79,44 @@ describe('the real seed', () => {
     [11, ['省公安厅:responsible']],
     [
       18,
-      ['省工商局:responsible', '省新闻出版广电局（版权局）:responsible', '省司法厅:responsible', '省知识产权局:responsible', '各有关部门:responsible'],
+      [
+        '省工商局:responsible',
+        '省新闻出版广电局（版权局）:responsible',
+        '省司法厅:responsible',
+        '省知识产权局:responsible',
+        '各有关部门:responsible',
+      ],
     ],
     [22, ['省质监局:lead', '省农业厅:cooperating', '省工商局:cooperating']],
     [25, ['省新闻出版广电局（版权局）:lead', '省文化厅:cooperating', '省公安厅:cooperating']],
     [38, ['海关总署广东分署:responsible']],
     [39, ['海关总署广东分署:lead', '省工商局:cooperating', '省知识产权局:cooperating']],
     [43, ['省法院:responsible', '省检察院:responsible']],
-    [44, ['省检察院:lead', '省公安厅:cooperating', '省监察厅:cooperating', '省法制办:cooperating', '各有关部门:cooperating']],
+    [
+      44,
+      [
+        '省检察院:lead',
+        '省公安厅:cooperating',
+        '省监察厅:cooperating',
+        '省法制办:cooperating',
+        '各有关部门:cooperating',
+      ],
+    ],
     [48, ['省发展改革委:responsible', '省科技厅:responsible']],
     [54, ['省工商局:lead', '省农业厅:cooperating']],
     [63, ['省教育厅:lead', '各有关单位:responsible']],
     [71, ['省商务厅:lead', '各有关单位:responsible']],
     [87, ['省国资委:lead', '省科技厅:cooperating']],
     [112, ['省新闻出版广电局（版权局）:responsible']],
-    [131, ['省人力资源和社会保障厅:lead', '省工商局:cooperating', '省新闻出版广电局（版权局）:cooperating', '省知识产权局:cooperating']],
+    [
+      131,
+      [
+        '省人力资源和社会保障厅:lead',
+        '省工商局:cooperating',
+        '省新闻出版广电局（版权局）:cooperating',
+        '省知识产权局:cooperating',
+      ],
+    ],
     [
       153,
       [
@@ -123,7 +146,11 @@ describe('the real seed', () => {
   it('counts 160 lead-or-responsible assignments at least once per task', () => {
     const roles = new Set<Role>(parsed.tasks.flatMap((t) => t.departments.map((d) => d.role)))
     expect([...roles].sort()).toEqual(['cooperating', 'lead', 'responsible'])
-    for (const t of parsed.tasks) expect(t.departments.some((d) => d.role !== 'cooperating'), `task ${t.number}`).toBe(true)
+    for (const t of parsed.tasks)
+      expect(
+        t.departments.some((d) => d.role !== 'cooperating'),
+        `task ${t.number}`,
+      ).toBe(true)
   })
 })
 
@@ -143,7 +170,9 @@ describe('a seed of another shape', () => {
     const e2 = failure(skipped)
     expect(e2.line).toBe(lineOf(skipped, '6. 编制实施广东知识产权事业发展'))
     expect(e2.expected).toBe('task 5')
-    expect(e2.message).toBe(`seed line ${e2.line}: expected task 5, found "6. 编制实施广东知识产权事业发展“十三五”规划，科学设置工作目标、工作任务和工…"`)
+    expect(e2.message).toBe(
+      `seed line ${e2.line}: expected task 5, found "6. 编制实施广东知识产权事业发展“十三五”规划，科学设置工作目标、工作任务和工…"`,
+    )
   })
 
   it('fails on tasks out of order', () => {
@@ -185,7 +214,9 @@ describe('a seed of another shape', () => {
   })
 
   it('fails on a section out of order and on text before the first task', () => {
-    expect(failure(alteredSeed('（四）强化知识产权运用转化', '（五）强化知识产权运用转化')).expected).toBe('section (四)')
+    expect(failure(alteredSeed('（四）强化知识产权运用转化', '（五）强化知识产权运用转化')).expected).toBe(
+      'section (四)',
+    )
     const stray = alteredSeed('(一) 谋划知识产权科学发展\n\n', '(一) 谋划知识产权科学发展\n\n一段多余的文字\n\n')
     expect(failure(stray).expected).toMatch(/a task "N\. …"/)
   })

@@ -5,8 +5,20 @@ import { saveCheckIn } from '../../src/db/records'
 import { endSession, startSession, UnsentRecordsError } from '../../src/db/session'
 import { makeCheckIn } from '../helpers/records'
 
-const wang: SessionRow['user'] = { id: '01900000-0000-7000-8000-000000000001', username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' }
-const li: SessionRow['user'] = { id: '01900000-0000-7000-8000-000000000002', username: 'li', displayName: '李', department: '省工商局', role: 'inspector' }
+const wang: SessionRow['user'] = {
+  id: '01900000-0000-7000-8000-000000000001',
+  username: 'wang',
+  displayName: '王',
+  department: '省知识产权局',
+  role: 'inspector',
+}
+const li: SessionRow['user'] = {
+  id: '01900000-0000-7000-8000-000000000002',
+  username: 'li',
+  displayName: '李',
+  department: '省工商局',
+  role: 'inspector',
+}
 
 describe('sessions on a shared phone', () => {
   it('refuses sign-out and another user while records are unsent; starts clean for the next user', async () => {

@@ -48,12 +48,23 @@ describe('upgrading a phone from before per-client sequence numbers', () => {
     // The database as version 4 of the app left it: entries 1–3 sent and gone, 4 and 5 waiting.
     const old = new Dexie(name)
     old.version(4).stores({
-      meta: 'key', sections: 'id', tasks: 'number, sectionId', departments: 'name', bookmarks: 'taskNumber, createdAt',
-      checkins: 'id, savedAt, state, *taskNumbers', notes: 'id, taskNumber, state, savedAt', outbox: '++seq, recordId',
-      photos: 'sha256, state', drafts: 'key', syncMeta: 'key', session: 'key', campaigns: 'id, startDate',
+      meta: 'key',
+      sections: 'id',
+      tasks: 'number, sectionId',
+      departments: 'name',
+      bookmarks: 'taskNumber, createdAt',
+      checkins: 'id, savedAt, state, *taskNumbers',
+      notes: 'id, taskNumber, state, savedAt',
+      outbox: '++seq, recordId',
+      photos: 'sha256, state',
+      drafts: 'key',
+      syncMeta: 'key',
+      session: 'key',
+      campaigns: 'id, startDate',
     })
     await old.table('syncMeta').put({ key: 'sync', clientId: 'old-client-0001', pullCursor: 0 })
-    for (let i = 1; i <= 5; i++) await old.table('outbox').add({ name: 'checkin.create', args: {}, recordId: `r${i}`, queuedAt: i })
+    for (let i = 1; i <= 5; i++)
+      await old.table('outbox').add({ name: 'checkin.create', args: {}, recordId: `r${i}`, queuedAt: i })
     await old.table('outbox').bulkDelete([1, 2, 3])
     old.close()
 
@@ -129,7 +140,13 @@ describe('handing the phone on with unsent records that were exported', () => {
 
   it('deletes parked records only when asked', async () => {
     const db = new ZhixunDB(`parked-${Math.random()}`)
-    const wang = { id: '01900000-0000-7000-8000-000000000011', username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' } as const
+    const wang = {
+      id: '01900000-0000-7000-8000-000000000011',
+      username: 'wang',
+      displayName: '王',
+      department: '省知识产权局',
+      role: 'inspector',
+    } as const
     const li = { ...wang, id: '01900000-0000-7000-8000-000000000012', username: 'li', displayName: '李' }
     await startSession(db, wang, '2099-01-01T00:00:00Z')
     await saveCheckIn(db, makeCheckIn({ authorId: wang.id }))

@@ -40,7 +40,14 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
   const connect = (name: string): { db: ZhixunDB; engine: SyncEngine } => {
     const db = new ZhixunDB(name)
     const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), () => (rand() < faultRate ? pick(faults) : 'none'))
-    return { db, engine: new SyncEngine(db, httpTransport('', fetchFn), { batchSize: 1 + Math.floor(rand() * 6), chunkBytes: 8_000, pullPage: 5 }) }
+    return {
+      db,
+      engine: new SyncEngine(db, httpTransport('', fetchFn), {
+        batchSize: 1 + Math.floor(rand() * 6),
+        chunkBytes: 8_000,
+        pullPage: 5,
+      }),
+    }
   }
   const phones: Phone[] = Array.from({ length: PHONES }, (_, i) => {
     const name = `conv-${SEED}-${i}`
@@ -54,11 +61,26 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
       const withPhoto = rand() < 0.3
       const bytes = photoBytes(Math.floor(rand() * 1e9), 20_000)
       const ref = { sha256: sha256(bytes), size: bytes.length, type: 'image/jpeg' as const }
-      const checkIn = makeCheckIn({ authorId: me.user.id, taskNumbers: [1 + Math.floor(rand() * 160)], photos: withPhoto ? [ref] : [], note: `step ${step}` })
-      await saveCheckIn(phone.db, checkIn, withPhoto ? [{ ...ref, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }] : [])
+      const checkIn = makeCheckIn({
+        authorId: me.user.id,
+        taskNumbers: [1 + Math.floor(rand() * 160)],
+        photos: withPhoto ? [ref] : [],
+        note: `step ${step}`,
+      })
+      await saveCheckIn(
+        phone.db,
+        checkIn,
+        withPhoto
+          ? [{ ...ref, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }]
+          : [],
+      )
       phone.createdCheckIns.set(checkIn.id, checkIn)
     } else if (r < 0.5) {
-      const note = await saveNote(phone.db, { taskNumber: 1 + Math.floor(rand() * 160), text: `note from ${phone.name} at ${step}`, authorId: me.user.id })
+      const note = await saveNote(phone.db, {
+        taskNumber: 1 + Math.floor(rand() * 160),
+        text: `note from ${phone.name} at ${step}`,
+        authorId: me.user.id,
+      })
       phone.lastNoteText.set(note.id, note.data.text)
     } else if (r < 0.62) {
       // Edit any live note this phone can see, its own or another's.
@@ -91,8 +113,10 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
   for (const p of phones) expect(await p.db.outbox.count(), p.name).toBe(0)
 
   const changes: Change[] = []
-  for (let cursor = 0; ; ) {
-    const page = (await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=500`, headers: { cookie: me.cookie } })).json()
+  for (let cursor = 0; ;) {
+    const page = (
+      await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=500`, headers: { cookie: me.cookie } })
+    ).json()
     changes.push(...page.changes)
     cursor = page.cursor
     if (!page.more) break
@@ -104,13 +128,18 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
   for (const c of created) expect(serverCheckIns.find((x) => x.id === c.id)!.data).toEqual(c)
   // Every photo arrived whole.
   for (const c of created) {
-    for (const ph of c.photos) expect(sha256((await s.app.inject({ url: `/api/photos/${ph.sha256}`, headers: { cookie: me.cookie } })).rawPayload)).toBe(ph.sha256)
+    for (const ph of c.photos)
+      expect(
+        sha256((await s.app.inject({ url: `/api/photos/${ph.sha256}`, headers: { cookie: me.cookie } })).rawPayload),
+      ).toBe(ph.sha256)
   }
 
   // No note text a phone saved last is lost. It is the note's text or a conflict copy's; or a later edit
   // made on top of it (edits here append to the text they saw, so that edit starts with it); or the note
   // was deleted, which the server allows only from the version the deleting phone had seen.
-  const serverNotes = changes.filter((c) => c.kind === 'note' && !c.deleted).map((c) => c.data as { id: string; text: string; conflictOf?: string })
+  const serverNotes = changes
+    .filter((c) => c.kind === 'note' && !c.deleted)
+    .map((c) => c.data as { id: string; text: string; conflictOf?: string })
   const tombstones = new Set(changes.filter((c) => c.kind === 'note' && c.deleted).map((c) => c.id))
   for (const p of phones) {
     for (const [id, text] of p.lastNoteText) {
@@ -122,7 +151,10 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
   // Every phone ends with the server's view of the notes.
   const expected = serverNotes.map((n) => `${n.id}:${n.text}`).sort()
   for (const p of phones) {
-    const local = (await p.db.notes.toArray()).filter((n) => !n.deleted).map((n) => `${n.id}:${n.data.text}`).sort()
+    const local = (await p.db.notes.toArray())
+      .filter((n) => !n.deleted)
+      .map((n) => `${n.id}:${n.data.text}`)
+      .sort()
     expect(local, p.name).toEqual(expected)
     expect((await p.db.checkins.toArray()).every((c) => c.state === 'verified')).toBe(true)
     expect(await p.db.checkins.count()).toBe(serverCheckIns.length)

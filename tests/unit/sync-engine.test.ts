@@ -23,7 +23,9 @@ async function serverChanges(): Promise<Change[]> {
   const out: Change[] = []
   let cursor = 0
   for (;;) {
-    const page = (await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=500`, headers: { cookie: me.cookie } })).json()
+    const page = (
+      await s.app.inject({ url: `/api/sync/pull?cursor=${cursor}&limit=500`, headers: { cookie: me.cookie } })
+    ).json()
     out.push(...page.changes)
     cursor = page.cursor
     if (!page.more) return out
@@ -33,7 +35,12 @@ const onServer = async (id: string) => (await serverChanges()).filter((c) => c.i
 
 function photo(seed: number) {
   const bytes = photoBytes(seed, 50_000)
-  return { sha256: sha256(bytes), size: bytes.length, type: 'image/jpeg' as const, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }
+  return {
+    sha256: sha256(bytes),
+    size: bytes.length,
+    type: 'image/jpeg' as const,
+    bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+  }
 }
 
 describe('the sync engine against the real server', () => {
@@ -84,7 +91,8 @@ describe('the sync engine against the real server', () => {
     const withPhoto = makeCheckIn({ photos: [{ sha256: p.sha256, size: p.size, type: p.type }] })
     ids.push(withPhoto.id)
     await saveCheckIn(phone.db, withPhoto, [p])
-    for (let attempt = 0; attempt < 30 && (await phone.db.outbox.count()) > 0; attempt++) await phone.engine.sync().catch(() => undefined)
+    for (let attempt = 0; attempt < 30 && (await phone.db.outbox.count()) > 0; attempt++)
+      await phone.engine.sync().catch(() => undefined)
     await phone.engine.sync().catch(() => undefined)
     expect(await phone.db.outbox.count()).toBe(0)
     for (const id of ids) expect(await onServer(id), id).toHaveLength(1)
@@ -94,7 +102,12 @@ describe('the sync engine against the real server', () => {
     // Crash the phone (a new database handle and engine, as after a reload) at each request in turn.
     for (let crashAt = 1; crashAt <= 8; crashAt++) {
       const name = `reload-${crashAt}-${Math.random()}`
-      const first = makePhone(s.app, me.cookie, (n) => (n === crashAt ? 'drop-answer' : n > crashAt ? 'drop-request' : 'none'), name)
+      const first = makePhone(
+        s.app,
+        me.cookie,
+        (n) => (n === crashAt ? 'drop-answer' : n > crashAt ? 'drop-request' : 'none'),
+        name,
+      )
       const p = photo(100 + crashAt)
       const checkIn = makeCheckIn({ photos: [{ sha256: p.sha256, size: p.size, type: p.type }] })
       await saveCheckIn(first.db, checkIn, [p])
@@ -129,7 +142,12 @@ describe('the sync engine against the real server', () => {
     expect((await b.db.notes.get(note.id))?.data.text).toBe('清源行动线索：某批发市场。')
     // A deletes it; meanwhile B, offline, adds to it.
     await deleteNote(a.db, note.id)
-    await saveNote(b.db, { id: note.id, taskNumber: 37, text: '清源行动线索：某批发市场，周三到货。', authorId: me.user.id })
+    await saveNote(b.db, {
+      id: note.id,
+      taskNumber: 37,
+      text: '清源行动线索：某批发市场，周三到货。',
+      authorId: me.user.id,
+    })
     await a.engine.sync()
     await b.engine.sync()
     await a.engine.sync()
@@ -142,7 +160,11 @@ describe('the sync engine against the real server', () => {
 
   it('stops, touching nothing, when the session has ended, and marks it so', async () => {
     const phone = makePhone(s.app, 'zhixun_session=not-a-session')
-    await phone.db.session.put({ key: 'me', user: { id: me.user.id, username: 'x', displayName: 'x', department: '省知识产权局', role: 'inspector' }, expiresAt: '2099-01-01T00:00:00Z' })
+    await phone.db.session.put({
+      key: 'me',
+      user: { id: me.user.id, username: 'x', displayName: 'x', department: '省知识产权局', role: 'inspector' },
+      expiresAt: '2099-01-01T00:00:00Z',
+    })
     const checkIn = makeCheckIn()
     await saveCheckIn(phone.db, checkIn)
     await expect(phone.engine.sync()).rejects.toMatchObject({ name: 'SyncFailure', code: 'signed_out' })
@@ -157,7 +179,9 @@ describe('the sync engine against the real server', () => {
     await writer.engine.sync()
     const reader = new ZhixunDB(`reader-${Math.random()}`)
     let pulls = 0
-    const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), (_n, url) => (url.includes('/pull') && ++pulls === 3 ? 'drop-request' : 'none'))
+    const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), (_n, url) =>
+      url.includes('/pull') && ++pulls === 3 ? 'drop-request' : 'none',
+    )
     const engine = new SyncEngine(reader, httpTransport('', fetchFn), { pullPage: 7 })
     await expect(engine.sync()).rejects.toThrow()
     const cursorAfterFailure = (await reader.syncMeta.get('sync'))!.pullCursor

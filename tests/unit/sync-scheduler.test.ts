@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { backoffDelay, IDLE_INTERVAL_MS, MAX_DELAY_MS, SyncScheduler, type SchedulerState } from '../../src/sync/scheduler'
+import {
+  backoffDelay,
+  IDLE_INTERVAL_MS,
+  MAX_DELAY_MS,
+  SyncScheduler,
+  type SchedulerState,
+} from '../../src/sync/scheduler'
 import { ApiError } from '../../src/api/http'
 
 describe('backoffDelay', () => {
@@ -29,7 +35,12 @@ describe('SyncScheduler', () => {
       const outcome = outcomes[calls++] ?? null
       if (outcome) throw outcome
     })
-    const scheduler = new SyncScheduler({ run, online: () => online.value, random: () => 1, onChange: (s) => states.push(s) })
+    const scheduler = new SyncScheduler({
+      run,
+      online: () => online.value,
+      random: () => 1,
+      onChange: (s) => states.push(s),
+    })
     return { scheduler, run, states, online }
   }
 
