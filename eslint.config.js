@@ -25,6 +25,44 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // What may import what (docs/architecture.md). The kernel is the one part of src/ the server imports,
+  // and it imports nothing of the app, the phone's libraries or the server.
+  {
+    files: ['server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!kernel/)',
+              message: 'The server imports only src/kernel/ of the phone code (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/kernel/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['vue', 'vue-router', 'vue-i18n', 'pinia', 'dexie', 'fastify', 'kysely'].map((name) => ({
+            name,
+            message: 'The kernel is plain TypeScript shared by phone and server (docs/architecture.md).',
+          })),
+          patterns: [
+            {
+              regex: '^(@/|\\.\\./\\.\\./|\\.\\./(?!kernel/))',
+              message: 'The kernel imports only the kernel (docs/architecture.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Layout is Prettier's (`npm run format`); the rules above that would fight it are turned off.
   prettier,
 )

@@ -15,7 +15,10 @@ export default defineConfig({
   plugins: [
     vue(),
     VueI18nPlugin({
-      include: [fileURLToPath(new URL('./src/locales/*.json', import.meta.url))],
+      include: [
+        fileURLToPath(new URL('./src/locales/*.json', import.meta.url)),
+        fileURLToPath(new URL('./src/kernel/locales/*.json', import.meta.url)),
+      ],
       // Messages are compiled at build time, so the phone ships vue-i18n's runtime without the compiler.
       runtimeOnly: true,
       compositionOnly: true,

@@ -10,8 +10,8 @@ import pg from 'pg'
 import { buildServer } from '../server/app'
 import { createUser } from '../server/auth/accounts'
 import { openStore, type Store } from '../server/db/database'
-import { OUTCOMES, VENUE_TYPES, type CheckIn } from '../src/sync/schema'
-import { uuidv7 } from '../src/sync/uuid'
+import { OUTCOMES, VENUE_TYPES, type CheckIn } from '../src/kernel/sync-schema'
+import { uuidv7 } from '../src/kernel/uuid'
 import { PG_URL, postgresReachable } from '../tests/helpers/server'
 
 const INSPECTORS = 20

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { bundleForPage } from './bundle'
-import type { Dataset } from '../src/dataset/types'
+import type { Dataset } from '../src/kernel/dataset'
 import { launchChromium, startServer } from '../tests/helpers/browser'
 import { scaleDataset } from './synthetic'
 

@@ -3,7 +3,7 @@
  * the real dataset and over the real tasks repeated 100 times. Run by `npm run bench`.
  */
 import { readFileSync } from 'node:fs'
-import type { Dataset } from '../src/dataset/types'
+import type { Dataset } from '../src/kernel/dataset'
 import { buildSearchIndex, search } from '../src/search/search'
 import { scaleDataset } from './synthetic'
 

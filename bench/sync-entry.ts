@@ -1,7 +1,7 @@
 // Bundled into the benchmark page: the app's own functions for queueing check-ins and reading the queue.
 import { db } from '../src/db/db'
 import { saveCheckIn } from '../src/db/records'
-import { uuidv7 } from '../src/sync/uuid'
+import { uuidv7 } from '../src/kernel/uuid'
 
 export async function queueCheckIns(n: number, authorId: string): Promise<void> {
   for (let i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-import type { Dataset } from '../src/dataset/types'
+import type { Dataset } from '../src/kernel/dataset'
 
 /** The real dataset repeated `times` over as one long list of tasks (160 → 16,000 for times = 100). */
 export function scaleDataset(real: Dataset, times: number): Dataset {

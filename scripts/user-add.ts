@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { createUser } from '../server/auth/accounts'
-import { openStoreFromEnv, type UserRole } from '../server/db/database'
-import { ApiRefusal } from '../server/sync/errors'
+import { openStoreFromEnv } from '../server/db/database'
+import type { UserRole } from '../src/kernel/users'
+import { ApiRefusal } from '../server/http/errors'
 import { DATASET_PATH, datasetFromSeed, SEED_PATH } from './build-dataset'
 
 const { values } = parseArgs({

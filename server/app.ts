@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Dataset } from '../src/dataset/types'
-import { assertDataset } from '../src/dataset/validate'
+import type { Dataset } from '../src/kernel/dataset'
+import { assertDataset } from '../src/kernel/dataset-validate'
 import { authRoutes } from './auth/routes'
 import { userRoutes } from './auth/users'
 import { campaignRoutes } from './campaigns/routes'
 import type { Store } from './db/database'
-import { ApiRefusal } from './sync/errors'
+import { ApiRefusal } from './http/errors'
 import { syncRoutes } from './sync/routes'
 
 export interface ServerOptions {
@@ -52,13 +52,13 @@ const RETRY_AFTER_S = 2
 /** Files the browser must ask for every time: they decide which version of the app runs. */
 const NEVER_CACHED = /^\/(index\.html|sw\.js|registerSW\.js|manifest\.webmanifest|workbox-[^/]+\.js)?$/
 
-export function loadDataset(distDir: string): Dataset {
+export function readBuiltDataset(distDir: string): Dataset {
   return assertDataset(JSON.parse(readFileSync(join(distDir, 'data', 'dataset.json'), 'utf8')))
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const distDir = resolve(options.distDir)
-  const dataset = loadDataset(distDir)
+  const dataset = readBuiltDataset(distDir)
   const datasetBody = JSON.stringify(dataset)
   const etag = `"${dataset.version}"`
   const app = Fastify({ logger: options.logger ?? false })

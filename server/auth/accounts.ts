@@ -1,25 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { uuidv7 } from '../../src/sync/uuid'
-import type { Database, UserRole, UsersTable } from '../db/database'
-import { ApiRefusal } from '../sync/errors'
-import { hashPassword, passwordProblem, verifyPassword } from './passwords'
+import { uuidv7 } from '../../src/kernel/uuid'
+import { USER_ROLES, passwordProblem, type SessionUser, type UserRole } from '../../src/kernel/users'
+import type { Database, UsersTable } from '../db/database'
+import { ApiRefusal } from '../http/errors'
+import { hashPassword, verifyPassword } from './passwords'
 
-export const USER_ROLES: readonly UserRole[] = ['inspector', 'supervisor', 'admin']
 export const SESSION_DAYS = 14
 /** After this many wrong passwords in a row an account is locked for LOCK_MINUTES. */
 export const MAX_FAILURES = 5
 export const LOCK_MINUTES = 15
 
-export interface PublicUser {
-  id: string
-  username: string
-  displayName: string
-  department: string
-  role: UserRole
-}
-
-export const publicUser = (u: UsersTable): PublicUser => ({
+export const publicUser = (u: UsersTable): SessionUser => ({
   id: u.id,
   username: u.username,
   displayName: u.display_name,
@@ -43,7 +35,7 @@ export async function createUser(
   db: Kysely<Database>,
   departments: ReadonlySet<string>,
   input: NewUser,
-): Promise<PublicUser> {
+): Promise<SessionUser> {
   const username = input.username.trim().toLowerCase()
   if (!USERNAME_RE.test(username))
     throw new ApiRefusal(
@@ -80,12 +72,12 @@ export async function createUser(
  * Checks a password and opens a session. Wrong passwords count per username; after MAX_FAILURES the
  * account is locked for LOCK_MINUTES, and a locked account is refused even with the right password.
  */
-export async function signIn(
+export async function verifyAndStartSession(
   db: Kysely<Database>,
   usernameRaw: string,
   password: string,
   now = new Date(),
-): Promise<{ token: string; user: PublicUser; expiresAt: string }> {
+): Promise<{ token: string; user: SessionUser; expiresAt: string }> {
   const username = usernameRaw.trim().toLowerCase()
   const failures = await db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst()
   if (failures?.locked_until && failures.locked_until > now.toISOString()) {
@@ -127,7 +119,7 @@ export async function sessionUser(
   db: Kysely<Database>,
   token: string | undefined,
   now = new Date(),
-): Promise<PublicUser | undefined> {
+): Promise<SessionUser | undefined> {
   if (!token || token.length > 100) return undefined
   const row = await db
     .selectFrom('sessions')
@@ -147,6 +139,6 @@ export async function endSessions(db: Kysely<Database>, userId: string, keepToke
   await q.execute()
 }
 
-export async function signOut(db: Kysely<Database>, token: string | undefined): Promise<void> {
+export async function endSessionOfToken(db: Kysely<Database>, token: string | undefined): Promise<void> {
   if (token) await db.deleteFrom('sessions').where('token_hash', '=', tokenHash(token)).execute()
 }

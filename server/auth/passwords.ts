@@ -28,10 +28,3 @@ export async function verifyPassword(password: string, stored: string): Promise<
   })
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
-
-/** What a password must be: long enough to resist guessing at the rate the lockout allows. */
-export function passwordProblem(password: string): string | undefined {
-  if (password.length < 10) return 'at least 10 characters'
-  if (password.length > 200) return 'at most 200 characters'
-  return undefined
-}

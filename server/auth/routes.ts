@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
 import type { Store } from '../db/database'
-import { ApiRefusal } from '../sync/errors'
-import { SESSION_DAYS, sessionUser, signIn, signOut, type PublicUser } from './accounts'
+import { ApiRefusal } from '../http/errors'
+import { SESSION_DAYS, sessionUser, verifyAndStartSession, endSessionOfToken } from './accounts'
+import type { SessionUser } from '../../src/kernel/users'
 
 export const SESSION_COOKIE = 'zhixun_session'
 
@@ -15,7 +16,7 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
 }
 
 /** The signed-in user, or a 401 the phone answers by asking the inspector to sign in again. */
-export async function requireUser(store: Store, req: FastifyRequest): Promise<PublicUser> {
+export async function requireUser(store: Store, req: FastifyRequest): Promise<SessionUser> {
   const user = await sessionUser(store.db, readCookie(req, SESSION_COOKIE))
   if (!user) throw new ApiRefusal(401, 'signed_out', 'Sign in first')
   return user
@@ -42,7 +43,7 @@ export async function authRoutes(app: FastifyInstance, opts: { store: Store }): 
     const parsed = v.safeParse(LoginSchema, req.body)
     if (!parsed.success) throw new ApiRefusal(400, 'invalid_request', 'username and password are required')
     try {
-      const { token, user, expiresAt } = await signIn(db, parsed.output.username, parsed.output.password)
+      const { token, user, expiresAt } = await verifyAndStartSession(db, parsed.output.username, parsed.output.password)
       setSessionCookie(req, reply, token, SESSION_DAYS * 86_400)
       return { user, expiresAt }
     } catch (err) {
@@ -53,7 +54,7 @@ export async function authRoutes(app: FastifyInstance, opts: { store: Store }): 
   })
 
   app.post('/api/auth/logout', async (req, reply) => {
-    await signOut(db, readCookie(req, SESSION_COOKIE))
+    await endSessionOfToken(db, readCookie(req, SESSION_COOKIE))
     setSessionCookie(req, reply, '', 0)
     return { ok: true }
   })

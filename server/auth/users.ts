@@ -1,20 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
-import type { PersonRef } from '../../src/campaigns/schema'
-import type { Store, UserRole, UsersTable } from '../db/database'
-import { ApiRefusal, parseOrRefuse } from '../sync/errors'
-import { createUser, endSessions, USER_ROLES } from './accounts'
-import { hashPassword, passwordProblem } from './passwords'
+import { USER_ROLES, passwordProblem, type Account, type PersonRef, type UserRole } from '../../src/kernel/users'
+import type { Store, UsersTable } from '../db/database'
+import { ApiRefusal, parseOrRefuse } from '../http/errors'
+import { createUser, endSessions } from './accounts'
+import { hashPassword } from './passwords'
 import { readCookie, requireUser, SESSION_COOKIE } from './routes'
 
-/** What an admin sees of an account; never the password hash. */
-export interface AccountView extends PersonRef {
-  username: string
-  disabled: boolean
-  createdAt: string
-}
-
-const accountView = (u: UsersTable): AccountView => ({
+const accountView = (u: UsersTable): Account => ({
   id: u.id,
   username: u.username,
   displayName: u.display_name,

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs'
 import type { Kysely } from 'kysely'
-import { localDateTime, localDay } from '../../src/campaigns/rules'
+import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time'
 import {
   type Campaign,
   type CampaignReport,
   type Count,
-  type PersonRef,
   type ReportCheckIn,
   type ReportFilter,
   type TaskCoverage,
-} from '../../src/campaigns/schema'
-import { OUTCOMES, VENUE_TYPES, type CheckIn, type Outcome, type VenueType } from '../../src/sync/schema'
+} from '../../src/kernel/campaign-schema'
+import type { PersonRef } from '../../src/kernel/users'
+import { OUTCOMES, VENUE_TYPES, type CheckIn, type Outcome, type VenueType } from '../../src/kernel/sync-schema'
 import type { Database } from '../db/database'
-import { ApiRefusal } from '../sync/errors'
+import { ApiRefusal } from '../http/errors'
 
 interface StoredCheckIn extends CheckIn {
   department: string
@@ -74,7 +74,7 @@ export function parseFilter(q: Record<string, unknown>): ReportFilter {
 }
 
 const matches = (c: CheckIn, f: ReportFilter) =>
-  (f.day === undefined || localDay(c.occurredAt) === f.day) &&
+  (f.day === undefined || guangdongDay(c.occurredAt) === f.day) &&
   (f.venueType === undefined || c.venueType === f.venueType) &&
   (f.outcome === undefined || c.outcome === f.outcome) &&
   (f.inspector === undefined || c.authorId === f.inspector)
@@ -112,7 +112,7 @@ export async function campaignReport(
     filter,
     total: all.length,
     matched: rows.length,
-    byDay: countBy(rows, (c) => localDay(c.occurredAt)).sort((a, b) => a.key.localeCompare(b.key)),
+    byDay: countBy(rows, (c) => guangdongDay(c.occurredAt)).sort((a, b) => a.key.localeCompare(b.key)),
     byVenueType: countBy(rows, (c) => c.venueType, VENUE_TYPES),
     byOutcome: countBy(rows, (c) => c.outcome, OUTCOMES),
     byInspector: countBy(rows, (c) => c.authorId).sort((a, b) => b.count - a.count),
@@ -170,7 +170,9 @@ const messages = new Map<Lang, CsvMessages>()
 function messagesFor(lang: Lang): CsvMessages {
   let m = messages.get(lang)
   if (!m) {
-    m = JSON.parse(readFileSync(new URL(`../../src/locales/${lang}.json`, import.meta.url), 'utf8')) as CsvMessages
+    m = JSON.parse(
+      readFileSync(new URL(`../../src/kernel/locales/${lang}.json`, import.meta.url), 'utf8'),
+    ) as CsvMessages
     messages.set(lang, m)
   }
   return m
@@ -219,8 +221,8 @@ export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string 
     lines.push(
       [
         c.id,
-        localDateTime(c.occurredAt),
-        localDay(c.occurredAt),
+        guangdongDateTime(c.occurredAt),
+        guangdongDay(c.occurredAt),
         c.authorName,
         c.department,
         c.venueName,

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { CoverageReport } from '../../src/campaigns/schema'
+import type { CoverageReport } from '../../src/kernel/campaign-schema'
 import { requireUser } from '../auth/routes'
 import type { Store } from '../db/database'
-import { ApiRefusal } from '../sync/errors'
+import { ApiRefusal } from '../http/errors'
 import { campaignReport, checkInsCsv, coverage, csvLang, filteredCheckIns, parseFilter } from './report'
 import { campaignsFor, createCampaign, readableCampaign, readableRecords, updateCampaign } from './store'
 

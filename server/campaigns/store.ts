@@ -1,10 +1,10 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely'
-import { canManage, canRead } from '../../src/campaigns/rules'
-import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/campaigns/schema'
-import { uuidv7 } from '../../src/sync/uuid'
-import type { PublicUser } from '../auth/accounts'
+import { canManage, canRead } from '../../src/kernel/campaign-rules'
+import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/kernel/campaign-schema'
+import { uuidv7 } from '../../src/kernel/uuid'
+import type { SessionUser } from '../../src/kernel/users'
 import type { CampaignsTable, Database } from '../db/database'
-import { ApiRefusal, parseOrRefuse } from '../sync/errors'
+import { ApiRefusal, parseOrRefuse } from '../http/errors'
 import { ownScope } from '../sync/pull'
 
 type StoredData = Pick<
@@ -31,12 +31,12 @@ export async function allCampaigns(db: Kysely<Database>): Promise<Campaign[]> {
   return rows.map(campaignOf)
 }
 
-export async function campaignsFor(db: Kysely<Database>, user: PublicUser): Promise<Campaign[]> {
+export async function campaignsFor(db: Kysely<Database>, user: SessionUser): Promise<Campaign[]> {
   return (await allCampaigns(db)).filter((c) => canRead(user, c))
 }
 
 /** The campaign, or 404 when it does not exist and 403 when it exists but is not `user`'s to read. */
-export async function readableCampaign(db: Kysely<Database>, user: PublicUser, id: string): Promise<Campaign> {
+export async function readableCampaign(db: Kysely<Database>, user: SessionUser, id: string): Promise<Campaign> {
   const row =
     id.length <= 64 ? await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst() : undefined
   if (!row) throw new ApiRefusal(404, 'not_found', 'No such campaign')
@@ -52,7 +52,7 @@ export async function readableCampaign(db: Kysely<Database>, user: PublicUser, i
 export async function readableRecords<O>(
   db: Kysely<Database>,
   q: SelectQueryBuilder<Database, 'records', O>,
-  user: PublicUser,
+  user: SessionUser,
 ): Promise<SelectQueryBuilder<Database, 'records', O>> {
   if (user.role === 'admin') return q
   const campaignIds = (await campaignsFor(db, user)).map((c) => c.id)
@@ -67,7 +67,7 @@ export async function readableRecords<O>(
 
 export interface SaveContext {
   db: Kysely<Database>
-  user: PublicUser
+  user: SessionUser
   departments: ReadonlySet<string>
   taskNumbers: ReadonlySet<number>
 }
@@ -117,7 +117,7 @@ function rowData(input: CampaignInput): string {
 }
 
 /** The department that runs the campaign: as given, else as it was (an edit), else the user's own. */
-function ownerFor(user: PublicUser, input: CampaignInput, current?: string): string {
+function ownerFor(user: SessionUser, input: CampaignInput, current?: string): string {
   const owner = input.ownerDepartment ?? current ?? user.department
   if (user.role === 'supervisor' && owner !== user.department) {
     throw new ApiRefusal(403, 'forged_department', 'A supervisor runs campaigns of their own department only')

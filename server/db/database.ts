@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
 import pg from 'pg'
 import { migrate } from './migrations'
+import type { UserRole } from '../../src/kernel/users'
 
 export interface ClientsTable {
   client_id: string
@@ -72,8 +73,6 @@ export interface PhotoChunksTable {
   offset: number
   bytes: Buffer
 }
-
-export type UserRole = 'inspector' | 'supervisor' | 'admin'
 
 export interface UsersTable {
   id: string

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import type { PhotoRef } from '../../src/sync/schema'
+import type { PhotoRef } from '../../src/kernel/sync-schema'
 import type { Database } from '../db/database'
-import { ApiRefusal } from './errors'
+import { ApiRefusal } from '../http/errors'
 
 export interface UploadState {
   offset: number

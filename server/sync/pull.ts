@@ -1,10 +1,10 @@
 import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool } from 'kysely'
-import type { Change, PullResponse, RecordKind } from '../../src/sync/schema'
-import type { PublicUser } from '../auth/accounts'
+import type { Change, PullResponse, RecordKind } from '../../src/kernel/sync-schema'
+import type { SessionUser } from '../../src/kernel/users'
 import type { Database } from '../db/database'
 
 /** The records that are a user's own work to sync: an inspector's own, a supervisor's department's. (Admins: all.) */
-export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: PublicUser): Expression<SqlBool> {
+export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: SessionUser): Expression<SqlBool> {
   return user.role === 'supervisor'
     ? eb('records.department', '=', user.department)
     : eb('records.author_id', '=', user.id)
@@ -13,7 +13,7 @@ export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: Publi
 /** Who pulls what: an inspector their own records, a supervisor their department's, an admin all. */
 export function visibleTo<O>(
   q: SelectQueryBuilder<Database, 'records', O>,
-  user: PublicUser,
+  user: SessionUser,
 ): SelectQueryBuilder<Database, 'records', O> {
   return user.role === 'admin' ? q : q.where((eb) => ownScope(eb, user))
 }
@@ -21,7 +21,7 @@ export function visibleTo<O>(
 /** Changes after a version cursor that `user` may read, in version order, `limit` at a time. Never by timestamp. */
 export async function pull(
   db: Kysely<Database>,
-  user: PublicUser,
+  user: SessionUser,
   cursor: number,
   limit: number,
 ): Promise<PullResponse> {

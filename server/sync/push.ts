@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
-import { canonicalJson, sha256Hex } from '../../src/sync/canonical'
+import { canonicalJson, sha256Hex } from '../../src/kernel/canonical'
 import {
   isMutationName,
   parseArgs,
@@ -10,16 +10,16 @@ import {
   type PushRequest,
   type PushResponse,
   type ReasonCode,
-} from '../../src/sync/schema'
-import { uuidv7 } from '../../src/sync/uuid'
-import type { PublicUser } from '../auth/accounts'
+} from '../../src/kernel/sync-schema'
+import { uuidv7 } from '../../src/kernel/uuid'
+import type { SessionUser } from '../../src/kernel/users'
 import type { Database, RecordsTable } from '../db/database'
-import { ApiRefusal } from './errors'
+import { ApiRefusal } from '../http/errors'
 
 export interface PushContext {
   db: Kysely<Database>
   /** The signed-in user pushing; every record must name them as its author. */
-  user: PublicUser
+  user: SessionUser
   taskNumbers: ReadonlySet<number>
   /** Runs just before commit; tests use it to make the server fail at the worst moment. */
   beforeCommit?: () => void | Promise<void>
@@ -39,7 +39,7 @@ class PushWork {
   constructor(
     private readonly tx: Tx,
     readonly clientId: string,
-    readonly user: PublicUser,
+    readonly user: SessionUser,
     startVersion: number,
   ) {
     this.version = startVersion

@@ -1,4 +1,4 @@
-import type { SessionRow } from '@/db/db'
+import type { SessionUser } from '@/kernel/users'
 import { ApiError, apiFetch } from './http'
 
 export type SignInProblem = 'bad_credentials' | 'locked' | 'offline' | 'server'
@@ -14,10 +14,7 @@ export class SignInError extends Error {
 }
 
 /** Signs in; the server sets the session cookie. Needs the network, once. */
-export async function signIn(
-  username: string,
-  password: string,
-): Promise<{ user: SessionRow['user']; expiresAt: string }> {
+export async function postLogin(username: string, password: string): Promise<{ user: SessionUser; expiresAt: string }> {
   let res: Response
   try {
     res = await fetch('/api/auth/login', {
@@ -35,7 +32,7 @@ export async function signIn(
   return res.json()
 }
 
-export async function signOut(): Promise<void> {
+export async function postLogout(): Promise<void> {
   try {
     await apiFetch('/api/auth/logout', { method: 'POST' })
   } catch (err) {

@@ -1,11 +1,5 @@
-import type {
-  Campaign,
-  CampaignInput,
-  CampaignReport,
-  CoverageReport,
-  PersonRef,
-  ReportFilter,
-} from '@/campaigns/schema'
+import type { Campaign, CampaignInput, CampaignReport, CoverageReport, ReportFilter } from '@/kernel/campaign-schema'
+import type { PersonRef } from '@/kernel/users'
 import { apiJson } from './http'
 
 export const fetchCampaigns = async () => (await apiJson<{ campaigns: Campaign[] }>('/api/campaigns')).campaigns

@@ -1,5 +1,5 @@
-import type { Dataset } from '@/dataset/types'
-import { assertDataset } from '@/dataset/validate'
+import type { Dataset } from '@/kernel/dataset'
+import { assertDataset } from '@/kernel/dataset-validate'
 import { apiFetch } from './http'
 
 export type DatasetFetch = { changed: false } | { changed: true; dataset: Dataset }

@@ -1,11 +1,5 @@
-import type { PersonRef } from '@/campaigns/schema'
+import type { Account } from '@/kernel/users'
 import { apiJson } from './http'
-
-export interface Account extends PersonRef {
-  username: string
-  disabled: boolean
-  createdAt: string
-}
 
 export interface NewAccount {
   username: string

@@ -1,4 +1,4 @@
-import type { Campaign, CampaignInput } from './schema'
+import type { Campaign, CampaignInput } from '../kernel/campaign-schema'
 
 /** What the campaign form holds while a supervisor edits it: lists as the text they type. */
 export interface CampaignForm {

@@ -1,7 +1,7 @@
 import { computed, effectScope, type ComputedRef, type ShallowRef } from 'vue'
-import type { Dataset, Department, Section, Task } from '@/dataset/types'
+import type { Dataset, Department, Section, Task } from '@/kernel/dataset'
 import { db } from '@/db/db'
-import { loadDataset } from '@/db/dataset'
+import { readCachedDataset } from '@/db/dataset'
 import { buildSearchIndex, type SearchIndex } from '@/search/search'
 import { useLiveQuery } from './useLiveQuery'
 
@@ -18,7 +18,7 @@ export interface DatasetView {
 let shared: DatasetView | undefined
 
 function create(): DatasetView {
-  const { value: dataset, loaded, error } = useLiveQuery(() => loadDataset(db))
+  const { value: dataset, loaded, error } = useLiveQuery(() => readCachedDataset(db))
   const tasks = () => dataset.value?.tasks ?? []
   return {
     dataset,

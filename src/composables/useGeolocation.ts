@@ -1,5 +1,5 @@
 import { shallowRef } from 'vue'
-import type { GeoLocation } from '@/sync/schema'
+import type { GeoLocation } from '@/kernel/sync-schema'
 
 export type GeoProblem = 'unsupported' | 'denied' | 'unavailable' | 'timeout'
 

@@ -1,4 +1,4 @@
-import type { Dataset, Department } from './types'
+import type { Dataset, Department } from '../kernel/dataset'
 import type { ParsedSeed } from './parse'
 
 export interface Romanizer {

@@ -1,4 +1,4 @@
-import type { DocumentInfo, Principle, Role, Section, Task, TaskDepartment } from './types'
+import type { DocumentInfo, Principle, Role, Section, Task, TaskDepartment } from '../kernel/dataset'
 
 /** The seed does not have the shape this parser knows. Nothing is dropped, merged or guessed. */
 export class SeedFormatError extends Error {

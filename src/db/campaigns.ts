@@ -1,5 +1,5 @@
-import { isActive } from '@/campaigns/rules'
-import type { Campaign } from '@/campaigns/schema'
+import { isActive } from '@/kernel/campaign-rules'
+import type { Campaign } from '@/kernel/campaign-schema'
 import type { ZhixunDB } from './db'
 
 /** Keeps exactly the campaigns the server listed for this user, replacing the last list in one step. */

@@ -1,4 +1,4 @@
-import type { Dataset } from '@/dataset/types'
+import type { Dataset } from '@/kernel/dataset'
 import type { ZhixunDB } from './db'
 
 /** Replaces the whole dataset in one transaction: a reader sees the old one or the new one, never a mix. */
@@ -13,7 +13,7 @@ export async function replaceDataset(db: ZhixunDB, dataset: Dataset): Promise<vo
 }
 
 /** The cached dataset, read in one transaction, or undefined before the first import. */
-export async function loadDataset(db: ZhixunDB): Promise<Dataset | undefined> {
+export async function readCachedDataset(db: ZhixunDB): Promise<Dataset | undefined> {
   return db.transaction('r', [db.meta, db.sections, db.tasks, db.departments], async () => {
     const meta = await db.meta.get('dataset')
     if (!meta) return undefined

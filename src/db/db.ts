@@ -1,7 +1,8 @@
-import type { Campaign } from '@/campaigns/schema'
+import type { Campaign } from '@/kernel/campaign-schema'
+import type { SessionUser } from '@/kernel/users'
 import { Dexie, type Table } from 'dexie'
-import type { Department, DocumentInfo, Section, Task } from '@/dataset/types'
-import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef, ReasonCode } from '@/sync/schema'
+import type { Department, DocumentInfo, Section, Task } from '@/kernel/dataset'
+import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef, ReasonCode } from '@/kernel/sync-schema'
 
 /** The one row that says which dataset the tables hold. */
 export interface DatasetMeta {
@@ -85,13 +86,7 @@ export interface Draft {
 /** Who is signed in on this phone. The session token itself is an HttpOnly cookie no script can read. */
 export interface SessionRow {
   key: 'me'
-  user: {
-    id: string
-    username: string
-    displayName: string
-    department: string
-    role: 'inspector' | 'supervisor' | 'admin'
-  }
+  user: SessionUser
   expiresAt: string
   /** The server said the session is over; records stay, sync waits for a new sign-in. */
   expired?: boolean

@@ -1,5 +1,5 @@
-import type { MutationName } from '@/sync/schema'
-import { uuidv7 } from '@/sync/uuid'
+import type { MutationName } from '@/kernel/sync-schema'
+import { uuidv7 } from '@/kernel/uuid'
 import type { OutboxEntry, SyncMeta, ZhixunDB } from './db'
 
 // Kept apart from records.ts (and its schema library) so the app's first screen need not load them.

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { recordHash } from '@/sync/canonical'
+import { recordHash } from '@/kernel/canonical'
 import {
   CheckInSchema,
   FieldNoteSchema,
@@ -7,8 +7,8 @@ import {
   type CheckIn,
   type FieldNote,
   type PhotoRef,
-} from '@/sync/schema'
-import { uuidv7 } from '@/sync/uuid'
+} from '@/kernel/sync-schema'
+import { uuidv7 } from '@/kernel/uuid'
 import type { LocalCheckIn, LocalNote, LocalPhoto, ZhixunDB } from './db'
 import { enqueue } from './outbox'
 export { syncMeta, unsentSummary } from './outbox'

@@ -1,5 +1,6 @@
 import { newSyncMeta } from './outbox'
-import type { ParkedRecords, SessionRow, ZhixunDB } from './db'
+import type { SessionUser } from '@/kernel/users'
+import type { ParkedRecords, ZhixunDB } from './db'
 
 export class UnsentRecordsError extends Error {
   constructor(readonly count: number) {
@@ -71,7 +72,7 @@ async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
  * read — which is refused while the last user has records that are neither sent nor exported. Exported
  * ones are parked, not lost: they come back when their author signs in here again, or are deleted on purpose.
  */
-export async function startSession(db: ZhixunDB, user: SessionRow['user'], expiresAt: string): Promise<void> {
+export async function startSession(db: ZhixunDB, user: SessionUser, expiresAt: string): Promise<void> {
   const tables = [
     db.session,
     db.syncMeta,

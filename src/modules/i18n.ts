@@ -1,11 +1,17 @@
 import type { App } from 'vue'
 import { createI18n } from 'vue-i18n'
-import zhCN from '@/locales/zh-CN.json'
+import zhApp from '@/locales/zh-CN.json'
+import zhRecords from '@/kernel/locales/zh-CN.json'
 
 export const LOCALES = ['zh-CN', 'en'] as const
 export type Locale = (typeof LOCALES)[number]
 const STORAGE_KEY = 'zhixun.locale'
 
+/**
+ * A language's messages: the app's own, and the record vocabulary (venue types, outcomes, CSV columns) that
+ * the server reads too, which lives in the kernel.
+ */
+const zhCN = { ...zhApp, ...zhRecords }
 export type MessageSchema = typeof zhCN
 
 export const i18n = createI18n({
@@ -17,7 +23,10 @@ export const i18n = createI18n({
 
 const loaders: Record<Locale, () => Promise<MessageSchema>> = {
   'zh-CN': async () => zhCN,
-  en: async () => (await import('@/locales/en.json')).default,
+  en: async () => {
+    const [app, records] = await Promise.all([import('@/locales/en.json'), import('@/kernel/locales/en.json')])
+    return { ...app.default, ...records.default }
+  },
 }
 
 export function savedLocale(): Locale {

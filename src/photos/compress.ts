@@ -1,4 +1,4 @@
-import { sha256Hex } from '@/sync/canonical'
+import { sha256Hex } from '@/kernel/canonical'
 import type { NewPhoto } from '@/db/records'
 
 export class PhotoError extends Error {

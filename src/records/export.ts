@@ -1,5 +1,5 @@
 import type { RecordState, ZhixunDB } from '@/db/db'
-import type { CheckIn, FieldNote, PhotoRef } from '@/sync/schema'
+import type { CheckIn, FieldNote, PhotoRef } from '@/kernel/sync-schema'
 
 export const EXPORT_FORMAT = 'zhixun-records'
 

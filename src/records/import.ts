@@ -1,8 +1,8 @@
 import * as v from 'valibot'
 import type { LocalCheckIn, LocalNote, ZhixunDB } from '@/db/db'
 import { putQueuedCheckIn, putQueuedNote, type NewPhoto } from '@/db/records'
-import { recordHash, sha256Hex } from '@/sync/canonical'
-import { CheckInSchema, FieldNoteSchema, PhotoRefSchema, type CheckIn, type FieldNote } from '@/sync/schema'
+import { recordHash, sha256Hex } from '@/kernel/canonical'
+import { CheckInSchema, FieldNoteSchema, PhotoRefSchema, type CheckIn, type FieldNote } from '@/kernel/sync-schema'
 import { EXPORT_FORMAT } from './export'
 
 /** Why a file could not be taken in; nothing on the phone was changed. */

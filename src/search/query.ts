@@ -1,5 +1,5 @@
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
-import { ROLES, type Role } from '@/dataset/types'
+import { ROLES, type Role } from '@/kernel/dataset'
 import type { TaskFilters } from './search'
 
 export interface SearchState extends TaskFilters {

@@ -1,4 +1,4 @@
-import type { Dataset, Department, Role, Task } from '@/dataset/types'
+import type { Dataset, Department, Role, Task } from '@/kernel/dataset'
 
 /** A half-open range [start, end) of a matched substring. */
 export type Range = [number, number]

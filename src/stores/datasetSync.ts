@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
 import { fetchBundledDataset, fetchDataset } from '@/api/dataset'
 import { ApiError } from '@/api/http'
-import { DatasetShapeError } from '@/dataset/validate'
+import { DatasetShapeError } from '@/kernel/dataset-validate'
 import { db } from '@/db/db'
 import { cachedDatasetVersion, replaceDataset } from '@/db/dataset'
 

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, watch } from 'vue'
-import { signIn as apiSignIn, signOut as apiSignOut } from '@/api/auth'
+import { postLogin, postLogout } from '@/api/auth'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
 import { endSession, startSession } from '@/db/session'
@@ -12,14 +12,14 @@ export const useSessionStore = defineStore('session', () => {
   const expired = computed(() => session.value?.expired === true)
 
   async function signIn(username: string, password: string): Promise<void> {
-    const { user: u, expiresAt } = await apiSignIn(username, password)
+    const { user: u, expiresAt } = await postLogin(username, password)
     await startSession(db, u, expiresAt)
   }
 
   /** Refused (UnsentRecordsError) while records are only on this phone and in no export file. */
   async function signOut(): Promise<{ keptUnsent: number }> {
     const result = await endSession(db)
-    await apiSignOut()
+    await postLogout()
     return result
   }
 

@@ -2,7 +2,14 @@ import { ApiError } from '@/api/http'
 import type { LocalCheckIn, LocalNote, OutboxEntry, RecordState, ZhixunDB } from '@/db/db'
 import { syncMeta } from '@/db/outbox'
 import { markSessionExpired } from '@/db/session'
-import { LIMITS, type Change, type CheckIn, type FieldNote, type MutationResult, type PushResponse } from './schema'
+import {
+  LIMITS,
+  type Change,
+  type CheckIn,
+  type FieldNote,
+  type MutationResult,
+  type PushResponse,
+} from '../kernel/sync-schema'
 import type { SyncTransport } from './transport'
 
 export interface SyncReport {

@@ -1,5 +1,5 @@
 import { apiFetch } from '@/api/http'
-import type { PhotoRef, PullResponse, PushRequest, PushResponse } from './schema'
+import type { PhotoRef, PullResponse, PushRequest, PushResponse } from '../kernel/sync-schema'
 
 export interface UploadState {
   offset: number

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Campaign } from '../../src/campaigns/schema'
+import type { Campaign } from '../../src/kernel/campaign-schema'
 import { db } from '../../src/db/db'
 import { saveCheckIn, saveNote } from '../../src/db/records'
 import { startSession } from '../../src/db/session'

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { localDay } from '../../src/campaigns/rules'
+import { guangdongDay } from '../../src/kernel/guangdong-time'
 import { createUser } from '../../server/auth/accounts'
 import { launchChromium, startServer, type RunningServer } from '../helpers/browser'
 import { realDataset } from '../helpers/seed'
@@ -17,8 +17,8 @@ const PASSWORD = 'e2e-password-long'
 const HOSTILE_VENUE = '<img src=x onerror="window.__pwned=1">广交会展馆 \u202eA区\u202c'
 const departments = new Set(realDataset.departments.map((d) => d.name))
 const violations: string[] = []
-const today = localDay(new Date().toISOString())
-const inAMonth = localDay(new Date(Date.now() + 30 * 86_400_000).toISOString())
+const today = guangdongDay(new Date().toISOString())
+const inAMonth = guangdongDay(new Date(Date.now() + 30 * 86_400_000).toISOString())
 
 async function phone(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({

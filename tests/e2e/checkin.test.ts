@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Change, CheckIn } from '../../src/sync/schema'
+import type { Change, CheckIn } from '../../src/kernel/sync-schema'
 import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
 
 let browser: Browser

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Dataset } from '../../src/dataset/types'
+import type { Dataset } from '../../src/kernel/dataset'
 import { launchChromium, startServer } from '../helpers/browser'
 
 let browser: Browser

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { CheckIn, FieldNote } from '../../src/sync/schema'
-import { uuidv7 } from '../../src/sync/uuid'
+import type { CheckIn, FieldNote } from '../../src/kernel/sync-schema'
+import { uuidv7 } from '../../src/kernel/uuid'
 
 /** Records need an author: tests pass the signed-in user's id; this one stands for nobody. */
 export const NO_AUTHOR = '00000000-0000-7000-8000-000000000000'

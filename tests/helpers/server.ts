@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { buildServer, type ServerOptions } from '../../server/app'
-import { createUser, type PublicUser } from '../../server/auth/accounts'
-import type { UserRole } from '../../server/db/database'
+import { createUser } from '../../server/auth/accounts'
+import type { SessionUser, UserRole } from '../../src/kernel/users'
 import { openStore, type Store } from '../../server/db/database'
 import { realDataset } from './seed'
 
@@ -89,7 +89,7 @@ export async function signedIn(
   s: { app: FastifyInstance; store: Store },
   role: UserRole = 'inspector',
   department = '省知识产权局',
-): Promise<{ user: PublicUser; cookie: string }> {
+): Promise<{ user: SessionUser; cookie: string }> {
   const username = `${role}.${++userNo}.${Math.random().toString(36).slice(2, 7)}`
   await createUser(s.store.db, new Set(realDataset.departments.map((d) => d.name)), {
     username,
@@ -104,5 +104,5 @@ export async function signedIn(
     payload: { username, password: TEST_PASSWORD },
   })
   if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.body}`)
-  return { user: res.json().user as PublicUser, cookie: String(res.headers['set-cookie']).split(';')[0]! }
+  return { user: res.json().user as SessionUser, cookie: String(res.headers['set-cookie']).split(';')[0]! }
 }

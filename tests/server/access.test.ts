@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Change } from '../../src/sync/schema'
+import type { Change } from '../../src/kernel/sync-schema'
 import { makeCheckIn, makeNote, photoBytes, sha256 } from '../helpers/records'
 import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
 

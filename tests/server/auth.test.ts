@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createUser, LOCK_MINUTES, MAX_FAILURES, signIn } from '../../server/auth/accounts'
+import { createUser, LOCK_MINUTES, MAX_FAILURES, verifyAndStartSession } from '../../server/auth/accounts'
 import { verifyPassword } from '../../server/auth/passwords'
 import { realDataset } from '../helpers/seed'
 import { makeServer, STORE_KINDS, type TestServer } from '../helpers/server'
@@ -120,7 +120,7 @@ describe.each(STORE_KINDS)('accounts and sign-in on %s', (kind) => {
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(LOCK_MINUTES * 60 - 5)
     expect(locked.headers['set-cookie']).toBeUndefined()
     const later = new Date(Date.now() + (LOCK_MINUTES + 1) * 60_000)
-    await expect(signIn(s.store.db, 'zhao.target', PASSWORD, later)).resolves.toMatchObject({
+    await expect(verifyAndStartSession(s.store.db, 'zhao.target', PASSWORD, later)).resolves.toMatchObject({
       user: { username: 'zhao.target' },
     })
   })

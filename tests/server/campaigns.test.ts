@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Campaign, CampaignReport, CoverageReport } from '../../src/campaigns/schema'
+import type { Campaign, CampaignReport, CoverageReport } from '../../src/kernel/campaign-schema'
 import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
 import { makeServer, signedIn, STORE_KINDS, TEST_PASSWORD, type TestServer } from '../helpers/server'
 

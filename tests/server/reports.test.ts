@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Campaign, CampaignReport } from '../../src/campaigns/schema'
-import type { CheckIn } from '../../src/sync/schema'
+import type { Campaign, CampaignReport } from '../../src/kernel/campaign-schema'
+import type { CheckIn } from '../../src/kernel/sync-schema'
 import { csvField } from '../../server/campaigns/report'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Change, PullResponse, PushResponse } from '../../src/sync/schema'
+import type { Change, PullResponse, PushResponse } from '../../src/kernel/sync-schema'
 import { makeCheckIn as anyCheckIn, makeNote as anyNote, photoBytes, sha256 } from '../helpers/records'
 import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
-import type { CheckIn, FieldNote } from '../../src/sync/schema'
+import type { CheckIn, FieldNote } from '../../src/kernel/sync-schema'
 
 describe.each(STORE_KINDS)('sync server on %s', (kind) => {
   let s: TestServer

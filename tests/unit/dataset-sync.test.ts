@@ -1,9 +1,9 @@
 import 'fake-indexeddb/auto'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Dataset } from '../../src/dataset/types'
+import type { Dataset } from '../../src/kernel/dataset'
 import { db } from '../../src/db/db'
-import { cachedDatasetVersion, loadDataset, replaceDataset } from '../../src/db/dataset'
+import { cachedDatasetVersion, readCachedDataset, replaceDataset } from '../../src/db/dataset'
 import { useDatasetSyncStore } from '../../src/stores/datasetSync'
 import { realDataset } from '../helpers/seed'
 
@@ -37,7 +37,7 @@ describe('keeping the cached dataset current', () => {
     serve(() => json(realDataset))
     await useDatasetSyncStore().refresh()
     expect(calls).toEqual([{ url: '/api/dataset', ifNoneMatch: null }])
-    expect((await loadDataset(db))?.tasks).toHaveLength(160)
+    expect((await readCachedDataset(db))?.tasks).toHaveLength(160)
   })
 
   it('asks with the cached version and changes nothing on 304', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { datasetFromSeed } from '../../scripts/build-dataset'
-import { assertDataset, DatasetShapeError } from '../../src/dataset/validate'
+import { assertDataset, DatasetShapeError } from '../../src/kernel/dataset-validate'
 import { alteredSeed, realDataset } from '../helpers/seed'
 
 describe('the built dataset', () => {

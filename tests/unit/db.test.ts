@@ -1,9 +1,9 @@
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Dataset } from '../../src/dataset/types'
+import type { Dataset } from '../../src/kernel/dataset'
 import { ZhixunDB } from '../../src/db/db'
 import { bookmarkedTaskNumbers, isBookmarked, toggleBookmark } from '../../src/db/bookmarks'
-import { cachedDatasetVersion, loadDataset, replaceDataset } from '../../src/db/dataset'
+import { cachedDatasetVersion, readCachedDataset, replaceDataset } from '../../src/db/dataset'
 import { realDataset } from '../helpers/seed'
 
 let db: ZhixunDB
@@ -21,9 +21,9 @@ function smaller(version: string): Dataset {
 
 describe('the dataset cache', () => {
   it('is empty before the first import, then holds exactly what was imported', async () => {
-    expect(await loadDataset(db)).toBeUndefined()
+    expect(await readCachedDataset(db)).toBeUndefined()
     await replaceDataset(db, realDataset)
-    const loaded = await loadDataset(db)
+    const loaded = await readCachedDataset(db)
     expect(loaded?.version).toBe(realDataset.version)
     expect(loaded?.tasks).toEqual(realDataset.tasks)
     expect(loaded?.departments.map((d) => d.name).sort()).toEqual(realDataset.departments.map((d) => d.name).sort())
@@ -33,7 +33,7 @@ describe('the dataset cache', () => {
   it('replaces the whole dataset, leaving nothing of the old one', async () => {
     await replaceDataset(db, realDataset)
     await replaceDataset(db, smaller('v2'))
-    const loaded = await loadDataset(db)
+    const loaded = await readCachedDataset(db)
     expect(loaded?.version).toBe('v2')
     expect(loaded?.tasks).toHaveLength(10)
     expect(await db.tasks.count()).toBe(10)

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ZhixunDB, type SessionRow } from '../../src/db/db'
+import { ZhixunDB } from '../../src/db/db'
+import type { SessionUser } from '../../src/kernel/users'
 import { saveCheckIn, saveNote } from '../../src/db/records'
 import { startSession } from '../../src/db/session'
 import { exportRecords } from '../../src/records/export'
@@ -14,7 +15,7 @@ import { injectFetch } from '../helpers/sync'
 /** An inspector's old phone broke with records unsent; the exported file goes onto a new phone. */
 describe('importing an export file on another phone', () => {
   let s: TestServer
-  let me: { user: SessionRow['user']; cookie: string }
+  let me: { user: SessionUser; cookie: string }
   let file: string
   let oldPhone: ZhixunDB
   const bytes = photoBytes(3, 50_000)
@@ -31,7 +32,7 @@ describe('importing an export file on another phone', () => {
   beforeAll(async () => {
     s = await makeServer('sqlite')
     const signed = await signedIn(s, 'inspector')
-    me = { user: signed.user as SessionRow['user'], cookie: signed.cookie }
+    me = { user: signed.user as SessionUser, cookie: signed.cookie }
     oldPhone = new ZhixunDB(`old-${Math.random()}`)
     await startSession(oldPhone, me.user, '2099-01-01T00:00:00Z')
     await saveCheckIn(oldPhone, makeCheckIn({ authorId: me.user.id, venueName: '已上传的市场' }))

@@ -2,8 +2,13 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 
 // Read as text: imported, the build's i18n plugin would hand over compiled messages.
-const en = JSON.parse(readFileSync('src/locales/en.json', 'utf8')) as object
-const zh = JSON.parse(readFileSync('src/locales/zh-CN.json', 'utf8')) as object
+// A language's messages are the app's own and the record vocabulary kept in the kernel (the server reads it).
+const read = (lang: string) => ({
+  ...(JSON.parse(readFileSync(`src/locales/${lang}.json`, 'utf8')) as object),
+  ...(JSON.parse(readFileSync(`src/kernel/locales/${lang}.json`, 'utf8')) as object),
+})
+const en = read('en')
+const zh = read('zh-CN')
 
 function keys(o: object, prefix = ''): string[] {
   return Object.entries(o).flatMap(([k, v]) =>

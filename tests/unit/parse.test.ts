@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseSeed, SeedFormatError } from '../../src/dataset/parse'
-import type { Role } from '../../src/dataset/types'
+import type { Role } from '../../src/kernel/dataset'
 import { alteredSeed, lineOf, seedText } from '../helpers/seed'
 
 const parsed = parseSeed(seedText)

@@ -1,18 +1,19 @@
 import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
-import { ZhixunDB, type SessionRow } from '../../src/db/db'
+import { ZhixunDB } from '../../src/db/db'
+import type { SessionUser } from '../../src/kernel/users'
 import { saveCheckIn } from '../../src/db/records'
 import { endSession, startSession, UnsentRecordsError } from '../../src/db/session'
 import { makeCheckIn } from '../helpers/records'
 
-const wang: SessionRow['user'] = {
+const wang: SessionUser = {
   id: '01900000-0000-7000-8000-000000000001',
   username: 'wang',
   displayName: '王',
   department: '省知识产权局',
   role: 'inspector',
 }
-const li: SessionRow['user'] = {
+const li: SessionUser = {
   id: '01900000-0000-7000-8000-000000000002',
   username: 'li',
   displayName: '李',

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ZhixunDB, type SessionRow } from '../../src/db/db'
+import { ZhixunDB } from '../../src/db/db'
+import type { SessionUser } from '../../src/kernel/users'
 import { saveCheckIn } from '../../src/db/records'
 import { deleteParked, endSession, markExported, startSession, unexportedCount } from '../../src/db/session'
 import { SyncEngine } from '../../src/sync/engine'
@@ -21,7 +22,7 @@ describe('a phone that changes hands', () => {
     const a = await signedIn(s, 'inspector')
     const b = await signedIn(s, 'inspector')
     const db = new ZhixunDB(`shared-${Math.random()}`)
-    const asUser = (u: { user: SessionRow['user'] | { id: string } }) => u.user as SessionRow['user']
+    const asUser = (u: { user: SessionUser | { id: string } }) => u.user as SessionUser
     const engineFor = (cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
 
     await startSession(db, asUser(a), '2099-01-01T00:00:00Z')
@@ -92,8 +93,8 @@ describe('handing the phone on with unsent records that were exported', () => {
     const b = await signedIn(s, 'inspector')
     const db = new ZhixunDB(`handover-${Math.random()}`)
     const engineFor = (cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
-    const userA = a.user as SessionRow['user']
-    const userB = b.user as SessionRow['user']
+    const userA = a.user as SessionUser
+    const userB = b.user as SessionUser
 
     await startSession(db, userA, '2099-01-01T00:00:00Z')
     await saveCheckIn(db, makeCheckIn({ authorId: a.user.id }))

@@ -1,7 +1,14 @@
 import { toRaw } from 'vue'
 import type { NewPhoto } from '@/db/records'
-import { OUTCOMES, VENUE_TYPES, type CheckIn, type GeoLocation, type Outcome, type VenueType } from '@/sync/schema'
-import { uuidv7 } from '@/sync/uuid'
+import {
+  OUTCOMES,
+  VENUE_TYPES,
+  type CheckIn,
+  type GeoLocation,
+  type Outcome,
+  type VenueType,
+} from '@/kernel/sync-schema'
+import { uuidv7 } from '@/kernel/uuid'
 
 /** What the check-in form holds while the inspector types; saved as a draft on every change. */
 export interface CheckInDraft {
@@ -21,7 +28,8 @@ export interface CheckInDraft {
   correctionOf: string | null
 }
 
-export function localDateTime(d: Date): string {
+/** The phone's own clock zone, as an `<input type="datetime-local">` value (`YYYY-MM-DDTHH:MM`). */
+export function phoneDateTimeInput(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
 }
@@ -31,7 +39,7 @@ export function emptyDraft(taskNumbers: number[], now = new Date()): CheckInDraf
     id: uuidv7(now.getTime()),
     venueName: '',
     venueType: VENUE_TYPES[0],
-    occurredAt: localDateTime(now),
+    occurredAt: phoneDateTimeInput(now),
     location: null,
     outcome: OUTCOMES[0],
     premisesInspected: 1,
@@ -50,7 +58,7 @@ export function correctionDraft(original: CheckIn, now = new Date()): CheckInDra
     ...emptyDraft(original.taskNumbers, now),
     venueName: original.venueName,
     venueType: original.venueType,
-    occurredAt: localDateTime(new Date(original.occurredAt)),
+    occurredAt: phoneDateTimeInput(new Date(original.occurredAt)),
     location: original.location,
     outcome: original.outcome,
     premisesInspected: original.premisesInspected,

@@ -2,15 +2,8 @@
  * Plain rules about campaigns, shared by the server and the phone. No validation library here: the phone's
  * first screen and the sync loop import these, and must stay small.
  */
-import type { Campaign, PersonRef } from './schema'
-
-/** Guangdong's time (UTC+8) as `YYYY-MM-DD HH:MM`, whatever the server's zone. */
-export function localDateTime(iso: string): string {
-  return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().replace('T', ' ').slice(0, 16)
-}
-
-/** Days are counted in Guangdong's time (UTC+8) whatever the server's zone. */
-export const localDay = (iso: string): string => localDateTime(iso).slice(0, 10)
+import type { Campaign } from './campaign-schema'
+import type { UserRole } from './users'
 
 /** Running on `today` (a local day, YYYY-MM-DD). */
 export const isActive = (c: Pick<Campaign, 'startDate' | 'endDate'>, today: string): boolean =>
@@ -19,7 +12,7 @@ export const isActive = (c: Pick<Campaign, 'startDate' | 'endDate'>, today: stri
 /** Who is asking, as far as campaigns care. */
 export interface CampaignUser {
   id: string
-  role: PersonRef['role']
+  role: UserRole
   department: string
 }
 

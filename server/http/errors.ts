@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { validationReason } from '../../src/sync/schema'
+import { validationReason } from '../../src/kernel/sync-schema'
 
 /** A request the server refuses with an HTTP status and a JSON body `{error: code, message, ...details}`; nothing is committed. */
 export class ApiRefusal extends Error {

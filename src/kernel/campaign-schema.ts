@@ -3,7 +3,8 @@
  * Shared by both, like src/sync/schema.ts; the server validates every payload again.
  */
 import * as v from 'valibot'
-import { IdSchema, type CheckIn, type Outcome, type VenueType } from '../sync/schema'
+import { IdSchema, type CheckIn, type Outcome, type VenueType } from './sync-schema'
+import type { PersonRef } from './users'
 
 export const CAMPAIGN_LIMITS = {
   name: 100,
@@ -64,14 +65,6 @@ export interface Campaign {
   version: number
   createdAt: string
   updatedAt: string
-}
-
-/** A user as others see them: enough to name an inspector, never their username or password. */
-export interface PersonRef {
-  id: string
-  displayName: string
-  department: string
-  role: 'inspector' | 'supervisor' | 'admin'
 }
 
 export interface Count<K extends string = string> {

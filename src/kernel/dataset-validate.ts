@@ -1,4 +1,4 @@
-import { ROLES, type Dataset } from './types'
+import { ROLES, type Dataset } from './dataset'
 
 export class DatasetShapeError extends Error {
   constructor(readonly path: string) {

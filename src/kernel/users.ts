@@ -1,0 +1,36 @@
+/**
+ * Who uses Zhixun, as the phone and the server both see them: roles, the shape of a user, password rules.
+ * No validation library here: the phone's first screen imports these.
+ */
+
+export const USER_ROLES = ['inspector', 'supervisor', 'admin'] as const
+export type UserRole = (typeof USER_ROLES)[number]
+
+/** A user as others see them: enough to name an inspector, never their username or password. */
+export interface PersonRef {
+  id: string
+  displayName: string
+  department: string
+  role: UserRole
+}
+
+/** The signed-in user, as the server answers a sign-in and the phone keeps them. */
+export interface SessionUser extends PersonRef {
+  username: string
+}
+
+/** An account as an admin sees it; never the password hash. */
+export interface Account extends SessionUser {
+  disabled: boolean
+  createdAt: string
+}
+
+/** Long enough to resist guessing at the rate sign-in allows; short enough to hash cheaply. */
+export const PASSWORD_LENGTH = { min: 10, max: 200 } as const
+
+/** What is wrong with a password as a new one, in words for the API's message; undefined when it will do. */
+export function passwordProblem(password: string): string | undefined {
+  if (password.length < PASSWORD_LENGTH.min) return `at least ${PASSWORD_LENGTH.min} characters`
+  if (password.length > PASSWORD_LENGTH.max) return `at most ${PASSWORD_LENGTH.max} characters`
+  return undefined
+}
