@@ -8,21 +8,20 @@
  * Refuses to run on a database that already has users, unless they are the demo's own.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
 import type { Campaign } from '../src/kernel/campaign-schema'
-import type { Dataset } from '../src/kernel/dataset'
 import { type CheckIn, type FieldNote, type Outcome, type VenueType } from '../src/kernel/sync-schema'
 import { uuidv7 } from '../src/kernel/uuid'
-import { buildServer } from '../server/app'
+import { buildServer, readBuiltDataset } from '../server/app'
 import { createUser } from '../server/auth/accounts'
 import { databaseFromEnv, openStoreFromEnv } from '../server/db/database'
 import type { UserRole } from '../src/kernel/users'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const dataset = JSON.parse(readFileSync(resolve(root, 'public/data/dataset.json'), 'utf8')) as Dataset
+// `npm run demo` has just built public/data/dataset.json; the server below serves public/ as its built app.
+const dataset = readBuiltDataset(resolve(root, 'public'))
 const departments = new Set(dataset.departments.map((d) => d.name))
 const password = process.env.ZHIXUN_PASSWORD || randomBytes(9).toString('base64url')
 

@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
+import * as v from 'valibot'
 import { createUser } from '../server/auth/accounts'
 import { openStoreFromEnv } from '../server/db/database'
-import type { UserRole } from '../src/kernel/users'
+import { assertDataset } from '../src/kernel/dataset-validate'
+import { USER_ROLES } from '../src/kernel/users'
 import { ApiRefusal } from '../server/http/errors'
 import { DATASET_PATH, datasetFromSeed, SEED_PATH } from './build-dataset'
 
@@ -23,16 +25,19 @@ const { values } = parseArgs({
 })
 if (!values.username || !values.name || !values.department) {
   console.error(
-    'usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role inspector|supervisor|admin]',
+    `usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role ${USER_ROLES.join('|')}]`,
   )
+  process.exit(2)
+}
+const role = v.safeParse(v.picklist(USER_ROLES), values.role)
+if (!role.success) {
+  console.error(`not added: --role must be one of ${USER_ROLES.join(', ')}`)
   process.exit(2)
 }
 
 let departments: string[]
 try {
-  departments = (JSON.parse(readFileSync(DATASET_PATH, 'utf8')) as { departments: { name: string }[] }).departments.map(
-    (d) => d.name,
-  )
+  departments = assertDataset(JSON.parse(readFileSync(DATASET_PATH, 'utf8'))).departments.map((d) => d.name)
 } catch {
   departments = datasetFromSeed(readFileSync(SEED_PATH, 'utf8')).departments.map((d) => d.name)
 }
@@ -50,7 +55,7 @@ try {
     username: values.username,
     displayName: values.name,
     department: values.department,
-    role: values.role as UserRole,
+    role: role.output,
     password,
   })
   console.log(`added ${user.role} ${user.username} (${user.displayName}, ${user.department})`)

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
+import * as v from 'valibot'
 import type { Dataset } from '../src/kernel/dataset'
 import { assertDataset } from '../src/kernel/dataset-validate'
 import { authRoutes } from './auth/routes'
@@ -9,6 +10,7 @@ import { userRoutes } from './auth/users'
 import { campaignRoutes } from './campaigns/routes'
 import type { Store } from './db/database'
 import { ApiRefusal } from './http/errors'
+import { readRequest } from './http/request'
 import { syncRoutes } from './sync/routes'
 
 export interface ServerOptions {
@@ -52,6 +54,32 @@ const RETRY_AFTER_S = 2
 /** Files the browser must ask for every time: they decide which version of the app runs. */
 const NEVER_CACHED = /^\/(index\.html|sw\.js|registerSW\.js|manifest\.webmanifest|workbox-[^/]+\.js)?$/
 
+/** What Fastify throws when it refuses a request itself: a body that is not JSON, too large, of an unknown type. */
+const FastifyClientError = v.object({
+  statusCode: v.pipe(v.number(), v.integer(), v.minValue(400), v.maxValue(499)),
+  code: v.optional(v.string()),
+  message: v.string(),
+})
+
+/** Fastify's own 4xx in the shape of every other refusal. */
+function fastifyRefusal(err: unknown): ApiRefusal | undefined {
+  const parsed = v.safeParse(FastifyClientError, err)
+  if (!parsed.success) return undefined
+  const { statusCode, code, message } = parsed.output
+  return new ApiRefusal(statusCode, code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'bad_request', message)
+}
+
+/** The ETags the client holds, from If-None-Match: any number, weak or strong (a weak one matches all the same). */
+const CachedTagsSchema = v.object({
+  'if-none-match': v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((tags) => tags.split(',').map((tag) => tag.trim().replace(/^W\//, ''))),
+    ),
+    '',
+  ),
+})
+
 export function readBuiltDataset(distDir: string): Dataset {
   return assertDataset(JSON.parse(readFileSync(join(distDir, 'data', 'dataset.json'), 'utf8')))
 }
@@ -69,33 +97,26 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.get('/api/dataset', async (req, reply) => {
     reply.header('ETag', etag).header('Cache-Control', 'no-cache')
-    const ifNoneMatch = req.headers['if-none-match']
-    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-      return reply.code(304).send()
-    }
+    if (readRequest(CachedTagsSchema, req.headers)['if-none-match'].includes(etag)) return reply.code(304).send()
     return reply.type('application/json; charset=utf-8').send(datasetBody)
   })
 
   app.get('/api/health', async () => ({ ok: true, datasetVersion: dataset.version }))
 
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof ApiRefusal) {
-      return reply.code(err.status).send({ error: err.code, message: err.message, ...err.details })
-    }
-    const status = (err as { statusCode?: number }).statusCode
-    if (status && status >= 400 && status < 500) {
-      const code = (err as { code?: string }).code ?? 'bad_request'
-      return reply.code(status).send({
-        error: code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'bad_request',
-        message: (err as Error).message,
-      })
+    const refusal = err instanceof ApiRefusal ? err : fastifyRefusal(err)
+    if (refusal) {
+      // A refusal that says when to try again says it where HTTP clients look for it too.
+      if (typeof refusal.details.retryAfter === 'number')
+        reply.header('Retry-After', String(refusal.details.retryAfter))
+      return reply.code(refusal.status).send(refusal.body)
     }
     // Anything else is taken as temporary (the database busy or gone): nothing was committed, try again.
     req.log.error(err)
     return reply
       .code(503)
       .header('Retry-After', String(RETRY_AFTER_S))
-      .send({ error: 'unavailable', message: 'Temporarily unavailable; nothing was saved. Try again.' })
+      .send(new ApiRefusal(503, 'unavailable', 'Temporarily unavailable; nothing was saved. Try again.').body)
   })
 
   if (options.store) {
@@ -136,7 +157,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path)) {
       return reply.header('Cache-Control', 'no-cache').sendFile('index.html')
     }
-    return reply.code(404).send({ error: 'not_found', message: `No ${req.method} ${path}` })
+    return reply.code(404).send(new ApiRefusal(404, 'not_found', `No ${req.method} ${path}`).body)
   })
 
   return app

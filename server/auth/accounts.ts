@@ -1,8 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { uuidv7 } from '../../src/kernel/uuid'
-import { USER_ROLES, passwordProblem, type SessionUser, type UserRole } from '../../src/kernel/users'
-import type { Database, UsersTable } from '../db/database'
+import {
+  USER_ROLES,
+  passwordProblem,
+  type Account,
+  type PersonRef,
+  type SessionUser,
+  type UserRole,
+} from '../../src/kernel/users'
+import { nowIso, type Database, type UsersTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { hashPassword, verifyPassword } from './passwords'
 
@@ -11,12 +18,29 @@ export const SESSION_DAYS = 14
 export const MAX_FAILURES = 5
 export const LOCK_MINUTES = 15
 
-export const publicUser = (u: UsersTable): SessionUser => ({
+/** The columns of a user others may see: enough to name an inspector in a campaign or a report. */
+export const PERSON_COLUMNS = ['id', 'display_name', 'department', 'role'] as const
+type PersonRow = Pick<UsersTable, (typeof PERSON_COLUMNS)[number]>
+
+/** A user as others see them. The one place a user row's columns become a user's fields. */
+export const personOf = (u: PersonRow): PersonRef => ({
   id: u.id,
-  username: u.username,
   displayName: u.display_name,
   department: u.department,
   role: u.role,
+})
+
+/** A user as they see themselves once signed in: a person with a username. */
+export function sessionUserOf(u: PersonRow & Pick<UsersTable, 'username'>): SessionUser {
+  const { id, ...person } = personOf(u)
+  return { id, username: u.username, ...person }
+}
+
+/** A user as an admin manages them: never the password hash. */
+export const accountOf = (u: UsersTable): Account => ({
+  ...sessionUserOf(u),
+  disabled: u.disabled === 1,
+  createdAt: u.created_at,
 })
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex')
@@ -62,10 +86,10 @@ export async function createUser(
     role: input.role,
     password_hash: await hashPassword(input.password),
     disabled: 0,
-    created_at: new Date().toISOString(),
+    created_at: nowIso(),
   }
   await db.insertInto('users').values(row).execute()
-  return publicUser(row)
+  return sessionUserOf(row)
 }
 
 /**
@@ -111,16 +135,16 @@ export async function verifyAndStartSession(
     .insertInto('sessions')
     .values({ token_hash: tokenHash(token), user_id: user.id, created_at: now.toISOString(), expires_at: expiresAt })
     .execute()
-  return { token, user: publicUser(user), expiresAt }
+  return { token, user: sessionUserOf(user), expiresAt }
 }
 
 /** The user a session token belongs to, or undefined when it is unknown, expired or the user disabled. */
-export async function sessionUser(
+export async function userOfToken(
   db: Kysely<Database>,
   token: string | undefined,
   now = new Date(),
 ): Promise<SessionUser | undefined> {
-  if (!token || token.length > 100) return undefined
+  if (!token) return undefined
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -129,7 +153,7 @@ export async function sessionUser(
     .where('sessions.token_hash', '=', tokenHash(token))
     .executeTakeFirst()
   if (!row || row.expires_at <= now.toISOString() || row.disabled) return undefined
-  return publicUser(row)
+  return sessionUserOf(row)
 }
 
 /** Ends every session of a user, except the one holding `keepToken` (an admin changing their own password). */

@@ -1,21 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
-import { USER_ROLES, passwordProblem, type Account, type PersonRef, type UserRole } from '../../src/kernel/users'
-import type { Store, UsersTable } from '../db/database'
+import { USER_ROLES, passwordProblem } from '../../src/kernel/users'
+import { ID_MAX, type Store, type UsersTable } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
-import { createUser, endSessions } from './accounts'
+import { pathId } from '../http/request'
+import { accountOf, createUser, endSessions, PERSON_COLUMNS, personOf } from './accounts'
 import { hashPassword } from './passwords'
-import { readCookie, requireUser, SESSION_COOKIE } from './routes'
-
-const accountView = (u: UsersTable): Account => ({
-  id: u.id,
-  username: u.username,
-  displayName: u.display_name,
-  department: u.department,
-  role: u.role,
-  disabled: u.disabled === 1,
-  createdAt: u.created_at,
-})
+import { requireUser, sessionToken } from './session'
 
 const NewUserSchema = v.strictObject({
   username: v.pipe(v.string(), v.maxLength(64)),
@@ -33,14 +24,12 @@ const ChangeUserSchema = v.strictObject({
   password: v.optional(v.pipe(v.string(), v.maxLength(200))),
 })
 
-const parse = <T extends v.GenericSchema>(schema: T, value: unknown) => parseOrRefuse(schema, value, 'invalid')
-
 export async function userRoutes(
   app: FastifyInstance,
   opts: { store: Store; departments: ReadonlySet<string> },
 ): Promise<void> {
   const { db } = opts.store
-  async function adminOf(req: FastifyRequest) {
+  async function requireAdmin(req: FastifyRequest) {
     const user = await requireUser(opts.store, req)
     if (user.role !== 'admin') throw new ApiRefusal(403, 'forbidden', 'Only admins manage accounts')
     return user
@@ -52,44 +41,37 @@ export async function userRoutes(
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins list people')
     const rows = await db
       .selectFrom('users')
-      .select(['id', 'display_name', 'department', 'role'])
+      .select(PERSON_COLUMNS)
       .where('disabled', '=', 0)
       .orderBy('department')
       .orderBy('display_name')
       .execute()
     reply.header('Cache-Control', 'private, no-store')
-    return {
-      people: rows.map((u): PersonRef => ({
-        id: u.id,
-        displayName: u.display_name,
-        department: u.department,
-        role: u.role,
-      })),
-    }
+    return { people: rows.map(personOf) }
   })
 
   app.get('/api/users', async (req, reply) => {
-    await adminOf(req)
+    await requireAdmin(req)
     const rows = await db.selectFrom('users').selectAll().orderBy('created_at').execute()
     reply.header('Cache-Control', 'private, no-store')
-    return { users: rows.map(accountView) }
+    return { users: rows.map(accountOf) }
   })
 
   app.post('/api/users', async (req, reply) => {
-    await adminOf(req)
-    const input = parse(NewUserSchema, req.body)
+    await requireAdmin(req)
+    const input = parseOrRefuse(NewUserSchema, req.body, 'invalid')
     const created = await createUser(db, opts.departments, input)
     const row = await db.selectFrom('users').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow()
-    return reply.code(201).send({ user: accountView(row) })
+    return reply.code(201).send({ user: accountOf(row) })
   })
 
   /** Rename, move, change role, disable (which also ends their sessions) or set a new password. */
   app.patch('/api/users/:id', async (req) => {
-    const admin = await adminOf(req)
-    const id = String((req.params as { id: string }).id)
-    const change = parse(ChangeUserSchema, req.body)
+    const admin = await requireAdmin(req)
+    const id = pathId(req)
+    const change = parseOrRefuse(ChangeUserSchema, req.body, 'invalid')
     const current =
-      id.length <= 64 ? await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+      id.length <= ID_MAX ? await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst() : undefined
     if (!current) throw new ApiRefusal(404, 'not_found', 'No such user')
     if (id === admin.id && (change.disabled === true || (change.role !== undefined && change.role !== 'admin'))) {
       throw new ApiRefusal(409, 'own_account', 'Admins cannot disable or demote themselves')
@@ -100,7 +82,7 @@ export async function userRoutes(
     const set: Partial<UsersTable> = {}
     if (change.displayName !== undefined) set.display_name = change.displayName
     if (change.department !== undefined) set.department = change.department
-    if (change.role !== undefined) set.role = change.role as UserRole
+    if (change.role !== undefined) set.role = change.role
     if (change.disabled !== undefined) set.disabled = change.disabled ? 1 : 0
     if (change.password !== undefined) {
       const weak = passwordProblem(change.password)
@@ -117,11 +99,11 @@ export async function userRoutes(
         change.role !== undefined ||
         change.department !== undefined
       ) {
-        await endSessions(tx, id, id === admin.id ? readCookie(req, SESSION_COOKIE) : undefined)
+        await endSessions(tx, id, id === admin.id ? sessionToken(req) : undefined)
       }
     })
     return {
-      user: accountView(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()),
+      user: accountOf(await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow()),
     }
   })
 }

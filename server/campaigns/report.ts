@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Kysely } from 'kysely'
+import * as v from 'valibot'
 import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time'
 import {
   type Campaign,
@@ -10,9 +11,10 @@ import {
   type TaskCoverage,
 } from '../../src/kernel/campaign-schema'
 import type { PersonRef } from '../../src/kernel/users'
-import { OUTCOMES, VENUE_TYPES, type CheckIn, type Outcome, type VenueType } from '../../src/kernel/sync-schema'
-import type { Database } from '../db/database'
-import { ApiRefusal } from '../http/errors'
+import { OUTCOMES, VENUE_TYPES, type CheckIn } from '../../src/kernel/sync-schema'
+import { PERSON_COLUMNS, personOf } from '../auth/accounts'
+import { ID_MAX, type Database } from '../db/database'
+import { blankIsAbsent } from '../http/request'
 
 interface StoredCheckIn extends CheckIn {
   department: string
@@ -40,38 +42,22 @@ async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promi
 async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
   const wanted = [...new Set(ids)]
   if (wanted.length === 0) return []
-  const rows = await db
-    .selectFrom('users')
-    .select(['id', 'display_name', 'department', 'role'])
-    .where('id', 'in', wanted)
-    .execute()
-  return rows.map((u) => ({ id: u.id, displayName: u.display_name, department: u.department, role: u.role }))
+  const rows = await db.selectFrom('users').select(PERSON_COLUMNS).where('id', 'in', wanted).execute()
+  return rows.map(personOf)
 }
 
-export function parseFilter(q: Record<string, unknown>): ReportFilter {
-  const filter: ReportFilter = {}
-  const text = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined)
-  const day = text('day')
-  if (day !== undefined) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new ApiRefusal(400, 'invalid_request', 'day must be YYYY-MM-DD')
-    filter.day = day
-  }
-  const venueType = text('venueType')
-  if (venueType !== undefined) {
-    if (!(VENUE_TYPES as readonly string[]).includes(venueType))
-      throw new ApiRefusal(400, 'invalid_request', `venueType must be one of ${VENUE_TYPES.join(', ')}`)
-    filter.venueType = venueType as VenueType
-  }
-  const outcome = text('outcome')
-  if (outcome !== undefined) {
-    if (!(OUTCOMES as readonly string[]).includes(outcome))
-      throw new ApiRefusal(400, 'invalid_request', `outcome must be one of ${OUTCOMES.join(', ')}`)
-    filter.outcome = outcome as Outcome
-  }
-  const inspector = text('inspector')
-  if (inspector !== undefined) filter.inspector = inspector.slice(0, 64)
-  return filter
-}
+/** A report's filter as a query string carries it; an empty value filters nothing, as the phone leaves it. */
+export const ReportFilterQuery = {
+  day: blankIsAbsent(v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'))),
+  venueType: blankIsAbsent(v.picklist(VENUE_TYPES, `must be one of ${VENUE_TYPES.join(', ')}`)),
+  outcome: blankIsAbsent(v.picklist(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`)),
+  inspector: blankIsAbsent(
+    v.pipe(
+      v.string(),
+      v.transform((id) => id.slice(0, ID_MAX)),
+    ),
+  ),
+} satisfies v.ObjectEntries
 
 const matches = (c: CheckIn, f: ReportFilter) =>
   (f.day === undefined || guangdongDay(c.occurredAt) === f.day) &&
@@ -160,7 +146,8 @@ export function coverage(
 
 // ---- CSV ----
 
-type Lang = 'zh-CN' | 'en'
+const CSV_LANGS = ['zh-CN', 'en'] as const
+type Lang = (typeof CSV_LANGS)[number]
 interface CsvMessages {
   venueType: Record<string, string>
   outcome: Record<string, string>
@@ -177,7 +164,8 @@ function messagesFor(lang: Lang): CsvMessages {
   }
   return m
 }
-export const csvLang = (q: unknown): Lang => (q === 'en' ? 'en' : 'zh-CN')
+/** The language of a CSV export: English when asked for, otherwise Chinese, the language of the work plan. */
+export const CsvLangQuery = v.fallback(v.picklist(CSV_LANGS), 'zh-CN')
 
 /**
  * One field. Quoted when it holds a comma, quote or line break; a field a spreadsheet would run as a

@@ -1,9 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import * as v from 'valibot'
 import type { CoverageReport } from '../../src/kernel/campaign-schema'
-import { requireUser } from '../auth/routes'
+import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { ApiRefusal } from '../http/errors'
-import { campaignReport, checkInsCsv, coverage, csvLang, filteredCheckIns, parseFilter } from './report'
+import { blankIsAbsent, pathId, readRequest, WholeNumber } from '../http/request'
+import { campaignReport, checkInsCsv, coverage, CsvLangQuery, filteredCheckIns, ReportFilterQuery } from './report'
 import { campaignsFor, createCampaign, readableCampaign, readableRecords, updateCampaign } from './store'
 
 export interface CampaignRoutesOptions {
@@ -14,59 +16,62 @@ export interface CampaignRoutesOptions {
 
 const REPORT_LIST = 200
 
+const ReportQuerySchema = v.object({
+  ...ReportFilterQuery,
+  limit: v.optional(v.pipe(WholeNumber, v.maxValue(5000, 'must be 0 to 5000')), String(REPORT_LIST)),
+})
+const CsvQuerySchema = v.object({ ...ReportFilterQuery, lang: CsvLangQuery })
+/** Whose records coverage counts: a campaign's or a department's; given neither, a supervisor's own department's. */
+const CoverageQuerySchema = v.object({ department: blankIsAbsent(v.string()), campaign: blankIsAbsent(v.string()) })
+
 export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesOptions): Promise<void> {
   const { db } = opts.store
   const taskSet = new Set(opts.taskNumbers)
-  const userOf = (req: FastifyRequest) => requireUser(opts.store, req)
-  const idOf = (req: FastifyRequest) => String((req.params as { id: string }).id)
   const noStore = { 'Cache-Control': 'private, no-store' }
 
   /** The campaigns the signed-in user takes part in or runs: what their phone keeps for offline check-ins. */
   app.get('/api/campaigns', async (req, reply) => {
-    const user = await userOf(req)
+    const user = await requireUser(opts.store, req)
     reply.headers(noStore)
     return { campaigns: await campaignsFor(db, user) }
   })
 
   app.post('/api/campaigns', async (req, reply) => {
-    const user = await userOf(req)
+    const user = await requireUser(opts.store, req)
     const campaign = await createCampaign({ db, user, departments: opts.departments, taskNumbers: taskSet }, req.body)
     return reply.code(201).send({ campaign })
   })
 
   app.get('/api/campaigns/:id', async (req, reply) => {
-    const user = await userOf(req)
+    const user = await requireUser(opts.store, req)
     reply.headers(noStore)
-    return { campaign: await readableCampaign(db, user, idOf(req)) }
+    return { campaign: await readableCampaign(db, user, pathId(req)) }
   })
 
   app.put('/api/campaigns/:id', async (req) => {
-    const user = await userOf(req)
+    const user = await requireUser(opts.store, req)
     return {
       campaign: await updateCampaign(
         { db, user, departments: opts.departments, taskNumbers: taskSet },
-        idOf(req),
+        pathId(req),
         req.body,
       ),
     }
   })
 
   app.get('/api/campaigns/:id/report', async (req, reply) => {
-    const user = await userOf(req)
-    const campaign = await readableCampaign(db, user, idOf(req))
-    const q = req.query as Record<string, unknown>
-    const limit = q.limit === undefined ? REPORT_LIST : Number(q.limit)
-    if (!Number.isInteger(limit) || limit < 0 || limit > 5000)
-      throw new ApiRefusal(400, 'invalid_request', 'limit must be 0 to 5000')
+    const user = await requireUser(opts.store, req)
+    const campaign = await readableCampaign(db, user, pathId(req))
+    const { limit, ...filter } = readRequest(ReportQuerySchema, req.query)
     reply.headers(noStore)
-    return campaignReport(db, campaign, parseFilter(q), limit)
+    return campaignReport(db, campaign, filter, limit)
   })
 
   app.get('/api/campaigns/:id/checkins.csv', async (req, reply) => {
-    const user = await userOf(req)
-    const campaign = await readableCampaign(db, user, idOf(req))
-    const q = req.query as Record<string, unknown>
-    const { rows } = await filteredCheckIns(db, campaign, parseFilter(q))
+    const user = await requireUser(opts.store, req)
+    const campaign = await readableCampaign(db, user, pathId(req))
+    const { lang, ...filter } = readRequest(CsvQuerySchema, req.query)
+    const { rows } = await filteredCheckIns(db, campaign, filter)
     const fileName = `${campaign.name}-${new Date().toISOString().slice(0, 10)}.csv`
     return reply
       .headers(noStore)
@@ -75,14 +80,14 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
         'Content-Disposition',
         `attachment; filename="campaign.csv"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
       )
-      .send(checkInsCsv(rows, csvLang(q.lang)))
+      .send(checkInsCsv(rows, lang))
   })
 
   /** Field activity per task. Supervisors see their department's; admins everything, or one department's. */
   app.get('/api/coverage', async (req, reply) => {
-    const user = await userOf(req)
+    const user = await requireUser(opts.store, req)
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Task coverage is for supervisors and admins')
-    const q = req.query as { department?: string; campaign?: string }
+    const q = readRequest(CoverageQuerySchema, req.query)
     const scope: CoverageReport['scope'] = {}
     let query = db.selectFrom('records').select(['kind', 'data']).where('deleted', '=', 0)
     if (q.campaign) {
@@ -90,7 +95,7 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
       scope.campaignId = campaign.id
       query = query.where('campaign_id', '=', campaign.id)
     } else {
-      const department = q.department || (user.role === 'supervisor' ? user.department : undefined)
+      const department = q.department ?? (user.role === 'supervisor' ? user.department : undefined)
       if (department !== undefined) {
         if (!opts.departments.has(department))
           throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`)

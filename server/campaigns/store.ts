@@ -3,7 +3,7 @@ import { canManage, canRead } from '../../src/kernel/campaign-rules'
 import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/kernel/campaign-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
-import type { CampaignsTable, Database } from '../db/database'
+import { ID_MAX, nowIso, type CampaignsTable, type Database } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
 import { ownScope } from '../sync/pull'
 
@@ -38,7 +38,9 @@ export async function campaignsFor(db: Kysely<Database>, user: SessionUser): Pro
 /** The campaign, or 404 when it does not exist and 403 when it exists but is not `user`'s to read. */
 export async function readableCampaign(db: Kysely<Database>, user: SessionUser, id: string): Promise<Campaign> {
   const row =
-    id.length <= 64 ? await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst() : undefined
+    id.length <= ID_MAX
+      ? await db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst()
+      : undefined
   if (!row) throw new ApiRefusal(404, 'not_found', 'No such campaign')
   const campaign = campaignOf(row)
   if (!canRead(user, campaign)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to read')
@@ -122,17 +124,22 @@ function ownerFor(user: SessionUser, input: CampaignInput, current?: string): st
   if (user.role === 'supervisor' && owner !== user.department) {
     throw new ApiRefusal(403, 'forged_department', 'A supervisor runs campaigns of their own department only')
   }
-  if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
   return owner
 }
 
+function refuseInspectors(user: SessionUser): void {
+  if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+}
+
+const campaignChanged = (details: { version?: number } = {}) =>
+  new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it', details)
+
 export async function createCampaign(ctx: SaveContext, body: unknown): Promise<Campaign> {
-  if (ctx.user.role === 'inspector')
-    throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  refuseInspectors(ctx.user)
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input)
   await checkReferences(ctx, input, owner)
-  const at = new Date().toISOString()
+  const at = nowIso()
   const row: CampaignsTable = {
     id: uuidv7(),
     name: input.name,
@@ -151,8 +158,7 @@ export async function createCampaign(ctx: SaveContext, body: unknown): Promise<C
 }
 
 export async function updateCampaign(ctx: SaveContext, id: string, body: unknown): Promise<Campaign> {
-  if (ctx.user.role === 'inspector')
-    throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
+  refuseInspectors(ctx.user)
   const current = await readableCampaign(ctx.db, ctx.user, id).catch((err: unknown) => {
     // A supervisor who may not even read it is told the same as one who may read but not change it.
     if (err instanceof ApiRefusal && err.status === 403)
@@ -163,9 +169,7 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input, current.ownerDepartment)
   if (input.version !== undefined && input.version !== current.version) {
-    throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it', {
-      version: current.version,
-    })
+    throw campaignChanged({ version: current.version })
   }
   await checkReferences(ctx, input, owner)
   const updated = {
@@ -173,7 +177,7 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
     owner_department: owner,
     data: rowData(input),
     version: current.version + 1,
-    updated_at: new Date().toISOString(),
+    updated_at: nowIso(),
   }
   await ctx.db.transaction().execute(async (tx) => {
     const res = await tx
@@ -182,8 +186,7 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
       .where('id', '=', id)
       .where('version', '=', current.version)
       .executeTakeFirst()
-    if (Number(res.numUpdatedRows) !== 1)
-      throw new ApiRefusal(409, 'campaign_changed', 'Someone changed this campaign since you opened it')
+    if (Number(res.numUpdatedRows) !== 1) throw campaignChanged()
     await grantAccess(tx, id, input.inspectorIds)
   })
   return { ...current, ...campaignOf({ ...updated, id, created_by: current.createdBy, created_at: current.createdAt }) }

@@ -4,7 +4,14 @@ import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
 import pg from 'pg'
 import { migrate } from './migrations'
+import { ZhixunError } from '../../src/kernel/errors'
 import type { UserRole } from '../../src/kernel/users'
+
+/** Ids are varchar(64) in every table: an id any longer names nothing stored. */
+export const ID_MAX = 64
+
+/** Timestamps are stored as ISO 8601 UTC text, which sorts in time order on both databases. */
+export const nowIso = (): string => new Date().toISOString()
 
 export interface ClientsTable {
   client_id: string
@@ -152,7 +159,7 @@ export async function openStore(url: string, options: { schema?: string } = {}):
   let db: Kysely<Database>
   let dialect: Dialect
   if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
-    throw new Error(`schema name must be letters, digits and underscores: ${options.schema}`)
+    throw new ZhixunError('invalid_schema', `schema name must be letters, digits and underscores: ${options.schema}`)
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({
@@ -180,7 +187,13 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     dialect = 'sqlite'
   }
-  await migrate(db as Kysely<unknown>, dialect)
+  try {
+    await migrate(db as Kysely<unknown>, dialect, dialect === 'postgres' ? options.schema : undefined)
+  } catch (err) {
+    // Otherwise the pool's connections outlive the failed start and keep the process from exiting.
+    await db.destroy()
+    throw err
+  }
   return { db, dialect, close: () => db.destroy() }
 }
 

@@ -1,4 +1,5 @@
 import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely'
+import { ZhixunError } from '../../src/kernel/errors'
 import type { Dialect } from './database'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
@@ -143,9 +144,16 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   },
 })
 
-export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+/**
+ * Brings the database up to the latest migration. `schema` names the PostgreSQL schema the tables live in:
+ * Kysely otherwise takes another schema's migration tables in the same database for this one's.
+ */
+export async function migrate(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
+  const { error, results } = await new Migrator({ db, provider, migrationTableSchema: schema }).migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
-  if (error || failed) throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`)
+  if (error || failed) {
+    const message = `database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`
+    throw new ZhixunError('migration_failed', message, { cause: error })
+  }
 }

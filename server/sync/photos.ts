@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { PhotoRef } from '../../src/kernel/sync-schema'
-import type { Database } from '../db/database'
+import { nowIso, type Database } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 
 export interface UploadState {
@@ -13,8 +13,6 @@ export interface UploadState {
 export interface HashMismatch {
   mismatch: string
 }
-
-const nowIso = () => new Date().toISOString()
 
 /** Starts (or finds) the upload of a photo named by its hash; says how many bytes the server already has. */
 export async function startUpload(db: Kysely<Database>, ref: PhotoRef): Promise<UploadState> {

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
 import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema } from '../../src/kernel/sync-schema'
-import { requireUser } from '../auth/routes'
+import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { readableRecords } from '../campaigns/store'
-import { ApiRefusal, parseOrRefuse } from '../http/errors'
+import { ApiRefusal } from '../http/errors'
+import { readRequest, WholeNumber } from '../http/request'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
 import { push } from './push'
@@ -17,20 +18,37 @@ export interface SyncRoutesOptions {
 
 const CHUNK_TYPE = 'application/offset+octet-stream'
 
-function bad(message: string): ApiRefusal {
-  return new ApiRefusal(400, 'invalid_request', message)
-}
+const PullQuerySchema = v.object({
+  cursor: v.optional(WholeNumber, '0'),
+  limit: v.optional(
+    v.pipe(
+      WholeNumber,
+      v.minValue(1, `must be 1 to ${LIMITS.pullPage}`),
+      v.maxValue(LIMITS.pullPage, `must be 1 to ${LIMITS.pullPage}`),
+    ),
+    String(LIMITS.pullPage),
+  ),
+})
 
-const parse = <T extends v.GenericSchema>(schema: T, value: unknown) => parseOrRefuse(schema, value, 'invalid_request')
+const PhotoParamsSchema = v.object({ sha256: Sha256Schema })
+const photoOf = (req: FastifyRequest): string => readRequest(PhotoParamsSchema, req.params).sha256
 
-function shaParam(params: unknown): string {
-  return parse(Sha256Schema, (params as { sha256?: unknown }).sha256)
+const ChunkHeadersSchema = v.object({ 'upload-offset': WholeNumber }, 'is required')
+
+/** Just enough of a photo's announcement to refuse one too large before anything else is said about it. */
+const AnnouncedSizeSchema = v.object({ size: v.number() })
+
+function refuseOversizedPhoto(announcement: unknown): void {
+  const announced = v.safeParse(AnnouncedSizeSchema, announcement)
+  if (announced.success && announced.output.size > LIMITS.photoBytes) {
+    throw new ApiRefusal(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, {
+      maxBytes: LIMITS.photoBytes,
+    })
+  }
 }
 
 export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions): Promise<void> {
   const { db } = opts.store
-
-  const userOf = (req: FastifyRequest) => requireUser(opts.store, req)
 
   app.addContentTypeParser(CHUNK_TYPE, { parseAs: 'buffer', bodyLimit: LIMITS.photoChunkBytes }, (_req, body, done) =>
     done(null, body),
@@ -43,52 +61,40 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.post('/api/sync/push', { bodyLimit: LIMITS.pushBodyBytes }, async (req) => {
-    const user = await userOf(req)
-    const body = parse(PushRequestSchema, req.body)
+    const user = await requireUser(opts.store, req)
+    const body = readRequest(PushRequestSchema, req.body)
     return push({ db, user, taskNumbers: opts.taskNumbers, beforeCommit: opts.beforePushCommit }, body)
   })
 
   app.get('/api/sync/pull', async (req) => {
-    const user = await userOf(req)
-    const q = req.query as { cursor?: string; limit?: string }
-    const cursor = Number(q.cursor ?? 0)
-    const limit = Number(q.limit ?? LIMITS.pullPage)
-    if (!Number.isInteger(cursor) || cursor < 0) throw bad('cursor must be a whole number ≥ 0')
-    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.pullPage)
-      throw bad(`limit must be 1 to ${LIMITS.pullPage}`)
+    const user = await requireUser(opts.store, req)
+    const { cursor, limit } = readRequest(PullQuerySchema, req.query)
     return pull(db, user, cursor, limit)
   })
 
   app.post('/api/photos', async (req, reply) => {
-    await userOf(req)
-    const body = req.body as { size?: unknown } | undefined
-    if (typeof body?.size === 'number' && body.size > LIMITS.photoBytes) {
-      throw new ApiRefusal(413, 'too_large', `Photos may be at most ${LIMITS.photoBytes} bytes`, {
-        maxBytes: LIMITS.photoBytes,
-      })
-    }
-    const state = await startUpload(db, parse(PhotoRefSchema, req.body))
+    await requireUser(opts.store, req)
+    refuseOversizedPhoto(req.body)
+    const state = await startUpload(db, readRequest(PhotoRefSchema, req.body))
     return reply.code(state.complete ? 200 : 201).send(state)
   })
 
   app.get('/api/photos/:sha256/upload', async (req) => {
-    await userOf(req)
-    const state = await uploadState(db, shaParam(req.params))
+    await requireUser(opts.store, req)
+    const state = await uploadState(db, photoOf(req))
     if (!state) throw new ApiRefusal(404, 'no_upload', 'No upload of this photo has started')
     return state
   })
 
-  app.patch('/api/photos/:sha256', async (req, reply) => {
-    await userOf(req)
-    const sha256 = shaParam(req.params)
-    const offset = Number(req.headers['upload-offset'])
-    if (!Number.isInteger(offset) || offset < 0) throw bad('Upload-Offset must be a whole number ≥ 0')
+  app.patch('/api/photos/:sha256', async (req) => {
+    await requireUser(opts.store, req)
+    const sha256 = photoOf(req)
+    const offset = readRequest(ChunkHeadersSchema, req.headers)['upload-offset']
     if (!Buffer.isBuffer(req.body)) throw new ApiRefusal(415, 'unsupported_media_type', `Send chunks as ${CHUNK_TYPE}`)
     const result = await appendChunk(db, sha256, offset, req.body)
+    // Thrown only now, so that discarding the bad upload has committed.
     if ('mismatch' in result) {
-      return reply.code(422).send({
-        error: 'hash_mismatch',
-        message: 'The photo does not match its SHA-256; upload it again',
+      throw new ApiRefusal(422, 'hash_mismatch', 'The photo does not match its SHA-256; upload it again', {
         actual: result.mismatch,
       })
     }
@@ -96,8 +102,8 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.get('/api/photos/:sha256', async (req, reply) => {
-    const user = await userOf(req)
-    const sha256 = shaParam(req.params)
+    const user = await requireUser(opts.store, req)
+    const sha256 = photoOf(req)
     // A photo is shown to whoever may read a record that refers to it.
     const referenced = await (
       await readableRecords(db, db.selectFrom('records').select('id'), user)

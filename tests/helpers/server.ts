@@ -34,15 +34,22 @@ if (!STORE_KINDS.includes('postgres'))
 export async function makeStore(kind: StoreKind): Promise<Store> {
   if (kind === 'sqlite') return openStore(':memory:')
   const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
-  const store = await openStore(PG_URL, { schema })
+  const dropSchema = async () => {
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await client.end()
+  }
+  // A store that fails to open must not leave its schema behind in the shared test database.
+  const store = await openStore(PG_URL, { schema }).catch(async (err: unknown) => {
+    await dropSchema()
+    throw err
+  })
   return {
     ...store,
     async close() {
       await store.close()
-      const client = new pg.Client({ connectionString: PG_URL })
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await client.end()
+      await dropSchema()
     },
   }
 }

@@ -1,0 +1,283 @@
+/**
+ * Applying a push's new mutations to an in-memory picture of what it will write. Nothing here writes: the
+ * push writes the picture in a few statements once every mutation has been applied.
+ */
+import type { Kysely } from 'kysely'
+import { canonicalJson, recordHash, sha256Hex } from '../../src/kernel/canonical'
+import {
+  isMutationName,
+  parseArgs,
+  type CheckIn,
+  type FieldNote,
+  type MutationResult,
+} from '../../src/kernel/sync-schema'
+import { uuidv7 } from '../../src/kernel/uuid'
+import type { SessionUser } from '../../src/kernel/users'
+import { nowIso, type Database, type MutationsTable, type RecordsTable } from '../db/database'
+import { ApiRefusal } from '../http/errors'
+import { mutationRow, type HashedMutation, type MutationOutcome } from './push-batch'
+
+/** Where a push starts from: the version counter and the client's last processed sequence number. */
+export interface PushStart {
+  version: number
+  lastSeq: number
+}
+
+/** What one push writes, gathered first and written together, so a large batch costs few statements. */
+export class PushWork {
+  readonly records = new Map<string, RecordsTable>()
+  readonly mutations: MutationsTable[] = []
+  private readonly stored = new Map<string, RecordsTable | undefined>()
+  private version: number
+  private seq: number
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly clientId: string,
+    readonly user: SessionUser,
+    readonly start: PushStart,
+  ) {
+    this.version = start.version
+    this.seq = start.lastSeq
+  }
+
+  nextVersion(): number {
+    return ++this.version
+  }
+
+  get lastVersion(): number {
+    return this.version
+  }
+
+  get lastSeq(): number {
+    return this.seq
+  }
+
+  /** Reads, in one query, the stored rows of every record a push names, so applying it needs no more. */
+  async prefetch(ids: string[]): Promise<void> {
+    const wanted = [...new Set(ids)].filter((id) => !this.stored.has(id))
+    for (let i = 0; i < wanted.length; i += 500) {
+      const slice = wanted.slice(i, i + 500)
+      const rows = await this.db.selectFrom('records').selectAll().where('id', 'in', slice).execute()
+      for (const id of slice) this.stored.set(id, undefined)
+      for (const row of rows) this.stored.set(row.id, row)
+    }
+  }
+
+  /** The record as this push has left it so far, or as stored. */
+  async record(id: string): Promise<RecordsTable | undefined> {
+    const mine = this.records.get(id)
+    if (mine) return mine
+    if (!this.stored.has(id)) await this.prefetch([id])
+    return this.stored.get(id)
+  }
+
+  put(row: RecordsTable): void {
+    this.records.set(row.id, row)
+  }
+
+  /** The photos of `sha256s` the server does not have (yet). */
+  async missingPhotos(sha256s: readonly string[]): Promise<string[]> {
+    const wanted = [...new Set(sha256s)]
+    const stored = await this.db.selectFrom('photos').select('sha256').where('sha256', 'in', wanted).execute()
+    return wanted.filter((sha) => !stored.some((s) => s.sha256 === sha))
+  }
+
+  /** Keeps what became of a mutation, and moves the client's sequence on past it. */
+  settle(m: HashedMutation, outcome: MutationOutcome): MutationResult {
+    this.mutations.push(mutationRow(this.clientId, m, outcome, nowIso()))
+    this.seq = m.seq
+    return { seq: m.seq, ...outcome }
+  }
+}
+
+/** A record's data as stored: canonical JSON, and its hash (the phone's `recordHash` of the same value). */
+async function storedForm(value: unknown): Promise<{ data: string; hash: string }> {
+  const data = canonicalJson(value)
+  return { data, hash: await sha256Hex(data) }
+}
+
+const ID_TAKEN: MutationOutcome = {
+  status: 'rejected',
+  code: 'id_taken',
+  reason: 'this record id is already used by another record',
+}
+const unknownTask = (n: number): MutationOutcome => ({
+  status: 'rejected',
+  code: 'unknown_task',
+  detail: String(n),
+  reason: `unknown task ${n}`,
+})
+
+async function applyCheckIn(
+  work: PushWork,
+  taskNumbers: ReadonlySet<number>,
+  checkIn: CheckIn,
+): Promise<MutationOutcome> {
+  const unknown = checkIn.taskNumbers.find((n) => !taskNumbers.has(n))
+  if (unknown !== undefined) return unknownTask(unknown)
+  const { data, hash } = await storedForm(checkIn)
+  const existing = await work.record(checkIn.id)
+  if (existing) {
+    return existing.hash === hash && existing.kind === 'checkin' && existing.author_id === work.user.id
+      ? { status: 'applied' }
+      : ID_TAKEN
+  }
+  if (checkIn.photos.length > 0) {
+    const missing = await work.missingPhotos(checkIn.photos.map((p) => p.sha256))
+    if (missing.length > 0) {
+      throw new ApiRefusal(409, 'photo_missing', 'Upload the photos before the record that refers to them', { missing })
+    }
+  }
+  const at = nowIso()
+  work.put({
+    id: checkIn.id,
+    kind: 'checkin',
+    version: work.nextVersion(),
+    client_id: work.clientId,
+    task_number: checkIn.taskNumbers[0] ?? null,
+    data,
+    hash,
+    deleted: 0,
+    conflict_of: null,
+    author_id: work.user.id,
+    department: work.user.department,
+    campaign_id: checkIn.campaignId,
+    created_at: at,
+    updated_at: at,
+  })
+  return { status: 'applied' }
+}
+
+async function noteRow(
+  work: PushWork,
+  note: FieldNote,
+  conflictOf: string | null,
+  createdAt: string,
+): Promise<RecordsTable> {
+  // Only the author writes a note, so the writer is the author.
+  return {
+    id: note.id,
+    kind: 'note',
+    version: work.nextVersion(),
+    client_id: work.clientId,
+    task_number: note.taskNumber,
+    ...(await storedForm(conflictOf ? { ...note, conflictOf } : note)),
+    deleted: 0,
+    conflict_of: conflictOf,
+    author_id: work.user.id,
+    department: work.user.department,
+    campaign_id: null,
+    created_at: createdAt,
+    updated_at: nowIso(),
+  }
+}
+
+async function applyNotePut(
+  work: PushWork,
+  taskNumbers: ReadonlySet<number>,
+  { note, baseVersion }: { note: FieldNote; baseVersion: number | null },
+): Promise<MutationOutcome> {
+  if (!taskNumbers.has(note.taskNumber)) return unknownTask(note.taskNumber)
+  const current = await work.record(note.id)
+  if (current && current.kind !== 'note') return ID_TAKEN
+  if (current && current.author_id !== work.user.id)
+    return { status: 'rejected', code: 'not_yours', reason: 'only its author may change a note' }
+  if (!current) {
+    work.put(await noteRow(work, note, null, nowIso()))
+    return { status: 'applied' }
+  }
+  // The same note, word for word, sent again (from an imported export, say): nothing to change, no conflict.
+  if (current.deleted === 0 && current.conflict_of === null && current.hash === (await recordHash(note)))
+    return { status: 'applied' }
+  if (current.deleted === 0 && (current.version === baseVersion || current.client_id === work.clientId)) {
+    work.put(await noteRow(work, note, current.conflict_of, current.created_at))
+    return { status: 'applied' }
+  }
+  // Changed or deleted on the server since this edit's base: keep the edit beside it, overwrite nothing.
+  const keptAs = uuidv7()
+  work.put(await noteRow(work, { ...note, id: keptAs }, note.id, nowIso()))
+  return current.deleted
+    ? { status: 'conflict', code: 'deleted', reason: 'deleted on the server', keptAs }
+    : { status: 'conflict', code: 'changed', reason: 'changed on the server', keptAs }
+}
+
+async function applyNoteDelete(
+  work: PushWork,
+  args: { id: string; baseVersion: number | null },
+): Promise<MutationOutcome> {
+  const current = await work.record(args.id)
+  if (!current || current.deleted) return { status: 'applied' }
+  if (current.kind !== 'note')
+    return { status: 'rejected', code: 'not_a_note', reason: 'only field notes can be deleted' }
+  if (current.author_id !== work.user.id)
+    return { status: 'rejected', code: 'not_yours', reason: 'only its author may delete a note' }
+  if (current.version !== args.baseVersion && current.client_id !== work.clientId) {
+    return { status: 'conflict', code: 'changed_not_deleted', reason: 'changed on the server; not deleted' }
+  }
+  work.put({
+    ...current,
+    client_id: work.clientId,
+    version: work.nextVersion(),
+    data: null,
+    hash: null,
+    deleted: 1,
+    updated_at: nowIso(),
+  })
+  return { status: 'applied' }
+}
+
+const invalid = (p: { reason: string; field: string }): MutationOutcome => ({
+  status: 'rejected',
+  code: 'invalid',
+  detail: p.field,
+  reason: p.reason,
+})
+
+/**
+ * What one mutation does to the work: applied, rejected for good (with a reason, so the queue moves on) or
+ * kept as a conflict. Only a missing photo, which the phone can still upload, refuses the whole push.
+ */
+export async function applyMutation(
+  work: PushWork,
+  taskNumbers: ReadonlySet<number>,
+  m: { name: string; args: unknown },
+): Promise<MutationOutcome> {
+  if (!isMutationName(m.name)) {
+    const name = m.name.slice(0, 40)
+    return { status: 'rejected', code: 'unknown_mutation', detail: name, reason: `unknown mutation ${name}` }
+  }
+  switch (m.name) {
+    case 'checkin.create': {
+      const parsed = parseArgs('checkin.create', m.args)
+      return parsed.ok ? applyCheckIn(work, taskNumbers, parsed.value) : invalid(parsed)
+    }
+    case 'note.put': {
+      const parsed = parseArgs('note.put', m.args)
+      return parsed.ok ? applyNotePut(work, taskNumbers, parsed.value) : invalid(parsed)
+    }
+    case 'note.delete': {
+      const parsed = parseArgs('note.delete', m.args)
+      return parsed.ok ? applyNoteDelete(work, parsed.value) : invalid(parsed)
+    }
+  }
+}
+
+/** Applies the new mutations one after another; each must follow the last processed one, with no gap. */
+export async function applyInOrder(
+  work: PushWork,
+  taskNumbers: ReadonlySet<number>,
+  fresh: readonly HashedMutation[],
+): Promise<MutationResult[]> {
+  const results: MutationResult[] = []
+  for (const m of fresh) {
+    if (m.seq !== work.lastSeq + 1) {
+      throw new ApiRefusal(409, 'seq_gap', `expected sequence number ${work.lastSeq + 1}, got ${m.seq}`, {
+        expected: work.lastSeq + 1,
+        lastProcessedSeq: work.start.lastSeq,
+      })
+    }
+    results.push(work.settle(m, await applyMutation(work, taskNumbers, m)))
+  }
+  return results
+}
