@@ -63,6 +63,61 @@ export default tseslint.config(
       ],
     },
   },
+  // Pages and components read the phone's data through named composables (src/composables/) and stores, never
+  // the database itself; its row types they may name.
+  {
+    files: ['src/components/**/*.{ts,vue}', 'src/pages/**/*.{ts,vue}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(@/|(\\.\\./)+)db/',
+              allowTypeImports: true,
+              message:
+                'Read and write through a composable (src/composables/) or a store; import only types from src/db/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // The sync engine reaches storage only through the SyncStorage it is handed (src/sync/storage.ts), so tests
+  // can run it in memory; and the database knows nothing of sync.
+  {
+    files: ['src/sync/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(@/|\\.\\./)db/',
+              allowTypeImports: true,
+              message: 'The sync engine uses the SyncStorage it is given; import only types from src/db/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/db/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(@/|\\.\\./)sync/',
+              message: 'The database does not know the sync engine: the engine depends on storage, not the other way.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Layout is Prettier's (`npm run format`); the rules above that would fight it are turned off.
   prettier,
 )

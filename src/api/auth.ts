@@ -1,14 +1,15 @@
+import { ZhixunError } from '@/kernel/errors'
 import type { SessionUser } from '@/kernel/users'
 import { ApiError, apiFetch } from './http'
 
 export type SignInProblem = 'bad_credentials' | 'locked' | 'offline' | 'server'
 
-export class SignInError extends Error {
+export class SignInError extends ZhixunError<SignInProblem> {
   constructor(
-    readonly problem: SignInProblem,
+    code: SignInProblem,
     readonly retryAfterS?: number,
   ) {
-    super(problem)
+    super(code)
     this.name = 'SignInError'
   }
 }

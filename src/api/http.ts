@@ -2,25 +2,26 @@
  * The one fetch wrapper: every call to the app's own server goes through it (dataset, sign-in, campaigns,
  * accounts and the sync transport), so a failure always has one shape.
  */
+import { ZhixunError } from '@/kernel/errors'
 
 /** What the server said with a failure: `{error: code, message, ...details}`, or the start of a non-JSON body. */
 export type ApiBody = { error?: string; message?: string; [k: string]: unknown }
 
 /** An answer from the server that is not a success (a network failure stays a TypeError or a timeout). */
-export class ApiError extends Error {
+export class ApiError extends ZhixunError {
   constructor(
     readonly status: number,
     readonly body: ApiBody = {},
     /** Seconds, from Retry-After. */
     readonly retryAfter?: number,
   ) {
-    super(`HTTP ${status}${body.error ? ` ${body.error}` : ''}${body.message ? `: ${body.message}` : ''}`)
+    // The server's code (`forbidden`, `unknown_task`, `seq_gap`, …), or `http_<status>` when it sent none.
+    super(
+      typeof body.error === 'string' ? body.error : `http_${status}`,
+      `HTTP ${status}${body.error ? ` ${body.error}` : ''}${body.message ? `: ${body.message}` : ''}`,
+    )
+    // Spelled out: a minified build renames classes, and logs and the sync store go by the name.
     this.name = 'ApiError'
-  }
-
-  /** The server's code (`forbidden`, `unknown_task`, `seq_gap`, …), when it sent one. */
-  get code(): string | undefined {
-    return typeof this.body.error === 'string' ? this.body.error : undefined
   }
 }
 
@@ -65,13 +66,24 @@ export async function apiJson<T>(
   return (await apiFetch(path, init, options)).json() as Promise<T>
 }
 
+/** Where a screen keeps its own error messages, and what it says when nothing more precise fits. */
+export interface ErrorMessages {
+  /** A locale path such as `signIn.errors`: a Zhixun error whose code has a message there gets that message. */
+  under?: string
+  /** The key for any other error that is not the server's answer; by default, the server was out of reach. */
+  fallback?: string
+}
+
 /**
- * What went wrong with a call, as a key under `apiError` in the locale files: the server's own code when
- * the locale knows it, otherwise by kind (offline, signed out, forbidden, server trouble).
+ * The one way the phone turns an error into a locale key: a Zhixun error by its code under the screen's own
+ * messages; a server answer by its code under `apiError` when the locale knows it, otherwise by its HTTP
+ * status; anything else (no network, a timeout, storage trouble) as the screen's fallback.
  */
-export function problemKey(err: unknown, known: (code: string) => boolean): string {
+export function errorMessageKey(err: unknown, known: (key: string) => boolean, messages: ErrorMessages = {}): string {
+  if (err instanceof ZhixunError && messages.under && known(`${messages.under}.${err.code}`))
+    return `${messages.under}.${err.code}`
   if (err instanceof ApiError) {
-    if (err.code && known(`apiError.${err.code}`)) return `apiError.${err.code}`
+    if (known(`apiError.${err.code}`)) return `apiError.${err.code}`
     if (err.status === 401) return 'apiError.signed_out'
     if (err.status === 403) return 'apiError.forbidden'
     if (err.status === 404) return 'apiError.not_found'
@@ -79,5 +91,5 @@ export function problemKey(err: unknown, known: (code: string) => boolean): stri
     if (err.status >= 400 && err.status < 500) return 'apiError.invalid'
     return 'apiError.server'
   }
-  return 'apiError.offline'
+  return messages.fallback ?? 'apiError.offline'
 }

@@ -1,6 +1,6 @@
 import { shallowRef } from 'vue'
 import { useI18n } from 'vue-i18n'
-import { problemKey } from '@/api/http'
+import { errorMessageKey } from '@/api/http'
 
 /**
  * A server call a page waits for: its result, whether it is running, and what went wrong as a locale key
@@ -23,7 +23,7 @@ export function useRemote<T, A extends unknown[]>(load: (...args: A) => Promise<
       if (call === latest) data.value = result
       return result
     } catch (err) {
-      if (call === latest) problem.value = problemKey(err, (k) => te(k))
+      if (call === latest) problem.value = errorMessageKey(err, te)
       return undefined
     } finally {
       if (call === latest) loading.value = false

@@ -1,13 +1,17 @@
 import type { DocumentInfo, Principle, Role, Section, Task, TaskDepartment } from '../kernel/dataset'
+import { ZhixunError } from '../kernel/errors'
 
 /** The seed does not have the shape this parser knows. Nothing is dropped, merged or guessed. */
-export class SeedFormatError extends Error {
+export class SeedFormatError extends ZhixunError<'seed_format'> {
   constructor(
     readonly line: number,
     readonly expected: string,
     readonly found: string,
   ) {
-    super(`seed line ${line}: expected ${expected}, found ${found ? `"${clip(found)}"` : 'the end of the document'}`)
+    super(
+      'seed_format',
+      `seed line ${line}: expected ${expected}, found ${found ? `"${clip(found)}"` : 'the end of the document'}`,
+    )
     this.name = 'SeedFormatError'
   }
 }

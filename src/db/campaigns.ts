@@ -1,4 +1,3 @@
-import { isActive } from '@/kernel/campaign-rules'
 import type { Campaign } from '@/kernel/campaign-schema'
 import type { ZhixunDB } from './db'
 
@@ -10,9 +9,10 @@ export async function replaceCampaigns(db: ZhixunDB, campaigns: readonly Campaig
   })
 }
 
-/** Campaigns running today first (by start date, newest first), then the rest. */
-export function sortForPicking(campaigns: readonly Campaign[], today: string): Campaign[] {
-  return [...campaigns].sort(
-    (a, b) => Number(isActive(b, today)) - Number(isActive(a, today)) || b.startDate.localeCompare(a.startDate),
-  )
+export async function listCampaigns(db: ZhixunDB): Promise<Campaign[]> {
+  return db.campaigns.toArray()
+}
+
+export async function getCampaign(db: ZhixunDB, id: string): Promise<Campaign | undefined> {
+  return db.campaigns.get(id)
 }

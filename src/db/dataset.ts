@@ -29,3 +29,7 @@ export async function readCachedDataset(db: ZhixunDB): Promise<Dataset | undefin
 export async function cachedDatasetVersion(db: ZhixunDB): Promise<string | undefined> {
   return (await db.meta.get('dataset'))?.version
 }
+
+export async function cachedDatasetImportedAt(db: ZhixunDB): Promise<number | undefined> {
+  return (await db.meta.get('dataset'))?.importedAt
+}

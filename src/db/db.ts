@@ -178,6 +178,8 @@ export class ZhixunDB extends Dexie {
           })
       })
     this.version(6).stores({ parked: 'userId' })
+    // A check-in's page lists the corrections of it; without the index that read every check-in there is.
+    this.version(7).stores({ checkins: 'id, savedAt, state, *taskNumbers, data.correctionOf' })
   }
 }
 

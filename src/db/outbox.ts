@@ -35,6 +35,11 @@ export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; olde
   })
 }
 
+/** The local key of the last entry queued, or 0: what an export made now covers. */
+export async function lastQueuedSeq(db: ZhixunDB): Promise<number> {
+  return (await db.outbox.orderBy('seq').last())?.seq ?? 0
+}
+
 /**
  * Queues a mutation under the next wire sequence number of this phone's client id. Call it inside a
  * transaction over db.outbox and db.syncMeta, with the record it belongs to, so the number, the entry and

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { recordHash } from '@/kernel/canonical'
+import { ZhixunError } from '@/kernel/errors'
 import {
   CheckInSchema,
   FieldNoteSchema,
@@ -13,9 +14,10 @@ import type { LocalCheckIn, LocalNote, LocalPhoto, ZhixunDB } from './db'
 import { enqueue } from './outbox'
 export { syncMeta, unsentSummary } from './outbox'
 
-export class RecordInvalidError extends Error {
-  constructor(readonly reason: string) {
-    super(reason)
+/** A record the schema refuses; `detail` names the first field that is wrong and why, in English. */
+export class RecordInvalidError extends ZhixunError<'invalid'> {
+  constructor(readonly detail: string) {
+    super('invalid', detail)
     this.name = 'RecordInvalidError'
   }
 }
@@ -147,12 +149,4 @@ export async function deleteNote(db: ZhixunDB, id: string): Promise<void> {
       queuedAt: Date.now(),
     })
   })
-}
-
-export async function saveDraft(db: ZhixunDB, key: string, data: unknown): Promise<void> {
-  await db.drafts.put({ key, data, savedAt: Date.now() })
-}
-
-export async function loadDraft<T>(db: ZhixunDB, key: string): Promise<T | undefined> {
-  return (await db.drafts.get(key))?.data as T | undefined
 }

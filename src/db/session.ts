@@ -1,10 +1,11 @@
 import { newSyncMeta } from './outbox'
+import { ZhixunError } from '@/kernel/errors'
 import type { SessionUser } from '@/kernel/users'
 import type { ParkedRecords, ZhixunDB } from './db'
 
-export class UnsentRecordsError extends Error {
+export class UnsentRecordsError extends ZhixunError<'unsent'> {
   constructor(readonly count: number) {
-    super(`${count} records are not on the server yet, nor exported`)
+    super('unsent', `${count} records are not on the server yet, nor exported`)
     this.name = 'UnsentRecordsError'
   }
 }
@@ -123,6 +124,10 @@ export async function endSession(db: ZhixunDB): Promise<{ keptUnsent: number }> 
     await db.session.delete('me')
     return { keptUnsent }
   })
+}
+
+export async function listParked(db: ZhixunDB): Promise<ParkedRecords[]> {
+  return db.parked.toArray()
 }
 
 /** Deletes, on purpose, another user's parked records: the last copy on this phone. */

@@ -1,8 +1,10 @@
 import { ROLES, type Dataset } from './dataset'
+import { ZhixunError } from './errors'
 
-export class DatasetShapeError extends Error {
+/** A downloaded dataset the app cannot rely on; `path` is where it first went wrong. */
+export class DatasetShapeError extends ZhixunError<'invalid'> {
   constructor(readonly path: string) {
-    super(`dataset: unexpected value at ${path}`)
+    super('invalid', `dataset: unexpected value at ${path}`)
     this.name = 'DatasetShapeError'
   }
 }

@@ -1,8 +1,9 @@
 import { sha256Hex } from '@/kernel/canonical'
+import { ZhixunError } from '@/kernel/errors'
 import type { NewPhoto } from '@/db/records'
 
-export class PhotoError extends Error {
-  constructor(readonly code: 'unreadable' | 'too_large') {
+export class PhotoError extends ZhixunError<'unreadable' | 'too_large'> {
+  constructor(code: PhotoError['code']) {
     super(code)
     this.name = 'PhotoError'
   }

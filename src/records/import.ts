@@ -2,15 +2,16 @@ import * as v from 'valibot'
 import type { LocalCheckIn, LocalNote, ZhixunDB } from '@/db/db'
 import { putQueuedCheckIn, putQueuedNote, type NewPhoto } from '@/db/records'
 import { recordHash, sha256Hex } from '@/kernel/canonical'
+import { ZhixunError } from '@/kernel/errors'
 import { CheckInSchema, FieldNoteSchema, PhotoRefSchema, type CheckIn, type FieldNote } from '@/kernel/sync-schema'
 import { EXPORT_FORMAT } from './export'
 
 /** Why a file could not be taken in; nothing on the phone was changed. */
 export type ImportProblem = 'not_json' | 'not_export' | 'invalid' | 'other_author' | 'photo_damaged'
 
-export class ImportError extends Error {
-  constructor(readonly problem: ImportProblem) {
-    super(problem)
+export class ImportError extends ZhixunError<ImportProblem> {
+  constructor(code: ImportProblem) {
+    super(code)
     this.name = 'ImportError'
   }
 }
@@ -24,26 +25,59 @@ export interface ImportResult {
   onServer: number
 }
 
-const State = v.picklist(['draft', 'waiting', 'sent', 'verified', 'rejected', 'conflict'])
-const FileSchema = v.object({
+/** Only the file's mark: anything without it is some other file, not a damaged export. */
+const ExportMarkSchema = v.object({ format: v.literal(EXPORT_FORMAT) })
+
+const SENT_STATES = ['draft', 'sent', 'verified', 'rejected', 'conflict'] as const
+/** The reason the server gave stays with the records on the old phone; a file's copy of it is not used. */
+const Reason = v.optional(v.unknown())
+
+// Records that had not reached the server are queued here, so each is checked in full; the rest come back
+// from the server with the next sync, and the file's copy is only counted and its author compared.
+const CheckInEntrySchema = v.variant('state', [
+  v.strictObject({ ...CheckInSchema.entries, state: v.literal('waiting'), reason: Reason }),
+  v.looseObject({ state: v.picklist(SENT_STATES) }),
+])
+const UnsentNoteSchema = v.strictObject({
+  ...FieldNoteSchema.entries,
+  state: v.literal('waiting'),
+  deleted: v.literal(false),
+  conflictOf: v.optional(v.custom<null>((x) => !x)),
+  reason: Reason,
+})
+const NoteEntrySchema = v.variant('state', [
+  v.variant('deleted', [
+    v.variant('conflictOf', [
+      UnsentNoteSchema,
+      // A copy the server kept beside a conflicting edit: it is the server's already.
+      v.looseObject({ state: v.literal('waiting'), deleted: v.literal(false), conflictOf: v.custom((x) => !!x) }),
+    ]),
+    v.looseObject({ state: v.literal('waiting'), deleted: v.literal(true) }),
+  ]),
+  v.looseObject({ state: v.picklist(SENT_STATES), deleted: v.boolean() }),
+])
+
+/** A whole export file (src/records/export.ts); when it was made and on which phone are not needed here. */
+const ExportFileSchema = v.object({
   format: v.literal(EXPORT_FORMAT),
   formatVersion: v.literal(1),
-  checkIns: v.array(v.looseObject({ state: State })),
-  notes: v.array(v.looseObject({ state: State, deleted: v.boolean() })),
+  checkIns: v.array(CheckInEntrySchema),
+  notes: v.array(NoteEntrySchema),
   photos: v.array(v.object({ ...PhotoRefSchema.entries, base64: v.string() })),
 })
+type ExportFile = v.InferOutput<typeof ExportFileSchema>
+type UnsentCheckIn = Extract<ExportFile['checkIns'][number], { state: 'waiting' }>
+type UnsentNote = v.InferOutput<typeof UnsentNoteSchema>
+
+const isUnsentCheckIn = (c: ExportFile['checkIns'][number]): c is UnsentCheckIn => c.state === 'waiting'
+const isUnsentNote = (n: ExportFile['notes'][number]): n is UnsentNote =>
+  n.state === 'waiting' && !n.deleted && !n.conflictOf
 
 function fromBase64(text: string): ArrayBuffer {
   const binary = atob(text)
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   return bytes.buffer
-}
-
-function strict<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOutput<T> {
-  const parsed = v.safeParse(schema, value)
-  if (!parsed.success) throw new ImportError('invalid')
-  return parsed.output
 }
 
 /**
@@ -59,18 +93,17 @@ export async function importRecords(db: ZhixunDB, text: string, userId: string):
   } catch {
     throw new ImportError('not_json')
   }
-  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== EXPORT_FORMAT)
-    throw new ImportError('not_export')
-  const file = strict(FileSchema, json)
+  if (!v.is(ExportMarkSchema, json)) throw new ImportError('not_export')
+  const parsed = v.safeParse(ExportFileSchema, json)
+  if (!parsed.success) throw new ImportError('invalid')
+  const file = parsed.output
 
-  const unsentCheckIns = file.checkIns.filter((c) => c.state === 'waiting')
-  const unsentNotes = file.notes.filter((n) => n.state === 'waiting' && !n.deleted && !n.conflictOf)
+  const unsentCheckIns = file.checkIns.filter(isUnsentCheckIn)
+  const unsentNotes = file.notes.filter(isUnsentNote)
   const onServer =
     file.checkIns.length - unsentCheckIns.length + file.notes.filter((n) => n.state !== 'waiting' && !n.deleted).length
-  const checkIns: CheckIn[] = unsentCheckIns.map(({ state: _s, reason: _r, ...c }) => strict(CheckInSchema, c))
-  const notes: FieldNote[] = unsentNotes.map(({ state: _s, reason: _r, deleted: _d, conflictOf: _c, ...n }) =>
-    strict(FieldNoteSchema, n),
-  )
+  const checkIns: CheckIn[] = unsentCheckIns.map(({ state: _s, reason: _r, ...c }) => c)
+  const notes: FieldNote[] = unsentNotes.map(({ state: _s, reason: _r, deleted: _d, conflictOf: _c, ...n }) => n)
   // Someone else's file is refused whole, sent records included: it is not this inspector's to take in.
   if ([...file.checkIns, ...file.notes].some((r) => r.authorId !== userId)) throw new ImportError('other_author')
 

@@ -5,6 +5,9 @@ import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
 import { endSession, startSession } from '@/db/session'
 
+// What signIn and signOut throw while records are only on this phone, for the pages to explain.
+export { UnsentRecordsError } from '@/db/session'
+
 /** Who is signed in on this phone, read from IndexedDB so it holds offline. */
 export const useSessionStore = defineStore('session', () => {
   const { value: session, loaded } = useLiveQuery(() => db.session.get('me'))

@@ -38,14 +38,16 @@ export const useSyncStore = defineStore('sync', () => {
   /** Loads the sync machinery after the first screen, then syncs on every trigger from then on. */
   async function start(): Promise<void> {
     if (scheduler) return
-    const [{ SyncEngine }, { SyncScheduler, webLock }, { httpTransport }, { useCampaignsStore }] = await Promise.all([
-      import('@/sync/engine'),
-      import('@/sync/scheduler'),
-      import('@/sync/transport'),
-      import('@/stores/campaigns'),
-    ])
+    const [{ SyncEngine }, { SyncScheduler, webLock }, { httpTransport }, { dexieSyncStorage }, { useCampaignsStore }] =
+      await Promise.all([
+        import('@/sync/engine'),
+        import('@/sync/scheduler'),
+        import('@/sync/transport'),
+        import('@/db/syncStorage'),
+        import('@/stores/campaigns'),
+      ])
     const campaigns = useCampaignsStore()
-    const engine = new SyncEngine(db, httpTransport())
+    const engine = new SyncEngine(dexieSyncStorage(db), httpTransport())
     scheduler = new SyncScheduler({
       run: async () => {
         const session = await db.session.get('me')

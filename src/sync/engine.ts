@@ -1,7 +1,6 @@
 import { ApiError } from '@/api/http'
-import type { LocalCheckIn, LocalNote, OutboxEntry, RecordState, ZhixunDB } from '@/db/db'
-import { syncMeta } from '@/db/outbox'
-import { markSessionExpired } from '@/db/session'
+import { ZhixunError } from '@/kernel/errors'
+import type { LocalNote, OutboxEntry, RecordState } from '@/db/db'
 import {
   LIMITS,
   type Change,
@@ -10,6 +9,7 @@ import {
   type MutationResult,
   type PushResponse,
 } from '../kernel/sync-schema'
+import type { LocalRecords, NoteWrite, RecordWrites, SyncStorage } from './storage'
 import type { SyncTransport } from './transport'
 
 export interface SyncReport {
@@ -26,12 +26,11 @@ export interface SyncEngineOptions {
 }
 
 /** A failure the inspector should see, by a message key, beside the error itself. */
-export class SyncFailure extends Error {
-  constructor(
-    readonly code: 'seq_gap' | 'seq_conflict' | 'hash_mismatch' | 'photo_missing_local' | 'signed_out',
-    message: string,
-  ) {
-    super(message)
+export class SyncFailure extends ZhixunError<
+  'seq_gap' | 'seq_conflict' | 'hash_mismatch' | 'photo_missing_local' | 'signed_out'
+> {
+  constructor(code: SyncFailure['code'], message: string) {
+    super(code, message)
     this.name = 'SyncFailure'
   }
 }
@@ -52,7 +51,7 @@ export class SyncEngine {
   private readonly now: () => number
 
   constructor(
-    private readonly db: ZhixunDB,
+    private readonly storage: SyncStorage,
     private readonly transport: SyncTransport,
     options: SyncEngineOptions = {},
   ) {
@@ -67,24 +66,24 @@ export class SyncEngine {
     try {
       await this.pushAll(report)
       report.pulled = await this.pullAll()
-      await this.db.syncMeta.update('sync', { lastSyncAt: this.now(), lastError: undefined })
+      await this.storage.updateSyncMeta({ lastSyncAt: this.now(), lastError: undefined })
     } catch (caught) {
       let err = caught
       if (caught instanceof ApiError && caught.status === 401) {
         // The session is over: nothing is touched; sync resumes once the inspector signs in again.
-        await markSessionExpired(this.db)
+        await this.storage.markSessionExpired()
         err = new SyncFailure('signed_out', 'signed out')
       }
-      await this.db.syncMeta.update('sync', { lastError: err instanceof Error ? err.message : String(err) })
+      await this.storage.updateSyncMeta({ lastError: err instanceof Error ? err.message : String(err) })
       throw err
     }
     return report
   }
 
   private async pushAll(report: SyncReport): Promise<void> {
-    const { clientId } = await syncMeta(this.db)
+    const { clientId } = await this.storage.syncMeta()
     for (;;) {
-      const batch = await this.db.outbox.orderBy('seq').limit(this.batchSize).toArray()
+      const batch = await this.storage.nextOutboxBatch(this.batchSize)
       if (batch.length === 0) return
       report.photosUploaded += await this.uploadPhotos(batch)
       let res: PushResponse
@@ -97,7 +96,7 @@ export class SyncEngine {
         if (err instanceof ApiError && err.status === 409 && err.body.error === 'photo_missing') {
           // The server lost photos it had verified (restored from a backup?): send them again.
           const missing = (err.body.missing as string[] | undefined) ?? []
-          await this.db.photos.where('sha256').anyOf(missing).modify({ state: 'local' })
+          await this.storage.setPhotoState(missing, 'local')
           continue
         }
         if (
@@ -122,7 +121,7 @@ export class SyncEngine {
       if (e.name === 'checkin.create') for (const p of (e.args as CheckIn).photos) shas.add(p.sha256)
     let uploaded = 0
     for (const sha of shas) {
-      const photo = await this.db.photos.get(sha)
+      const photo = await this.storage.photo(sha)
       if (!photo) throw new SyncFailure('photo_missing_local', `photo ${sha} is not on this phone`)
       if (photo.state === 'verified') continue
       let state = await this.transport.startPhoto({ sha256: photo.sha256, size: photo.size, type: photo.type })
@@ -140,7 +139,7 @@ export class SyncEngine {
           throw err
         }
       }
-      await this.db.photos.update(sha, { state: 'verified' })
+      await this.storage.setPhotoState([sha], 'verified')
       uploaded++
     }
     return uploaded
@@ -148,54 +147,48 @@ export class SyncEngine {
 
   /** Records what the server said about each mutation, and only then lets go of the outbox entries. */
   private async acknowledge(batch: OutboxEntry[], res: PushResponse): Promise<void> {
-    const { db } = this
     const bySeq = new Map(res.results.map((r) => [r.seq, r]))
     const done = batch.filter((e) => e.wireSeq <= res.lastProcessedSeq)
-    await db.transaction('rw', [db.outbox, db.checkins, db.notes], async () => {
-      await db.outbox.bulkDelete(done.map((e) => e.seq!))
-      const stillQueued = new Set(
-        await db.outbox
-          .where('recordId')
-          .anyOf(done.map((e) => e.recordId))
-          .keys(),
-      )
-      const checkIns: { key: string; changes: Partial<LocalCheckIn> }[] = []
-      const notes: { key: string; changes: Partial<LocalNote> }[] = []
+    await this.storage.acknowledge(done, (stillQueued) => {
+      const writes: RecordWrites = { checkIns: [], newCheckIns: [], notes: [] }
+      const noteUpdates: NoteWrite[] = []
       for (const entry of done) {
         const result = bySeq.get(entry.wireSeq)
         if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
         const state = stillQueued.has(entry.recordId) && result.status === 'applied' ? 'waiting' : stateFor(result)
         const changes = { state, reason: result.reason, code: result.code, detail: result.detail }
-        if (entry.name === 'checkin.create') checkIns.push({ key: entry.recordId, changes })
-        else notes.push({ key: entry.recordId, changes })
+        if (entry.name === 'checkin.create') writes.checkIns.push({ key: entry.recordId, changes })
+        else noteUpdates.push({ id: entry.recordId, changes })
         if (result.keptAs && entry.name === 'note.put') {
           // The server kept this edit as a note of its own, beside the one changed first; show it at once.
           const note = (entry as OutboxEntry<'note.put'>).args.note
-          await db.notes.put({
-            id: result.keptAs,
-            taskNumber: note.taskNumber,
-            data: { ...note, id: result.keptAs, conflictOf: note.id },
-            hash: '',
-            state: 'conflict',
-            reason: result.reason,
-            code: result.code,
-            serverVersion: null,
-            deleted: 0,
-            origin: 'mine',
-            savedAt: this.now(),
+          writes.notes.push({
+            put: {
+              id: result.keptAs,
+              taskNumber: note.taskNumber,
+              data: { ...note, id: result.keptAs, conflictOf: note.id },
+              hash: '',
+              state: 'conflict',
+              reason: result.reason,
+              code: result.code,
+              serverVersion: null,
+              deleted: 0,
+              origin: 'mine',
+              savedAt: this.now(),
+            },
           })
         }
       }
-      if (checkIns.length) await db.checkins.bulkUpdate(checkIns)
       // One note may have several entries in a batch: the last word counts, so update in order.
-      for (const n of notes) await db.notes.update(n.key, n.changes)
+      writes.notes.push(...noteUpdates)
+      return writes
     })
   }
 
   private async pullAll(): Promise<number> {
     let total = 0
     for (;;) {
-      const { pullCursor } = await syncMeta(this.db)
+      const { pullCursor } = await this.storage.syncMeta()
       const page = await this.transport.pull(pullCursor, this.pullPage)
       total += page.changes.length
       const cursor = await this.applyChanges(page.changes, page.cursor)
@@ -205,70 +198,79 @@ export class SyncEngine {
 
   /** Writes a page of changes and the new cursor in one transaction. */
   private async applyChanges(changes: Change[], pageCursor: number): Promise<number> {
-    const { db } = this
+    const ids = { checkIns: [] as string[], notes: [] as string[] }
+    for (const c of changes) (c.kind === 'checkin' ? ids.checkIns : ids.notes).push(c.id)
+    return this.storage.applyPulled(ids, (local) => this.pulledWrites(changes, pageCursor, local))
+  }
+
+  /** What a pulled page changes on this phone, and the cursor to read from next. */
+  private pulledWrites(
+    changes: Change[],
+    pageCursor: number,
+    local: LocalRecords,
+  ): RecordWrites & { pullCursor: number } {
     let cursor = pageCursor
-    const checkInChanges = changes.filter((c) => c.kind === 'checkin')
-    await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta], async () => {
-      const locals = await db.checkins.bulkGet(checkInChanges.map((c) => c.id))
-      const verified: { key: string; changes: Partial<LocalCheckIn> }[] = []
-      const added: LocalCheckIn[] = []
-      checkInChanges.forEach((change, i) => {
-        const local = locals[i]
-        const data = change.data as CheckIn | null
-        if (local) {
-          if (local.hash === change.hash)
-            verified.push({ key: change.id, changes: { state: 'verified', serverVersion: change.version } })
-        } else if (data) {
-          added.push({
-            id: change.id,
-            data,
-            taskNumbers: data.taskNumbers,
-            hash: change.hash ?? '',
-            state: 'verified',
-            serverVersion: change.version,
-            origin: 'server',
-            savedAt: this.now(),
-          })
-        }
-      })
-      if (verified.length) await db.checkins.bulkUpdate(verified)
-      if (added.length) await db.checkins.bulkPut(added)
-      for (const change of changes) {
-        if (change.kind === 'checkin') continue
-        const local = await db.notes.get(change.id)
-        if (local && (await db.outbox.where('recordId').equals(change.id).count()) > 0) {
-          // An edit of this note is still queued; read this change again once it has been pushed.
-          cursor = Math.min(cursor, change.version - 1)
-          continue
-        }
-        if (change.deleted) {
-          if (local)
-            await db.notes.update(change.id, {
-              deleted: 1,
-              state: 'verified',
-              serverVersion: change.version,
-              reason: undefined,
-              code: undefined,
-            })
-          continue
-        }
-        const data = change.data as FieldNote & { conflictOf?: string | null }
-        const record: LocalNote = {
+    const writes: RecordWrites = { checkIns: [], newCheckIns: [], notes: [] }
+    for (const change of changes) {
+      if (change.kind !== 'checkin') continue
+      const mine = local.checkIns.get(change.id)
+      const data = change.data as CheckIn | null
+      if (mine) {
+        if (mine.hash === change.hash)
+          writes.checkIns.push({ key: change.id, changes: { state: 'verified', serverVersion: change.version } })
+      } else if (data) {
+        writes.newCheckIns.push({
           id: change.id,
-          taskNumber: data.taskNumber,
           data,
+          taskNumbers: data.taskNumbers,
           hash: change.hash ?? '',
           state: 'verified',
           serverVersion: change.version,
-          deleted: 0,
-          origin: local?.origin ?? 'server',
-          savedAt: local?.savedAt ?? this.now(),
-          ...(data.conflictOf ? { reason: local?.reason, code: local?.code } : {}),
-        }
-        await db.notes.put(record)
+          origin: 'server',
+          savedAt: this.now(),
+        })
       }
-      await db.syncMeta.update('sync', { pullCursor: cursor })
-    })
-    return cursor
+    }
+    // Notes are written one after another, so each change sees what the ones before it in the page wrote.
+    const notes = new Map(local.notes)
+    for (const change of changes) {
+      if (change.kind === 'checkin') continue
+      const mine = notes.get(change.id)
+      if (mine && local.queued.has(change.id)) {
+        // An edit of this note is still queued; read this change again once it has been pushed.
+        cursor = Math.min(cursor, change.version - 1)
+        continue
+      }
+      if (change.deleted) {
+        if (mine) {
+          const deleted = {
+            deleted: 1,
+            state: 'verified',
+            serverVersion: change.version,
+            reason: undefined,
+            code: undefined,
+          } satisfies Partial<LocalNote>
+          writes.notes.push({ id: change.id, changes: deleted })
+          notes.set(change.id, { ...mine, ...deleted })
+        }
+        continue
+      }
+      const data = change.data as FieldNote & { conflictOf?: string | null }
+      const record: LocalNote = {
+        id: change.id,
+        taskNumber: data.taskNumber,
+        data,
+        hash: change.hash ?? '',
+        state: 'verified',
+        serverVersion: change.version,
+        deleted: 0,
+        origin: mine?.origin ?? 'server',
+        savedAt: mine?.savedAt ?? this.now(),
+        ...(data.conflictOf ? { reason: mine?.reason, code: mine?.code } : {}),
+      }
+      writes.notes.push({ put: record })
+      notes.set(change.id, record)
+    }
+    return { ...writes, pullCursor: cursor }
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { ZhixunDB } from '../../src/db/db'
+import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 
@@ -72,7 +73,7 @@ export function makePhone(
 ) {
   const fetchFn = faultyFetch(injectFetch(app, cookie), plan)
   const db = new ZhixunDB(name)
-  const engine = new SyncEngine(db, httpTransport('', fetchFn), { chunkBytes: 16_000 })
+  const engine = new SyncEngine(dexieSyncStorage(db), httpTransport('', fetchFn), { chunkBytes: 16_000 })
   return { name, db, engine, fetchFn }
 }
 

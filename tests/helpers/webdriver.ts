@@ -42,7 +42,8 @@ export class WebDriverError extends Error {
 export class WebKitSession {
   private constructor(
     private readonly driver: ChildProcess,
-    private readonly base: string,
+    /** The driver's root until the session exists, then the session's URL. */
+    private base: string,
   ) {}
 
   static async start(): Promise<WebKitSession> {
@@ -81,7 +82,7 @@ export class WebKitSession {
         },
       },
     })) as { sessionId: string }
-    ;(session as { base: string }).base = `${root}/session/${created.sessionId}`
+    session.base = `${root}/session/${created.sessionId}`
     return session
   }
 
@@ -148,18 +149,13 @@ export class WebKitSession {
 
   /** The element, once the page has rendered it (a single-page app renders after navigation ends). */
   async find(css: string, timeoutMs = 10_000): Promise<string> {
-    const el = await this.waitFor(
-      async () => {
-        const found = (await this.command('POST', '/elements', { using: 'css selector', value: css })) as Record<
-          string,
-          string
-        >[]
-        return found[0]
-      },
+    type Found = Record<string, string>[]
+    return this.waitFor(
+      async () =>
+        ((await this.command('POST', '/elements', { using: 'css selector', value: css })) as Found)[0]?.[ELEMENT],
       css,
       timeoutMs,
     )
-    return el[ELEMENT]!
   }
 
   async count(css: string): Promise<number> {
@@ -193,13 +189,13 @@ export class WebKitSession {
    * Waits until `check` (run in Node) returns a truthy value, polling every 100 ms; the page is asked again
    * each time. Fails after `timeoutMs` with what the last check said.
    */
-  async waitFor<T>(check: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+  async waitFor<T>(check: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
     const until = Date.now() + timeoutMs
     let last: unknown
     for (;;) {
       try {
         const v = await check()
-        if (v) return v
+        if (v) return v as NonNullable<T>
         last = v
       } catch (err) {
         last = err

@@ -6,6 +6,7 @@ import { saveCheckIn, saveNote } from '../../src/db/records'
 import { startSession } from '../../src/db/session'
 import { exportRecords } from '../../src/records/export'
 import { importRecords, ImportError } from '../../src/records/import'
+import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
@@ -25,7 +26,8 @@ describe('importing an export file on another phone', () => {
     type: 'image/jpeg' as const,
     bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
   }
-  const engine = (db: ZhixunDB, cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
+  const engine = (db: ZhixunDB, cookie: string) =>
+    new SyncEngine(dexieSyncStorage(db), httpTransport('', injectFetch(s.app, cookie)))
   const count = async (kind: string) =>
     (await s.store.db.selectFrom('records').select('id').where('kind', '=', kind).execute()).length
 
@@ -92,8 +94,8 @@ describe('importing an export file on another phone', () => {
       [JSON.stringify(broken), 'invalid'],
       [JSON.stringify(tampered), 'photo_damaged'],
     ]
-    for (const [text, problem] of cases) {
-      await expect(importRecords(phone, text, me.user.id)).rejects.toMatchObject({ problem })
+    for (const [text, code] of cases) {
+      await expect(importRecords(phone, text, me.user.id)).rejects.toMatchObject({ code })
     }
     await expect(importRecords(phone, file, '01900000-0000-7000-8000-00000000ffff')).rejects.toBeInstanceOf(ImportError)
     expect(await phone.outbox.count()).toBe(0)

@@ -4,6 +4,7 @@ import { ZhixunDB } from '../../src/db/db'
 import type { SessionUser } from '../../src/kernel/users'
 import { saveCheckIn } from '../../src/db/records'
 import { deleteParked, endSession, markExported, startSession, unexportedCount } from '../../src/db/session'
+import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 import { makeCheckIn } from '../helpers/records'
@@ -23,7 +24,8 @@ describe('a phone that changes hands', () => {
     const b = await signedIn(s, 'inspector')
     const db = new ZhixunDB(`shared-${Math.random()}`)
     const asUser = (u: { user: SessionUser | { id: string } }) => u.user as SessionUser
-    const engineFor = (cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
+    const engineFor = (cookie: string) =>
+      new SyncEngine(dexieSyncStorage(db), httpTransport('', injectFetch(s.app, cookie)))
 
     await startSession(db, asUser(a), '2099-01-01T00:00:00Z')
     for (let i = 0; i < 3; i++) await saveCheckIn(db, makeCheckIn({ authorId: a.user.id }))
@@ -92,7 +94,8 @@ describe('handing the phone on with unsent records that were exported', () => {
     const a = await signedIn(s, 'inspector')
     const b = await signedIn(s, 'inspector')
     const db = new ZhixunDB(`handover-${Math.random()}`)
-    const engineFor = (cookie: string) => new SyncEngine(db, httpTransport('', injectFetch(s.app, cookie)))
+    const engineFor = (cookie: string) =>
+      new SyncEngine(dexieSyncStorage(db), httpTransport('', injectFetch(s.app, cookie)))
     const userA = a.user as SessionUser
     const userB = b.user as SessionUser
 

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ZhixunDB } from '../../src/db/db'
 import { deleteNote, saveCheckIn, saveNote } from '../../src/db/records'
+import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { SyncEngine } from '../../src/sync/engine'
 import type { Change, CheckIn } from '../../src/kernel/sync-schema'
 import { httpTransport } from '../../src/sync/transport'
@@ -42,7 +43,7 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
     const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), () => (rand() < faultRate ? pick(faults) : 'none'))
     return {
       db,
-      engine: new SyncEngine(db, httpTransport('', fetchFn), {
+      engine: new SyncEngine(dexieSyncStorage(db), httpTransport('', fetchFn), {
         batchSize: 1 + Math.floor(rand() * 6),
         chunkBytes: 8_000,
         pullPage: 5,

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ZhixunDB } from '../../src/db/db'
 import { deleteNote, saveCheckIn, saveNote, unsentSummary } from '../../src/db/records'
+import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
 import type { Change } from '../../src/kernel/sync-schema'
@@ -114,7 +115,9 @@ describe('the sync engine against the real server', () => {
       await first.engine.sync().catch(() => undefined)
       first.db.close()
       const db = new ZhixunDB(name)
-      await new SyncEngine(db, httpTransport('', injectFetch(s.app, me.cookie)), { chunkBytes: 16_000 }).sync()
+      await new SyncEngine(dexieSyncStorage(db), httpTransport('', injectFetch(s.app, me.cookie)), {
+        chunkBytes: 16_000,
+      }).sync()
       expect((await db.checkins.get(checkIn.id))?.state, `crash at request ${crashAt}`).toBe('verified')
       expect(await onServer(checkIn.id), `crash at request ${crashAt}`).toHaveLength(1)
       db.close()
@@ -182,7 +185,7 @@ describe('the sync engine against the real server', () => {
     const fetchFn = faultyFetch(injectFetch(s.app, me.cookie), (_n, url) =>
       url.includes('/pull') && ++pulls === 3 ? 'drop-request' : 'none',
     )
-    const engine = new SyncEngine(reader, httpTransport('', fetchFn), { pullPage: 7 })
+    const engine = new SyncEngine(dexieSyncStorage(reader), httpTransport('', fetchFn), { pullPage: 7 })
     await expect(engine.sync()).rejects.toThrow()
     const cursorAfterFailure = (await reader.syncMeta.get('sync'))!.pullCursor
     expect(await reader.checkins.count()).toBeGreaterThanOrEqual(14)

@@ -1,5 +1,6 @@
 import { toRaw } from 'vue'
 import type { NewPhoto } from '@/db/records'
+import type { Campaign } from '@/kernel/campaign-schema'
 import {
   OUTCOMES,
   VENUE_TYPES,
@@ -52,6 +53,17 @@ export function emptyDraft(taskNumbers: number[], now = new Date()): CheckInDraf
   }
 }
 
+/** A new check-in, opened from a task's page with that task, or from a campaign's page under the campaign. */
+export function newDraft(
+  task: number | undefined,
+  campaign?: Pick<Campaign, 'id' | 'taskNumbers'>,
+  now = new Date(),
+): CheckInDraft {
+  const draft = emptyDraft(task === undefined ? [] : [task], now)
+  if (!campaign) return draft
+  return { ...draft, campaignId: campaign.id, taskNumbers: tasksWithCampaign(draft.taskNumbers, campaign) }
+}
+
 /** A correction starts from the original's content, as a new record that names it. */
 export function correctionDraft(original: CheckIn, now = new Date()): CheckInDraft {
   return {
@@ -67,6 +79,30 @@ export function correctionDraft(original: CheckIn, now = new Date()): CheckInDra
     campaignId: original.campaignId,
     correctionOf: original.id,
   }
+}
+
+/** Where the draft is kept: one for a new check-in, one for each check-in being corrected. */
+export function draftKey(correcting: string | undefined): string {
+  return correcting ? `checkin:correct:${correcting}` : 'checkin:new'
+}
+
+/** Choosing a campaign brings its tasks in when none are chosen yet; chosen ones are kept. */
+export function tasksWithCampaign(
+  taskNumbers: number[],
+  campaign: Pick<Campaign, 'taskNumbers'> | undefined,
+): number[] {
+  return campaign && taskNumbers.length === 0 ? [...campaign.taskNumbers] : taskNumbers
+}
+
+/** The tasks with the number the inspector typed added; undefined when there is no such task. */
+export function withTypedTask(
+  taskNumbers: number[],
+  typed: string,
+  knownTasks: ReadonlySet<number>,
+): number[] | undefined {
+  const n = Number(typed)
+  if (!Number.isInteger(n) || !knownTasks.has(n)) return undefined
+  return taskNumbers.includes(n) ? taskNumbers : [...taskNumbers, n]
 }
 
 export type DraftProblem = 'venueName' | 'occurredAt' | 'counts' | 'taskNumbers'

@@ -1,0 +1,110 @@
+import { computed, nextTick, ref, shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { errorMessageKey } from '@/api/http'
+import {
+  correctionDraft,
+  draftKey,
+  draftProblems,
+  draftToCheckIn,
+  emptyDraft,
+  newDraft,
+  plainDraft,
+  type CheckInDraft,
+  type DraftProblem,
+} from '@/components/checkin/draft'
+import { getCampaign } from '@/db/campaigns'
+import { getCheckIn } from '@/db/checkins'
+import { db, type LocalCheckIn } from '@/db/db'
+import { RecordInvalidError, saveCheckIn } from '@/db/records'
+import { useDebouncedFn } from './useDebouncedFn'
+import { useDraft } from './useDraft'
+
+export interface CheckInDraftOptions {
+  /** The id of the check-in being corrected; a new check-in without it. */
+  correcting?: string
+  /** A new check-in starts with this task (opened from the task's page)… */
+  task?: number
+  /** …or under this campaign, with its tasks (opened from the campaign's page). */
+  campaignId?: string
+  /** The task numbers the dataset has: a check-in names only those. */
+  knownTasks: MaybeRefOrGetter<ReadonlySet<number>>
+  /** After the check-in is saved: where to go next. The form stays busy until it resolves. */
+  onSaved?: (record: LocalCheckIn) => unknown
+}
+
+/**
+ * The check-in being written: its draft, kept on the phone as the inspector types, its problems, and saving
+ * it as a record queued for the server. The draft comes back after a reload, a call or a dead battery.
+ */
+export function useCheckInDraft(options: CheckInDraftOptions) {
+  const { t, te } = useI18n()
+  const key = draftKey(options.correcting)
+  const stored = useDraft<CheckInDraft>(key)
+  const draft = ref<CheckInDraft>()
+  const showProblems = shallowRef(false)
+  const saving = shallowRef(false)
+  const saveError = shallowRef<string>()
+
+  const problems = computed<DraftProblem[]>(() =>
+    draft.value ? draftProblems(draft.value, toValue(options.knownTasks)) : [],
+  )
+  /** The problems the form marks: none until the inspector first tries to save. */
+  const shownProblems = computed(() => (showProblems.value ? problems.value : []))
+
+  const autosave = useDebouncedFn(
+    (d: CheckInDraft) => stored.save(plainDraft(d)),
+    300,
+    // The last edit before leaving the page is kept too.
+    { onDispose: 'flush' },
+  )
+  // Nothing is saved as a draft until the inspector changes something.
+  let touched = false
+  watch(
+    draft,
+    (d) => {
+      if (d && touched) autosave(d)
+    },
+    { deep: true },
+  )
+
+  async function load(): Promise<void> {
+    const saved = await stored.load()
+    if (saved) {
+      draft.value = saved
+    } else if (options.correcting) {
+      const original = await getCheckIn(db, options.correcting)
+      draft.value = original ? correctionDraft(original.data) : emptyDraft([])
+    } else {
+      const campaign = options.campaignId ? await getCampaign(db, options.campaignId) : undefined
+      draft.value = newDraft(options.task, campaign)
+    }
+    // Filling the form in is not an edit: the watcher has seen it by the next tick.
+    await nextTick()
+    touched = true
+  }
+  void load()
+
+  /** Saves the check-in when the draft has no problems; otherwise marks them. */
+  async function save(authorId: string): Promise<void> {
+    if (!draft.value) return
+    showProblems.value = true
+    saveError.value = undefined
+    if (problems.value.length > 0) return
+    saving.value = true
+    try {
+      // Saving the record deletes the draft; a late autosave must not bring it back.
+      autosave.cancel()
+      const plain = plainDraft(draft.value)
+      const record = await saveCheckIn(db, draftToCheckIn(plain, authorId), plain.photos, key)
+      await options.onSaved?.(record)
+    } catch (err) {
+      saveError.value = t(errorMessageKey(err, te, { under: 'checkin.errors', fallback: 'checkin.errors.storage' }), {
+        reason: err instanceof RecordInvalidError ? err.detail : '',
+      })
+    } finally {
+      saving.value = false
+    }
+  }
+
+  return { draft, draftSavedAt: stored.savedAt, problems, shownProblems, saving, saveError, save }
+}

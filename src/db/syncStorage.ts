@@ -1,0 +1,85 @@
+import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, SyncMeta, ZhixunDB } from './db'
+import { syncMeta } from './outbox'
+import { markSessionExpired } from './session'
+
+/** One write to a note: the whole row, or changes to a row that may not be there (then nothing happens). */
+export type NoteWrite = { put: LocalNote } | { id: string; changes: Partial<LocalNote> }
+
+/** What the sync engine decided to write to the records, all in the transaction that asked it. */
+export interface RecordWrites {
+  /** Changes to check-ins already on this phone (missing ones are skipped). */
+  checkIns: { key: string; changes: Partial<LocalCheckIn> }[]
+  newCheckIns: LocalCheckIn[]
+  /** Written in this order: one note may be written more than once and the last write counts. */
+  notes: NoteWrite[]
+}
+
+/** This phone's copies of the records a pulled page names, read in the transaction that writes the page. */
+export interface LocalRecords {
+  checkIns: ReadonlyMap<string, LocalCheckIn>
+  notes: ReadonlyMap<string, LocalNote>
+  /** Records with an entry still in the outbox. */
+  queued: ReadonlySet<string>
+}
+
+/** Everything the sync engine stores, over Dexie; `SyncStorage` in src/sync/storage.ts is what it must be. */
+export function dexieSyncStorage(db: ZhixunDB) {
+  async function write(w: RecordWrites): Promise<void> {
+    if (w.checkIns.length) await db.checkins.bulkUpdate(w.checkIns)
+    if (w.newCheckIns.length) await db.checkins.bulkPut(w.newCheckIns)
+    for (const n of w.notes) await ('put' in n ? db.notes.put(n.put) : db.notes.update(n.id, n.changes))
+  }
+
+  return {
+    syncMeta: (): Promise<SyncMeta> => syncMeta(db),
+
+    async updateSyncMeta(changes: Pick<SyncMeta, 'lastSyncAt' | 'lastError'>): Promise<void> {
+      await db.syncMeta.update('sync', changes)
+    },
+
+    markSessionExpired: (): Promise<void> => markSessionExpired(db),
+
+    nextOutboxBatch: (limit: number): Promise<OutboxEntry[]> => db.outbox.orderBy('seq').limit(limit).toArray(),
+
+    photo: (sha256: string): Promise<LocalPhoto | undefined> => db.photos.get(sha256),
+
+    async setPhotoState(sha256s: readonly string[], state: LocalPhoto['state']): Promise<void> {
+      await db.photos.where('sha256').anyOf(sha256s).modify({ state })
+    },
+
+    async acknowledge(
+      done: readonly OutboxEntry[],
+      decide: (stillQueued: ReadonlySet<string>) => RecordWrites,
+    ): Promise<void> {
+      await db.transaction('rw', [db.outbox, db.checkins, db.notes], async () => {
+        await db.outbox.bulkDelete(done.map((e) => e.seq!))
+        const stillQueued = await db.outbox
+          .where('recordId')
+          .anyOf(done.map((e) => e.recordId))
+          .keys()
+        await write(decide(new Set(stillQueued as string[])))
+      })
+    },
+
+    async applyPulled(
+      ids: { checkIns: string[]; notes: string[] },
+      decide: (local: LocalRecords) => RecordWrites & { pullCursor: number },
+    ): Promise<number> {
+      return db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta], async () => {
+        const [checkIns, notes, queued] = await Promise.all([
+          db.checkins.bulkGet(ids.checkIns),
+          db.notes.bulkGet(ids.notes),
+          db.outbox.where('recordId').anyOf(ids.notes).keys(),
+        ])
+        const writes = decide({
+          checkIns: new Map(checkIns.flatMap((c) => (c ? [[c.id, c]] : []))),
+          notes: new Map(notes.flatMap((n) => (n ? [[n.id, n]] : []))),
+          queued: new Set(queued as string[]),
+        })
+        await write(writes)
+        await db.syncMeta.update('sync', { pullCursor: writes.pullCursor })
+        return writes.pullCursor
+      })
+    },
+  }
+}

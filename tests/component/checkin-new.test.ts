@@ -1,0 +1,136 @@
+// @vitest-environment happy-dom
+import 'fake-indexeddb/auto'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { db } from '../../src/db/db'
+import { saveCheckIn } from '../../src/db/records'
+import { startSession } from '../../src/db/session'
+import type { Campaign } from '../../src/kernel/campaign-schema'
+import { makeCheckIn } from '../helpers/records'
+import { mountAt, settle } from '../helpers/mount'
+
+const me = {
+  id: '01900000-0000-7000-8000-0000000000aa',
+  username: 'chen',
+  displayName: '陈巡查',
+  department: '省知识产权局',
+  role: 'inspector',
+} as const
+const campaign: Campaign = {
+  id: '01900000-0000-7000-8000-0000000000cc',
+  name: '广交会专项',
+  description: '',
+  taskNumbers: [28, 40],
+  departments: ['省知识产权局'],
+  inspectorIds: [],
+  startDate: '2026-01-01',
+  endDate: '2099-12-31',
+  venues: ['广交会展馆 A 区'],
+  ownerDepartment: '省知识产权局',
+  createdBy: me.id,
+  version: 1,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+}
+/** Longer than the autosave waits after the last keystroke. */
+const pause = () => new Promise((r) => setTimeout(r, 400))
+const tasksShown = (w: Awaited<ReturnType<typeof mountAt>>['wrapper']) =>
+  w.findAll('[data-testid="checkin-tasks"] li').map((li) => li.text())
+
+describe('the check-in form', () => {
+  beforeEach(async () => {
+    await startSession(db, me, '2099-01-01T00:00:00Z')
+  })
+  afterEach(async () => {
+    await Promise.all(db.tables.map((t) => t.clear()))
+  })
+
+  it('keeps what is typed as a draft, the last keystroke too, and brings it back', async () => {
+    const { wrapper } = await mountAt('/checkins/new?task=28')
+    expect(tasksShown(wrapper)).toEqual(['任务 28 ✕'])
+    // Opening the form is not an edit.
+    await pause()
+    expect(await db.drafts.count()).toBe(0)
+
+    await wrapper.get('[data-testid="venue-name"]').setValue('东门')
+    await pause()
+    expect((await db.drafts.get('checkin:new'))?.data).toMatchObject({ venueName: '东门', taskNumbers: [28] })
+    expect(wrapper.get('.actions [aria-live]').text()).toBe('草稿已自动保存')
+
+    // Leaving the page before the autosave waited its time: the last edit is kept all the same.
+    await wrapper.get('[data-testid="venue-name"]').setValue('东门市场')
+    wrapper.unmount()
+    await settle()
+    expect((await db.drafts.get('checkin:new'))?.data).toMatchObject({ venueName: '东门市场' })
+
+    const again = await mountAt('/checkins/new')
+    expect((again.wrapper.get('[data-testid="venue-name"]').element as HTMLInputElement).value).toBe('东门市场')
+    expect(tasksShown(again.wrapper)).toEqual(['任务 28 ✕'])
+    expect(again.wrapper.get('.actions [aria-live]').text()).toBe('草稿已自动保存')
+    again.wrapper.unmount()
+  })
+
+  it('marks what is missing only once the inspector tries to save, and saves nothing', async () => {
+    const { wrapper } = await mountAt('/checkins/new?task=28')
+    expect(wrapper.get('[data-testid="venue-name"]').attributes('aria-invalid')).toBe('false')
+    expect(wrapper.findAll('.error')).toHaveLength(0)
+    await wrapper.get('[data-testid="checkin-form"]').trigger('submit')
+    await settle()
+    expect(wrapper.get('[data-testid="venue-name"]').attributes('aria-invalid')).toBe('true')
+    expect(wrapper.get('.error').text()).toBe('请填写场所名称。')
+    expect(await db.checkins.count()).toBe(0)
+    wrapper.unmount()
+  })
+
+  it('adds a task by its number, and says so when there is no such task', async () => {
+    const { wrapper } = await mountAt('/checkins/new?task=28')
+    await wrapper.get('#ci-add-task').setValue('99999')
+    await wrapper.get('#ci-add-task').trigger('keydown.enter')
+    expect(wrapper.get('[role="alert"]').text()).toContain('没有')
+    await wrapper.get('#ci-add-task').setValue('17')
+    await wrapper.get('#ci-add-task').trigger('keydown.enter')
+    expect(tasksShown(wrapper)).toEqual(['任务 28 ✕', '任务 17 ✕'])
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('saves the check-in, lets go of the draft and shows the record', async () => {
+    const { wrapper, router } = await mountAt('/checkins/new?task=28')
+    await wrapper.get('[data-testid="venue-name"]').setValue('  东门市场 ')
+    await wrapper.get('[data-testid="outcome-suspected"]').setValue(true)
+    await wrapper.get('[data-testid="checkin-form"]').trigger('submit')
+    // Saving hashes the record and the record's page loads on demand: wait for the page to change.
+    await vi.waitFor(() => expect(router.currentRoute.value.path).not.toBe('/checkins/new'), { timeout: 5000 })
+    const [saved] = await db.checkins.toArray()
+    expect(saved?.data).toMatchObject({
+      venueName: '东门市场',
+      outcome: 'suspected',
+      taskNumbers: [28],
+      authorId: me.id,
+    })
+    expect(router.currentRoute.value.path).toBe(`/checkins/${saved!.id}`)
+    await pause()
+    expect(await db.drafts.count()).toBe(0)
+    wrapper.unmount()
+  })
+
+  it('opened from a campaign checks in under it, with its tasks', async () => {
+    await db.campaigns.put(campaign)
+    const { wrapper } = await mountAt(`/checkins/new?campaign=${campaign.id}`)
+    expect((wrapper.get('[data-testid="campaign"]').element as HTMLSelectElement).value).toBe(campaign.id)
+    expect(tasksShown(wrapper)).toEqual(['任务 28 ✕', '任务 40 ✕'])
+    wrapper.unmount()
+  })
+
+  it('corrects a check-in from its content, under its own draft', async () => {
+    const original = makeCheckIn({ authorId: me.id, venueName: '黄埔海关查验场', taskNumbers: [17] })
+    await saveCheckIn(db, original)
+    const { wrapper } = await mountAt(`/checkins/new?correct=${original.id}`)
+    expect(wrapper.get('h1').text()).toBe('更正巡查登记')
+    expect((wrapper.get('[data-testid="venue-name"]').element as HTMLInputElement).value).toBe('黄埔海关查验场')
+    await wrapper.get('[data-testid="checkin-note"]').setValue('更正：数量有误。')
+    await pause()
+    expect(await db.drafts.get(`checkin:correct:${original.id}`)).toBeDefined()
+    expect(await db.drafts.get('checkin:new')).toBeUndefined()
+    wrapper.unmount()
+  })
+})
