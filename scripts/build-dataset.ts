@@ -16,8 +16,15 @@ export function romanize(name: string): string[] {
   return pinyin(chinese, { toneType: 'none', type: 'array' })
 }
 
+/** Readings in context, so a character read two ways (行 xing/hang) is listed under the ones the text uses. */
+export function readText(text: string): [string, string][] {
+  return pinyin(text, { toneType: 'none', type: 'all' })
+    .filter((c) => c.isZh && /^[\u3400-\u9fff]$/.test(c.origin))
+    .map((c) => [c.origin, c.pinyin.toLowerCase().replace(/ü/g, 'v')])
+}
+
 export function datasetFromSeed(source: string) {
-  return buildDataset(parseSeed(source), romanize, (text) => createHash('sha256').update(text).digest('hex'))
+  return buildDataset(parseSeed(source), romanize, (text) => createHash('sha256').update(text).digest('hex'), readText)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -8,7 +8,13 @@ export async function replaceDataset(db: ZhixunDB, dataset: Dataset): Promise<vo
     await db.sections.bulkPut(dataset.sections)
     await db.tasks.bulkPut(dataset.tasks)
     await db.departments.bulkPut(dataset.departments)
-    await db.meta.put({ key: 'dataset', version: dataset.version, document: dataset.document, importedAt: Date.now() })
+    await db.meta.put({
+      key: 'dataset',
+      version: dataset.version,
+      document: dataset.document,
+      importedAt: Date.now(),
+      ...(dataset.readings !== undefined && { readings: dataset.readings }),
+    })
   })
 }
 
@@ -22,7 +28,8 @@ export async function readCachedDataset(db: ZhixunDB): Promise<Dataset | undefin
       db.tasks.orderBy('number').toArray(),
       db.departments.toArray(),
     ])
-    return { version: meta.version, document: meta.document, sections, tasks, departments }
+    const { version, document, readings } = meta
+    return { version, document, sections, tasks, departments, ...(readings !== undefined && { readings }) }
   })
 }
 

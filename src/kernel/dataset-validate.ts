@@ -23,6 +23,7 @@ export function assertDataset(value: unknown): Dataset {
   need(Array.isArray(d.sections) && d.sections.length > 0, 'sections')
   need(Array.isArray(d.tasks) && d.tasks.length > 0, 'tasks')
   need(Array.isArray(d.departments), 'departments')
+  need(d.readings === undefined || typeof d.readings === 'string', 'readings')
   const sectionIds = new Set<unknown>()
   ;(d.sections as unknown[]).forEach((s, i) => {
     need(

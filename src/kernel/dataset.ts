@@ -71,4 +71,11 @@ export interface Dataset {
   sections: Section[]
   tasks: Task[]
   departments: Department[]
+  /**
+   * Toneless pinyin of every Chinese character in the task texts and department names, so the phone can
+   * match full pinyin without a dictionary: each syllable followed by its characters, syllables in
+   * alphabetical order ("ai爱an安案…"); a character read two ways in the text is under both. Absent
+   * from datasets built before it existed.
+   */
+  readings?: string
 }

@@ -19,9 +19,18 @@ describe('SearchPage', () => {
     expect(wrapper.get('[data-testid="department-hits"]').text()).toContain('省工商局')
   })
 
-  it('offers the task a number names', async () => {
+  it('lists the task a number names as the first result, counted, under no empty heading', async () => {
     const { wrapper } = await mountAt('/search?q=28')
-    expect(wrapper.get('[data-testid="exact-hit"]').attributes('href')).toBe('/tasks/28')
+    const hits = wrapper.findAll('[data-testid="task-hits"] .task-item')
+    expect(hits[0]!.attributes('data-task')).toBe('28')
+    expect(hits[0]!.attributes('href')).toBe('/tasks/28')
+    expect(wrapper.get('[data-testid="result-count"]').text()).toBe(`${hits.length} 项任务`)
+    expect(wrapper.findAll('h2').map((h) => h.text())).not.toContain('任务')
+  })
+
+  it('finds tasks by full pinyin', async () => {
+    const { wrapper } = await mountAt('/search?q=zhanhui')
+    expect(wrapper.findAll('.task-item').map((h) => h.attributes('data-task'))).toEqual(['28', '71'])
   })
 
   it('combines filters from the selects and puts them in the URL', async () => {

@@ -30,9 +30,41 @@ describe('search over the real dataset', () => {
     expect(numbers(search(index, 'sgsj'))).toContain(17)
   })
 
-  it('takes a bare number as a task number', () => {
+  it('finds task text by full pinyin, by initials mixed with syllables, and highlights the characters', () => {
+    for (const q of ['zhanhui', 'zhan hui', 'ZhanHui', 'zhanh', 'zhhui']) {
+      const r = search(index, q)
+      expect(numbers(r), q).toContain(28)
+      const hit = r.tasks.find((h) => h.task.number === 28)!
+      expect(
+        hit.ranges.map(([a, b]) => hit.task.text.slice(a, b)),
+        q,
+      ).toContain('展会')
+    }
+    expect(numbers(search(index, 'zhanhui'))).toEqual([28, 71])
+    expect(numbers(search(index, 'haiguan'))).toContain(139)
+    expect(numbers(search(index, 'zhuanli')).length).toBeGreaterThan(30)
+    // Initials alone match the text only from four letters on; shorter ones find departments.
+    expect(numbers(search(index, 'zscq')).length).toBeGreaterThan(100)
+    expect(search(index, 'haig').departments.map((h) => h.department.name)).toEqual(['海关总署广东分署'])
+  })
+
+  it('finds task text by English words of the glossary, and departments by their English names', () => {
+    expect(numbers(search(index, 'trade fair'))).toEqual([28, 71])
+    expect(numbers(search(index, 'Customs'))).toEqual(numbers(search(index, '海关')))
+    expect(numbers(search(index, 'counterfeit'))).toEqual(numbers(search(index, '假冒')))
+    expect(numbers(search(index, 'patents'))).toEqual(numbers(search(index, '专利')))
+    const names = new Map([['省工商局', 'Provincial Administration for Industry and Commerce']])
+    const r = search(index, 'industry and commerce', {}, { departmentNames: names })
+    expect(r.departments.map((h) => h.department.name)).toEqual(['省工商局'])
+    expect(numbers(r)).toContain(17)
+  })
+
+  it('takes a bare number as a task number, listed first', () => {
     const r = search(index, '28')
     expect(r.exact?.number).toBe(28)
+    expect(numbers(r)[0]).toBe(28)
+    expect(numbers(search(index, '1'))[0]).toBe(1)
+    expect(new Set(numbers(search(index, '1'))).size).toBe(search(index, '1').tasks.length)
     expect(search(index, ' 160 ').exact?.number).toBe(160)
     expect(search(index, '161').exact).toBeUndefined()
     expect(search(index, '0').exact).toBeUndefined()
