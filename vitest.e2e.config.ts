@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // Not shuffled, on purpose: each browser file is one story told in order (offline, then back online, then
+    // the server dies …), each test starting where the one before left the phone.
+    sequence: { shuffle: false },
   },
 })

@@ -3,13 +3,17 @@ import { join, resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
 import * as v from 'valibot'
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../src/kernel/canonical'
 import type { Dataset } from '../src/kernel/dataset'
 import { assertDataset } from '../src/kernel/dataset-validate'
+import { keyRoutes } from './auth/keys'
+import { refuseCrossSite, type TrustProxy } from './auth/origin'
 import { authRoutes } from './auth/routes'
 import { userRoutes } from './auth/users'
 import { campaignRoutes } from './campaigns/routes'
 import type { Store } from './db/database'
-import { ApiRefusal } from './http/errors'
+import { readiness } from './db/readiness'
+import { ApiRefusal, databaseUnavailable } from './http/errors'
 import { readRequest } from './http/request'
 import { syncRoutes } from './sync/routes'
 
@@ -18,7 +22,13 @@ export interface ServerOptions {
   distDir: string
   /** Where check-ins and notes are kept; without it the server serves the app and dataset only. */
   store?: Store
-  logger?: boolean
+  /** Fastify's logger: on, off, or (tests) writing its JSON lines to a stream. */
+  logger?: boolean | { level?: string; stream: { write(line: string): void } }
+  /**
+   * Which proxies to believe about the client's address, protocol and host (X-Forwarded-For, -Proto, -Host):
+   * the TRUST_PROXY setting (server/auth/origin.ts). Behind a TLS proxy it makes the session cookie Secure.
+   */
+  trustProxy?: TrustProxy
   /** Tests only: runs inside each push transaction just before it commits. */
   beforePushCommit?: () => void | Promise<void>
 }
@@ -89,7 +99,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const dataset = readBuiltDataset(distDir)
   const datasetBody = JSON.stringify(dataset)
   const etag = `"${dataset.version}"`
-  const app = Fastify({ logger: options.logger ?? false })
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: options.trustProxy ?? false })
+  app.addHook('onRequest', refuseCrossSite)
+  // No record comes near this depth; a body nested deeper is refused before anything walks it recursively.
+  app.addHook('preValidation', async (req) => {
+    const body: unknown = req.body
+    if (
+      typeof body === 'object' &&
+      body !== null &&
+      !ArrayBuffer.isView(body) &&
+      nestedDeeperThan(body, MAX_JSON_DEPTH)
+    )
+      throw new ApiRefusal(400, 'invalid_request', `JSON nested more than ${MAX_JSON_DEPTH} levels deep`)
+  })
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.headers(SECURITY_HEADERS)
     return payload
@@ -101,7 +123,26 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return reply.type('application/json; charset=utf-8').send(datasetBody)
   })
 
-  app.get('/api/health', async () => ({ ok: true, datasetVersion: dataset.version }))
+  /**
+   * Whether this server can do its work: the database read and written just now, without waiting on a lock
+   * or a database that is gone (server/db/readiness.ts). 503 says which failed and how.
+   */
+  app.get('/api/health', async (req, reply) => {
+    reply.header('Cache-Control', 'no-store')
+    if (!options.store) return { ok: true, datasetVersion: dataset.version }
+    const { read, write, ...database } = await readiness(options.store)
+    if (!database.ok) {
+      // The errors' own words (which may name hosts and files) go to the log; anyone may ask for health.
+      req.log.warn({ read, write }, 'database not ready')
+      reply.code(503).header('Retry-After', String(RETRY_AFTER_S))
+    }
+    const said = (c: typeof read) => (c.ok ? { ok: true } : { ok: false, problem: c.problem })
+    return {
+      ok: database.ok,
+      datasetVersion: dataset.version,
+      database: { ...database, read: said(read), write: said(write) },
+    }
+  })
 
   app.setErrorHandler((err, req, reply) => {
     const refusal = err instanceof ApiRefusal ? err : fastifyRefusal(err)
@@ -111,16 +152,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         reply.header('Retry-After', String(refusal.details.retryAfter))
       return reply.code(refusal.status).send(refusal.body)
     }
-    // Anything else is taken as temporary (the database busy or gone): nothing was committed, try again.
-    req.log.error(err)
+    // The database out of reach, busy or overloaded, by name (server/http/errors.ts): nothing was committed.
+    if (databaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable')
+      return reply
+        .code(503)
+        .header('Retry-After', String(RETRY_AFTER_S))
+        .send(new ApiRefusal(503, 'unavailable', 'The database is unavailable; nothing was saved. Try again.').body)
+    }
+    // Anything else is a bug: said as one, and logged with its stack for whoever fixes it.
+    req.log.error({ err }, 'unexpected error')
     return reply
-      .code(503)
-      .header('Retry-After', String(RETRY_AFTER_S))
-      .send(new ApiRefusal(503, 'unavailable', 'Temporarily unavailable; nothing was saved. Try again.').body)
+      .code(500)
+      .send(new ApiRefusal(500, 'internal', 'The server failed unexpectedly; the error has been logged.').body)
   })
 
   if (options.store) {
     await app.register(authRoutes, { store: options.store })
+    await app.register(keyRoutes, { store: options.store })
     await app.register(syncRoutes, {
       store: options.store,
       taskNumbers: new Set(dataset.tasks.map((t) => t.number)),

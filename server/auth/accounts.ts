@@ -11,12 +11,10 @@ import {
 } from '../../src/kernel/users'
 import { nowIso, type Database, type UsersTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
-import { hashPassword, verifyPassword } from './passwords'
+import { attemptSucceeded, forgetOldAttempts, takeAttempt } from './login-limits'
+import { DUMMY_HASH, hashPassword, passwordHashing, verifyPassword } from './passwords'
 
 export const SESSION_DAYS = 14
-/** After this many wrong passwords in a row an account is locked for LOCK_MINUTES. */
-export const MAX_FAILURES = 5
-export const LOCK_MINUTES = 15
 
 /** The columns of a user others may see: enough to name an inspector in a campaign or a report. */
 export const PERSON_COLUMNS = ['id', 'display_name', 'department', 'role'] as const
@@ -93,42 +91,35 @@ export async function createUser(
 }
 
 /**
- * Checks a password and opens a session. Wrong passwords count per username; after MAX_FAILURES the
- * account is locked for LOCK_MINUTES, and a locked account is refused even with the right password.
+ * Checks a password and opens a session. The attempt takes a turn of the process's password-hash gate
+ * (429 `busy` when too many wait), then is counted in the database before the password is hashed (429
+ * `locked` or `too_many_attempts` with a wait, see login-limits.ts); only a right password takes the count
+ * back. `address` is the client's (its IP address as the trusted proxy reports it).
  */
 export async function verifyAndStartSession(
   db: Kysely<Database>,
   usernameRaw: string,
   password: string,
-  now = new Date(),
+  { address = 'unknown', now = new Date() }: { address?: string; now?: Date } = {},
 ): Promise<{ token: string; user: SessionUser; expiresAt: string }> {
   const username = usernameRaw.trim().toLowerCase()
-  const failures = await db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst()
-  if (failures?.locked_until && failures.locked_until > now.toISOString()) {
-    const seconds = Math.ceil((Date.parse(failures.locked_until) - now.getTime()) / 1000)
-    throw new ApiRefusal(429, 'locked', 'Too many wrong passwords; try again later', { retryAfter: seconds })
-  }
-  const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
-  // A password is checked even for an unknown user, so timing does not tell which usernames exist.
-  const ok = await verifyPassword(
-    password,
-    user?.password_hash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  // A name the username rule refuses is no one's: it is counted by address only, and never looked up.
+  const possible = USERNAME_RE.test(username) ? username : undefined
+  const { user, attempt } = await passwordHashing.run(
+    async () => {
+      await forgetOldAttempts(db, now)
+      const attempt = await takeAttempt(db, { username: possible, address, now })
+      const user = possible
+        ? await db.selectFrom('users').selectAll().where('username', '=', possible).executeTakeFirst()
+        : undefined
+      // A password is checked even for an unknown user, so timing does not tell which usernames exist.
+      const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH)
+      return { user: ok && user && !user.disabled ? user : undefined, attempt }
+    },
+    { signIn: true },
   )
-  if (!user || !ok || user.disabled) {
-    const count = (failures?.failures ?? 0) + 1
-    const lockedUntil = count >= MAX_FAILURES ? new Date(now.getTime() + LOCK_MINUTES * 60_000).toISOString() : null
-    await db
-      .insertInto('login_failures')
-      .values({ username, failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() })
-      .onConflict((oc) =>
-        oc
-          .column('username')
-          .doUpdateSet({ failures: count, locked_until: lockedUntil, last_failure_at: now.toISOString() }),
-      )
-      .execute()
-    throw new ApiRefusal(401, 'bad_credentials', 'Wrong username or password')
-  }
-  await db.deleteFrom('login_failures').where('username', '=', username).execute()
+  if (!user) throw new ApiRefusal(401, 'bad_credentials', 'Wrong username or password')
+  await attemptSucceeded(db, attempt)
   const token = randomBytes(32).toString('base64url')
   const expiresAt = new Date(now.getTime() + SESSION_DAYS * 86_400_000).toISOString()
   await db

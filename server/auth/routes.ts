@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import type { Store } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { SESSION_DAYS, verifyAndStartSession, endSessionOfToken } from './accounts'
+import { addressKey } from './login-limits'
 import { requireUser, sessionToken, setSessionCookie } from './session'
 
 const LoginSchema = v.strictObject({
@@ -17,7 +18,10 @@ export async function authRoutes(app: FastifyInstance, opts: { store: Store }): 
     const parsed = v.safeParse(LoginSchema, req.body)
     // The sign-in form has two fields: one message covers every way of sending them wrong.
     if (!parsed.success) throw new ApiRefusal(400, 'invalid_request', 'username and password are required')
-    const { token, user, expiresAt } = await verifyAndStartSession(db, parsed.output.username, parsed.output.password)
+    const { username, password } = parsed.output
+    // req.ip is the socket's address, or with TRUST_PROXY the client's as the trusted proxy reports it.
+    const address = addressKey(req.ip)
+    const { token, user, expiresAt } = await verifyAndStartSession(db, username, password, { address })
     setSessionCookie(req, reply, token, SESSION_DAYS * 86_400)
     return { user, expiresAt }
   })

@@ -21,7 +21,10 @@ export function sessionToken(req: FastifyRequest): string | undefined {
   return undefined
 }
 
-/** HttpOnly: page scripts never see the token. Secure whenever the request came over HTTPS. */
+/**
+ * HttpOnly: page scripts never see the token. Secure whenever the request came over HTTPS: to the server
+ * itself, or to a TLS proxy it trusts (TRUST_PROXY; its X-Forwarded-Proto), or with COOKIE_SECURE=1.
+ */
 export function setSessionCookie(req: FastifyRequest, reply: FastifyReply, token: string, maxAgeS: number): void {
   const secure = req.protocol === 'https' || process.env.COOKIE_SECURE === '1'
   reply.header(

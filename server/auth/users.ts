@@ -8,16 +8,20 @@ import { accountOf, createUser, endSessions, PERSON_COLUMNS, personOf } from './
 import { hashPassword } from './passwords'
 import { requireUser, sessionToken } from './session'
 
+/** A display name is one line: no control characters (a NUL could not even be stored). */
+// eslint-disable-next-line no-control-regex
+const OneLine = v.regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+
 const NewUserSchema = v.strictObject({
   username: v.pipe(v.string(), v.maxLength(64)),
-  displayName: v.pipe(v.string(), v.maxLength(100)),
+  displayName: v.pipe(v.string(), v.maxLength(100), OneLine),
   department: v.pipe(v.string(), v.maxLength(100)),
   role: v.picklist(USER_ROLES),
   password: v.pipe(v.string(), v.maxLength(200)),
 })
 
 const ChangeUserSchema = v.strictObject({
-  displayName: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100))),
+  displayName: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100), OneLine)),
   department: v.optional(v.pipe(v.string(), v.maxLength(100))),
   role: v.optional(v.picklist(USER_ROLES)),
   disabled: v.optional(v.boolean()),

@@ -20,23 +20,44 @@ interface StoredCheckIn extends CheckIn {
   department: string
 }
 
-/** Check-ins as they stand: one that a later check-in corrects is left out, its correction counts instead. */
-function withoutCorrected<T extends CheckIn>(checkIns: readonly T[]): T[] {
-  const corrected = new Set(checkIns.map((c) => c.correctionOf).filter((id): id is string => id !== null))
-  return checkIns.filter((c) => !corrected.has(c.id))
+/** A check-in as stored, with the author the server recorded for it (not what its JSON says). */
+interface Authored<T extends CheckIn> {
+  checkIn: T
+  authorId: string | null
+}
+
+/**
+ * Check-ins as they stand: one that a later check-in corrects is left out, its correction counts instead. Only
+ * a correction by the original's own author counts: one naming someone else's check-in (stored before the
+ * push refused them) hides nothing.
+ */
+function withoutCorrected<T extends CheckIn>(stored: readonly Authored<T>[]): T[] {
+  const authorOf = new Map(stored.map((s) => [s.checkIn.id, s.authorId]))
+  const corrected = new Set<string>()
+  for (const { checkIn, authorId } of stored) {
+    const original = checkIn.correctionOf
+    if (original === null || original === checkIn.id || authorId === null) continue
+    if (authorOf.get(original) === authorId) corrected.add(original)
+  }
+  return stored.map((s) => s.checkIn).filter((c) => !corrected.has(c.id))
 }
 
 /** The campaign's check-ins; a corrected check-in is counted once, as its newest correction says. */
 async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promise<StoredCheckIn[]> {
   const rows = await db
     .selectFrom('records')
-    .select(['data', 'department'])
+    .select(['data', 'department', 'author_id'])
     .where('campaign_id', '=', campaignId)
     .where('kind', '=', 'checkin')
     .where('deleted', '=', 0)
     .orderBy('version')
     .execute()
-  return withoutCorrected(rows.map((r) => ({ ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '' })))
+  return withoutCorrected(
+    rows.map((r) => ({
+      checkIn: { ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '' },
+      authorId: r.author_id,
+    })),
+  )
 }
 
 async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
@@ -109,13 +130,15 @@ export async function campaignReport(
 /** Field activity against each of the dataset's tasks, over the records a query selects. */
 export function coverage(
   taskNumbers: readonly number[],
-  records: { kind: string; data: string | null }[],
+  records: { kind: string; data: string | null; author_id: string | null }[],
 ): TaskCoverage[] {
   const byTask = new Map<number, { checkIns: number; notes: number; inspectors: Set<string>; lastAt: string | null }>(
     taskNumbers.map((n) => [n, { checkIns: 0, notes: 0, inspectors: new Set(), lastAt: null }]),
   )
   const checkIns = withoutCorrected(
-    records.filter((r) => r.kind === 'checkin').map((r) => JSON.parse(r.data!) as CheckIn),
+    records
+      .filter((r) => r.kind === 'checkin')
+      .map((r) => ({ checkIn: JSON.parse(r.data!) as CheckIn, authorId: r.author_id })),
   )
   for (const c of checkIns) {
     for (const n of new Set(c.taskNumbers)) {

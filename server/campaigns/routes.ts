@@ -89,7 +89,7 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Task coverage is for supervisors and admins')
     const q = readRequest(CoverageQuerySchema, req.query)
     const scope: CoverageReport['scope'] = {}
-    let query = db.selectFrom('records').select(['kind', 'data']).where('deleted', '=', 0)
+    let query = db.selectFrom('records').select(['kind', 'data', 'author_id']).where('deleted', '=', 0)
     if (q.campaign) {
       const campaign = await readableCampaign(db, user, q.campaign)
       scope.campaignId = campaign.id

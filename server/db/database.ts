@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { migrate } from './migrations'
 import { ZhixunError } from '../../src/kernel/errors'
@@ -9,6 +9,34 @@ import type { UserRole } from '../../src/kernel/users'
 
 /** Ids are varchar(64) in every table: an id any longer names nothing stored. */
 export const ID_MAX = 64
+
+/** PostgreSQL's text cannot hold a NUL character: a string with one can be neither stored nor looked up. */
+export const storable = (s: string): boolean => !s.includes('\u0000')
+
+/** Whether `id` could name a stored row: short enough for an id column, and text PostgreSQL takes. */
+export const isStorableId = (id: string): boolean => id.length <= ID_MAX && storable(id)
+
+/**
+ * Text the server writes itself from what a client sent (a rejection's detail or reason naming a field or a
+ * value): control characters shown as U+FFFD, at most `max` characters (a `varchar(max)` holds it).
+ */
+export function storableText(s: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\ufffd')
+  const chars = Array.from(clean)
+  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('')}…`
+}
+
+/**
+ * How long a statement waits for another process's lock on the SQLite file. better-sqlite3 waits
+ * synchronously, holding up every other request, so the wait is short: a lock held longer is
+ * SQLITE_BUSY, which the client gets as a 503 with Retry-After. Migrations at start-up wait longer.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 20
+const SQLITE_MIGRATION_BUSY_TIMEOUT_MS = 5000
+
+/** How long a request waits for a PostgreSQL connection before it is told the database is unavailable. */
+export const PG_CONNECT_TIMEOUT_MS = 5000
 
 /** Timestamps are stored as ISO 8601 UTC text, which sorts in time order on both databases. */
 export const nowIso = (): string => new Date().toISOString()
@@ -49,8 +77,22 @@ export interface RecordsTable {
   department: string | null
   /** The campaign a check-in was made under. */
   campaign_id: string | null
+  /** What the push found of the phone's signature (SignatureStatus), and the signature itself as JSON. */
+  signature_status: string | null
+  signature: string | null
   created_at: string
   updated_at: string
+}
+
+/** The public keys phone clients sign records with: each belongs to one user, registered from one client id. */
+export interface ClientKeysTable {
+  user_id: string
+  /** SHA-256 (hex) of the canonical public JWK (src/kernel/signature.ts). */
+  key_id: string
+  client_id: string
+  /** The public JWK, canonical JSON. */
+  public_key: string
+  created_at: string
 }
 
 export interface CountersTable {
@@ -66,7 +108,10 @@ export interface PhotosTable {
   created_at: string
 }
 
+/** An unfinished upload: one uploader's, of the photo they announced; it expires a day after it started. */
 export interface PhotoUploadsTable {
+  id: string
+  uploader_id: string
   sha256: string
   size: number
   type: string
@@ -75,10 +120,22 @@ export interface PhotoUploadsTable {
 }
 
 export interface PhotoChunksTable {
-  id: Generated<number>
-  sha256: string
+  upload_id: string
   offset: number
   bytes: Buffer
+}
+
+/** Who may refer to a stored photo: whoever uploaded every byte of it (the bytes themselves are stored once). */
+export interface PhotoOwnersTable {
+  user_id: string
+  sha256: string
+  created_at: string
+}
+
+/** Which check-ins refer to which photos: what decides who may read a photo. */
+export interface RecordPhotosTable {
+  sha256: string
+  record_id: string
 }
 
 export interface UsersTable {
@@ -102,11 +159,19 @@ export interface SessionsTable {
   expires_at: string
 }
 
-export interface LoginFailuresTable {
-  username: string
+/**
+ * Sign-in attempts counted before each password is hashed (server/auth/login-limits.ts): per client address,
+ * per username, and per username from one address. Rows expire; an unknown username's are bounded by its
+ * address's limit.
+ */
+export interface LoginLimitsTable {
+  scope: 'addr' | 'user' | 'pair'
+  key: string
   failures: number
-  locked_until: string | null
-  last_failure_at: string
+  /** When the current count began, when it last grew, and (per username and address) until when no attempt is taken. */
+  first_at: string
+  last_at: string
+  blocked_until: string | null
 }
 
 /** A campaign; its lists and dates are JSON in `data` (see src/campaigns/schema.ts). */
@@ -131,14 +196,17 @@ export interface Database {
   campaign_access: CampaignAccessTable
   users: UsersTable
   sessions: SessionsTable
-  login_failures: LoginFailuresTable
+  login_limits: LoginLimitsTable
   clients: ClientsTable
   mutations: MutationsTable
   records: RecordsTable
   counters: CountersTable
+  client_keys: ClientKeysTable
   photos: PhotosTable
   photo_uploads: PhotoUploadsTable
   photo_chunks: PhotoChunksTable
+  photo_owners: PhotoOwnersTable
+  record_photos: RecordPhotosTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -158,6 +226,7 @@ pg.types.setTypeParser(20, (v) => Number(v))
 export async function openStore(url: string, options: { schema?: string } = {}): Promise<Store> {
   let db: Kysely<Database>
   let dialect: Dialect
+  let sqlite: SQLite.Database | undefined
   if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
     throw new ZhixunError('invalid_schema', `schema name must be letters, digits and underscores: ${options.schema}`)
   }
@@ -165,8 +234,14 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     })
+    // A connection that dies (the database restarted, a network cut) must not end the process: while idle in
+    // the pool it is dropped and replaced when next needed; while in use, the query on it fails (a 503, by
+    // name) and the pool drops it on release. Without these listeners its 'error' event is uncaught.
+    pool.on('error', () => undefined)
+    pool.on('connect', (client) => client.on('error', () => undefined))
     if (options.schema) {
       const client = await pool.connect()
       try {
@@ -179,11 +254,11 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     dialect = 'postgres'
   } else {
     if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true })
-    const sqlite = new SQLite(url)
+    sqlite = new SQLite(url)
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
-    sqlite.pragma('busy_timeout = 5000')
+    sqlite.pragma(`busy_timeout = ${SQLITE_MIGRATION_BUSY_TIMEOUT_MS}`)
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     dialect = 'sqlite'
   }
@@ -194,6 +269,7 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     await db.destroy()
     throw err
   }
+  sqlite?.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
   return { db, dialect, close: () => db.destroy() }
 }
 

@@ -1,9 +1,9 @@
-import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely'
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider, type NotNull } from 'kysely'
 import { ZhixunError } from '../../src/kernel/errors'
 import type { Dialect } from './database'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
-const migrations = (dialect: Dialect): Record<string, Migration> => ({
+export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0001_sync': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -142,7 +142,158 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('records_campaign').on('records').columns(['campaign_id', 'version']).execute()
     },
   },
+  // Photos belong to whoever uploaded every byte of them, and are read through the check-ins that refer to
+  // them (record_photos), never by searching records' JSON for a hash.
+  '0005_photo_ownership': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('record_photos')
+        .addColumn('sha256', 'varchar(64)', (c) => c.notNull())
+        .addColumn('record_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('record_photos_pk', ['sha256', 'record_id'])
+        .execute()
+      await db.schema
+        .createTable('photo_owners')
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('sha256', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('photo_owners_pk', ['user_id', 'sha256'])
+        .execute()
+      // Unfinished uploads now belong to their uploader. Those begun before had none to give them: they are
+      // dropped, and the phone, which asks where to resume before every upload, starts again at byte 0.
+      await db.schema.dropTable('photo_chunks').execute()
+      await db.schema.dropTable('photo_uploads').execute()
+      await db.schema
+        .createTable('photo_uploads')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('uploader_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('sha256', 'varchar(64)', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('received', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('photo_uploads_uploader')
+        .on('photo_uploads')
+        .columns(['uploader_id', 'sha256'])
+        .unique()
+        .execute()
+      await db.schema.createIndex('photo_uploads_created').on('photo_uploads').column('created_at').execute()
+      await db.schema
+        .createTable('photo_chunks')
+        .addColumn('upload_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('offset', 'integer', (c) => c.notNull())
+        .addColumn('bytes', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addPrimaryKeyConstraint('photo_chunks_pk', ['upload_id', 'offset'])
+        .execute()
+      await backfillPhotoOwnership(db as Kysely<PhotoOwnershipTables>)
+    },
+  },
+  // Sign-in attempts are counted before the password is hashed, per address, username and both together
+  // (server/auth/login-limits.ts). The old per-username failure counts are dropped: at worst one lockout ends early.
+  '0006_login_limits': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropTable('login_failures').ifExists().execute()
+      await db.schema
+        .createTable('login_limits')
+        .addColumn('scope', 'varchar(8)', (c) => c.notNull())
+        .addColumn('key', 'varchar(128)', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('first_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('last_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('blocked_until', 'varchar(32)')
+        .addPrimaryKeyConstraint('login_limits_pk', ['scope', 'key'])
+        .execute()
+    },
+  },
+  // Phones sign their records (src/kernel/signature.ts): each client's public key, and on every record what
+  // the push found of its signature. Records from before are 'unsigned', as they were.
+  '0007_client_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('client_keys')
+        .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('key_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('client_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_keys_pk', ['user_id', 'key_id'])
+        .execute()
+      await db.schema.createIndex('client_keys_client').on('client_keys').column('client_id').execute()
+      await db.schema.alterTable('records').addColumn('signature_status', 'varchar(16)').execute()
+      await db.schema.alterTable('records').addColumn('signature', 'text').execute()
+      await sql`update records set signature_status = 'unsigned' where data is not null`.execute(db)
+    },
+  },
 })
+
+/** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */
+interface PhotoOwnershipTables {
+  records: { id: string; kind: string; data: string | null; author_id: string | null }
+  photos: { sha256: string }
+  record_photos: { sha256: string; record_id: string }
+  photo_owners: { user_id: string; sha256: string; created_at: string }
+}
+
+/** The photo hashes a stored check-in's JSON lists. */
+function photoHashesOf(data: string | null): string[] {
+  try {
+    const photos = (JSON.parse(data ?? 'null') as { photos?: unknown } | null)?.photos
+    if (!Array.isArray(photos)) return []
+    const hashes = photos.map((p) => (p as { sha256?: unknown } | null)?.sha256)
+    return [...new Set(hashes.filter((h): h is string => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))]
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Fills record_photos from every stored check-in, a page at a time, and makes the author of each check-in
+ * that refers to a stored photo an owner of it: they may keep referring to it, as they did.
+ */
+async function backfillPhotoOwnership(db: Kysely<PhotoOwnershipTables>): Promise<void> {
+  let after = ''
+  for (;;) {
+    const page = await db
+      .selectFrom('records')
+      .select(['id', 'data'])
+      .where('kind', '=', 'checkin')
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(500)
+      .execute()
+    if (page.length === 0) break
+    const links = page.flatMap((r) => photoHashesOf(r.data).map((sha256) => ({ sha256, record_id: r.id })))
+    for (let i = 0; i < links.length; i += 500) {
+      await db
+        .insertInto('record_photos')
+        .values(links.slice(i, i + 500))
+        .onConflict((oc) => oc.doNothing())
+        .execute()
+    }
+    after = page.at(-1)!.id
+  }
+  await db
+    .insertInto('photo_owners')
+    .columns(['user_id', 'sha256', 'created_at'])
+    .expression(
+      db
+        .selectFrom('record_photos')
+        .innerJoin('records', 'records.id', 'record_photos.record_id')
+        .innerJoin('photos', 'photos.sha256', 'record_photos.sha256')
+        .where('records.author_id', 'is not', null)
+        .select([
+          'records.author_id as user_id',
+          'record_photos.sha256',
+          sql.lit(new Date().toISOString()).as('created_at'),
+        ])
+        .$narrowType<{ user_id: NotNull }>()
+        .distinct(),
+    )
+    .onConflict((oc) => oc.doNothing())
+    .execute()
+}
 
 /**
  * Brings the database up to the latest migration. `schema` names the PostgreSQL schema the tables live in:

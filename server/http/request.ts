@@ -6,14 +6,28 @@ import type { FastifyRequest } from 'fastify'
 import * as v from 'valibot'
 import { parseOrRefuse } from './errors'
 
-/** A query parameter or header as it arrives: one string. A repeated one arrives as a list, and is refused. */
-export const Single = v.string('must be given once')
+/**
+ * A query parameter, path parameter or header as it arrives: one string. A repeated one arrives as a list, and
+ * is refused; so is one with a control character (a NUL cannot even be looked up in PostgreSQL).
+ */
+export const Single = v.pipe(
+  v.string('must be given once'),
+  // eslint-disable-next-line no-control-regex
+  v.regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
+)
 
-/** A whole number ≥ 0 in plain digits, as cursors, limits and offsets are written: no sign, point or exponent. */
+/** The largest whole number a database column holds (PostgreSQL's integer): versions, sequence numbers, offsets. */
+export const MAX_STORED_INTEGER = 2_147_483_647
+
+/**
+ * A whole number ≥ 0 in plain digits, as cursors, limits and offsets are written: no sign, point or exponent,
+ * and no larger than a database column holds.
+ */
 export const WholeNumber = v.pipe(
   Single,
   v.regex(/^\d{1,15}$/, 'must be a whole number ≥ 0'),
   v.transform((digits) => Number(digits)),
+  v.maxValue(MAX_STORED_INTEGER, `must be at most ${MAX_STORED_INTEGER}`),
 )
 
 /** An optional parameter whose empty value means "not given", as the phone's report filters leave it. */

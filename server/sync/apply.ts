@@ -13,9 +13,10 @@ import {
 } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
-import { nowIso, type Database, type MutationsTable, type RecordsTable } from '../db/database'
+import { nowIso, type Database, type MutationsTable, type RecordPhotosTable, type RecordsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
-import { mutationRow, type HashedMutation, type MutationOutcome } from './push-batch'
+import { mutationRow, resultOf, type HashedMutation, type MutationOutcome } from './push-batch'
+import { UNSIGNED, type RecordSigning } from './signatures'
 
 /** Where a push starts from: the version counter and the client's last processed sequence number. */
 export interface PushStart {
@@ -27,9 +28,18 @@ export interface PushStart {
 export class PushWork {
   readonly records = new Map<string, RecordsTable>()
   readonly mutations: MutationsTable[] = []
+  /** Which new check-ins refer to which photos (record_photos). */
+  readonly recordPhotos: RecordPhotosTable[] = []
+  private readonly photosChecked = new Set<string>()
+  private readonly photosOwned = new Set<string>()
   private readonly stored = new Map<string, RecordsTable | undefined>()
   private version: number
   private seq: number
+  /** What each mutation's signature was found to be, by sequence number (server/sync/signatures.ts). */
+  signings: ReadonlyMap<number, RecordSigning> = new Map()
+  /** The signing of the mutation being applied: every record it writes carries it. */
+  private signing: RecordSigning = UNSIGNED
+  private wrote = false
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -72,22 +82,62 @@ export class PushWork {
     return this.stored.get(id)
   }
 
-  put(row: RecordsTable): void {
-    this.records.set(row.id, row)
+  put(row: Omit<RecordsTable, keyof RecordSigning>): void {
+    this.records.set(row.id, { ...row, ...(row.deleted ? { signature_status: null, signature: null } : this.signing) })
+    this.wrote = true
   }
 
-  /** The photos of `sha256s` the server does not have (yet). */
+  /** Starts applying mutation `seq`: the records it writes carry what was found of its signature. */
+  beginMutation(seq: number): void {
+    this.signing = this.signings.get(seq) ?? UNSIGNED
+    this.wrote = false
+  }
+
+  /** The signature status of the record the mutation just applied wrote, when it wrote one that is not a tombstone. */
+  get signatureWritten(): MutationResult['signature'] {
+    return this.wrote ? ((this.signing.signature_status ?? undefined) as MutationResult['signature']) : undefined
+  }
+
+  /** Reads, in one query per 500, which of the photos a push names this user owns (uploaded every byte of). */
+  async prefetchPhotos(sha256s: readonly string[]): Promise<void> {
+    const wanted = [...new Set(sha256s)].filter((sha) => !this.photosChecked.has(sha))
+    for (let i = 0; i < wanted.length; i += 500) {
+      const slice = wanted.slice(i, i + 500)
+      const owned = await this.db
+        .selectFrom('photo_owners')
+        .innerJoin('photos', 'photos.sha256', 'photo_owners.sha256')
+        .select('photo_owners.sha256')
+        .where('photo_owners.user_id', '=', this.user.id)
+        .where('photo_owners.sha256', 'in', slice)
+        .execute()
+      for (const sha of slice) this.photosChecked.add(sha)
+      for (const o of owned) this.photosOwned.add(o.sha256)
+    }
+  }
+
+  /**
+   * The photos of `sha256s` this user has not uploaded (yet): whether or not someone else stored the same
+   * bytes, which is not this user's to learn.
+   */
   async missingPhotos(sha256s: readonly string[]): Promise<string[]> {
-    const wanted = [...new Set(sha256s)]
-    const stored = await this.db.selectFrom('photos').select('sha256').where('sha256', 'in', wanted).execute()
-    return wanted.filter((sha) => !stored.some((s) => s.sha256 === sha))
+    await this.prefetchPhotos(sha256s)
+    return [...new Set(sha256s)].filter((sha) => !this.photosOwned.has(sha))
   }
 
-  /** Keeps what became of a mutation, and moves the client's sequence on past it. */
+  /** Notes that check-in `recordId` refers to these photos: who may read the check-in may see them. */
+  linkPhotos(recordId: string, sha256s: readonly string[]): void {
+    for (const sha256 of new Set(sha256s)) this.recordPhotos.push({ sha256, record_id: recordId })
+  }
+
+  /**
+   * Keeps what became of a mutation, and moves the client's sequence on past it. The answer is read back from
+   * the row kept, so the phone is told now exactly what a replay would tell it.
+   */
   settle(m: HashedMutation, outcome: MutationOutcome): MutationResult {
-    this.mutations.push(mutationRow(this.clientId, m, outcome, nowIso()))
+    const row = mutationRow(this.clientId, m, outcome, nowIso())
+    this.mutations.push(row)
     this.seq = m.seq
-    return { seq: m.seq, ...outcome }
+    return resultOf(row)
   }
 }
 
@@ -109,6 +159,26 @@ const unknownTask = (n: number): MutationOutcome => ({
   reason: `unknown task ${n}`,
 })
 
+const NOT_YOURS_TO_CORRECT: MutationOutcome = {
+  status: 'rejected',
+  code: 'not_yours',
+  detail: 'correctionOf',
+  reason: 'a correction may only name a check-in of its own author',
+}
+
+/**
+ * Why a check-in may not correct what it names: only its author's own check-ins. One the server does not have
+ * (its original was rejected, say) hides nothing, and reports check authors again when they read.
+ */
+async function correctionRefusal(work: PushWork, checkIn: CheckIn): Promise<MutationOutcome | undefined> {
+  if (checkIn.correctionOf === null) return undefined
+  if (checkIn.correctionOf === checkIn.id)
+    return { status: 'rejected', code: 'invalid', detail: 'correctionOf', reason: 'a check-in cannot correct itself' }
+  const original = await work.record(checkIn.correctionOf)
+  if (!original) return undefined
+  return original.kind === 'checkin' && original.author_id === work.user.id ? undefined : NOT_YOURS_TO_CORRECT
+}
+
 async function applyCheckIn(
   work: PushWork,
   taskNumbers: ReadonlySet<number>,
@@ -123,12 +193,20 @@ async function applyCheckIn(
       ? { status: 'applied' }
       : ID_TAKEN
   }
+  const refusal = await correctionRefusal(work, checkIn)
+  if (refusal) return refusal
   if (checkIn.photos.length > 0) {
+    // A photo this user has not uploaded is missing for them, whoever else stored it: the phone uploads it
+    // (every byte, as it would a new one) and sends the record again. Nothing says whether it exists.
     const missing = await work.missingPhotos(checkIn.photos.map((p) => p.sha256))
     if (missing.length > 0) {
       throw new ApiRefusal(409, 'photo_missing', 'Upload the photos before the record that refers to them', { missing })
     }
   }
+  work.linkPhotos(
+    checkIn.id,
+    checkIn.photos.map((p) => p.sha256),
+  )
   const at = nowIso()
   work.put({
     id: checkIn.id,
@@ -154,7 +232,7 @@ async function noteRow(
   note: FieldNote,
   conflictOf: string | null,
   createdAt: string,
-): Promise<RecordsTable> {
+): Promise<Omit<RecordsTable, keyof RecordSigning>> {
   // Only the author writes a note, so the writer is the author.
   return {
     id: note.id,
@@ -277,7 +355,11 @@ export async function applyInOrder(
         lastProcessedSeq: work.start.lastSeq,
       })
     }
-    results.push(work.settle(m, await applyMutation(work, taskNumbers, m)))
+    work.beginMutation(m.seq)
+    const result = work.settle(m, await applyMutation(work, taskNumbers, m))
+    // Said only to phones that sign: a phone from before signatures gets the answer it always got.
+    const signature = m.signature === undefined || m.name === 'note.delete' ? undefined : work.signatureWritten
+    results.push(signature ? { ...result, signature } : result)
   }
   return results
 }

@@ -4,9 +4,15 @@
  */
 import * as v from 'valibot'
 import { canonicalJson, sha256Hex } from '../../src/kernel/canonical'
-import type { MutationResult, MutationStatus, PushMutation, ReasonCode } from '../../src/kernel/sync-schema'
+import {
+  LIMITS,
+  type MutationResult,
+  type MutationStatus,
+  type PushMutation,
+  type ReasonCode,
+} from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
-import { ID_MAX, type MutationsTable } from '../db/database'
+import { ID_MAX, isStorableId, storableText, type MutationsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 
 /** Who and what a mutation's args name, read before they are validated. */
@@ -15,8 +21,12 @@ export interface Claims {
   author?: unknown
   /** The campaign a check-in names, cut to the length an id can have. */
   campaign?: string
-  /** The record the mutation is about, when its id could be stored. */
+  /** The record the mutation is about, when its id could be stored (and so looked up). */
   recordId?: string
+  /** The record a check-in corrects, when its id could be stored. */
+  correctionOf?: string
+  /** The photo hashes a check-in names (as many as a check-in may have), so a push reads their owners at once. */
+  photos?: string[]
 }
 
 /** A mutation as a push handles it: with the hash of its name and args, and what they claim. */
@@ -32,6 +42,8 @@ export type MutationOutcome = Omit<MutationResult, 'seq'>
 export const payloadHash = (m: PushMutation): Promise<string> =>
   sha256Hex(canonicalJson({ name: m.name, args: m.args }))
 
+const SHA256_RE = /^[0-9a-f]{64}$/
+
 /** A claim is read whatever its type: an author id that is not even a string is still not this user's. */
 const Anything = v.optional(v.unknown())
 const orNothing = <S extends v.GenericSchema>(schema: S) => v.fallback(v.optional(schema), undefined)
@@ -40,6 +52,8 @@ const ClaimsSchema = v.fallback(
     id: orNothing(v.string()),
     authorId: Anything,
     campaignId: orNothing(v.string()),
+    correctionOf: orNothing(v.string()),
+    photos: orNothing(v.array(v.fallback(v.object({ sha256: orNothing(v.string()) }), {}))),
     note: orNothing(v.object({ id: orNothing(v.string()), authorId: Anything })),
   }),
   {},
@@ -52,10 +66,18 @@ const ClaimsSchema = v.fallback(
 export function claimsOf(m: PushMutation): Claims {
   const args = v.parse(ClaimsSchema, m.args)
   const recordId = args.id ?? args.note?.id
+  const checkIn = m.name === 'checkin.create'
   return {
     author: args.authorId !== undefined ? args.authorId : args.note?.authorId,
-    campaign: m.name === 'checkin.create' ? args.campaignId?.slice(0, ID_MAX) : undefined,
-    recordId: recordId !== undefined && recordId.length <= ID_MAX ? recordId : undefined,
+    campaign: checkIn ? args.campaignId?.slice(0, ID_MAX) : undefined,
+    recordId: recordId !== undefined && isStorableId(recordId) ? recordId : undefined,
+    correctionOf:
+      checkIn && args.correctionOf !== undefined && isStorableId(args.correctionOf) ? args.correctionOf : undefined,
+    photos: checkIn
+      ? (args.photos ?? [])
+          .slice(0, LIMITS.photosPerCheckIn)
+          .flatMap((p) => (p.sha256 !== undefined && SHA256_RE.test(p.sha256) ? [p.sha256] : []))
+      : undefined,
   }
 }
 
@@ -91,9 +113,16 @@ export function refuseForgedAuthors(batch: readonly HashedMutation[], user: Sess
   }
 }
 
-/** Every campaign the batch's check-ins name, once each. */
+/**
+ * Every campaign the batch's check-ins name that could exist, once each: what to look up. One that could not
+ * be stored (a NUL in it) is in no one's access list, so `refuseForeignCampaigns` refuses it all the same.
+ */
 export const campaignsNamed = (batch: readonly HashedMutation[]): string[] => [
-  ...new Set(batch.flatMap(({ claims }) => claims.campaign ?? [])),
+  ...new Set(
+    batch.flatMap(({ claims }) =>
+      claims.campaign !== undefined && isStorableId(claims.campaign) ? claims.campaign : [],
+    ),
+  ),
 ]
 
 /** A check-in under a campaign that does not exist, or never named this user, is a forgery too. */
@@ -137,6 +166,13 @@ export function classify(batch: readonly HashedMutation[], lastSeq: number, kept
 export const processedSeqs = (batch: readonly PushMutation[], lastSeq: number): number[] =>
   batch.filter((m) => m.seq <= lastSeq).map((m) => m.seq)
 
+/**
+ * What of a rejection's detail and reason is kept (`detail` is a varchar(200)): they may quote what the phone
+ * sent (a key, a value, a mutation name), which can be any length and hold characters PostgreSQL refuses.
+ */
+const DETAIL_MAX = 200
+const REASON_MAX = 1000
+
 /** A mutation's outcome as it is kept, so that a replay is answered the same. */
 export const mutationRow = (
   clientId: string,
@@ -149,8 +185,8 @@ export const mutationRow = (
   hash: m.hash,
   status: outcome.status,
   code: outcome.code ?? null,
-  detail: outcome.detail ?? null,
-  reason: outcome.reason ?? null,
+  detail: outcome.detail !== undefined ? storableText(outcome.detail, DETAIL_MAX) : null,
+  reason: outcome.reason !== undefined ? storableText(outcome.reason, REASON_MAX) : null,
   kept_as: outcome.keptAs ?? null,
   created_at: at,
 })

@@ -4,6 +4,7 @@ import type { SessionUser } from '../../src/kernel/users'
 import { nowIso, type Database, type MutationsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { applyInOrder, PushWork } from './apply'
+import { checkSignatures } from './signatures'
 import {
   campaignsNamed,
   classify,
@@ -32,12 +33,16 @@ type Tx = Transaction<Database>
 export async function push(ctx: PushContext, req: PushRequest): Promise<PushResponse> {
   const batch = await inSequence(req.mutations)
   await authorize(ctx.db, ctx.user, batch)
+  // Checked before the transaction: verifying is work for the processor, not while holding the version lock.
+  const signings = await checkSignatures(ctx.db, ctx.user, batch)
   return ctx.db.transaction().execute(async (tx) => {
     const version = await lockVersion(tx)
     const lastSeq = await claimClient(tx, req.clientId, ctx.user)
     const { replayed, fresh } = classify(batch, lastSeq, await keptMutations(tx, req.clientId, batch, lastSeq))
     const work = new PushWork(tx, req.clientId, ctx.user, { version, lastSeq })
-    await work.prefetch(fresh.flatMap((m) => m.claims.recordId ?? []))
+    work.signings = signings
+    await work.prefetch(fresh.flatMap((m) => [m.claims.recordId ?? [], m.claims.correctionOf ?? []].flat()))
+    await work.prefetchPhotos(fresh.flatMap((m) => m.claims.photos ?? []))
     const applied = await applyInOrder(work, ctx.taskNumbers, fresh)
     await writeWork(tx, work)
     await ctx.beforeCommit?.()
@@ -108,7 +113,7 @@ async function keptMutations(
   return tx.selectFrom('mutations').selectAll().where('client_id', '=', clientId).where('seq', 'in', seqs).execute()
 }
 
-/** Writes the work in batches of 100 rows, and moves the client's sequence and the version counter on. */
+/** Writes the work in batches (100 rows; photo links 500), moves the client's sequence and the version counter on. */
 export async function writeWork(tx: Tx, work: PushWork): Promise<void> {
   const rows = [...work.records.values()]
   for (let i = 0; i < rows.length; i += 100) {
@@ -122,9 +127,18 @@ export async function writeWork(tx: Tx, work: PushWork): Promise<void> {
           data: eb.ref('excluded.data'),
           hash: eb.ref('excluded.hash'),
           deleted: eb.ref('excluded.deleted'),
+          signature_status: eb.ref('excluded.signature_status'),
+          signature: eb.ref('excluded.signature'),
           updated_at: eb.ref('excluded.updated_at'),
         })),
       )
+      .execute()
+  }
+  for (let i = 0; i < work.recordPhotos.length; i += 500) {
+    await tx
+      .insertInto('record_photos')
+      .values(work.recordPhotos.slice(i, i + 500))
+      .onConflict((oc) => oc.columns(['sha256', 'record_id']).doNothing())
       .execute()
   }
   for (let i = 0; i < work.mutations.length; i += 100) {

@@ -4,7 +4,7 @@ import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema } from '../../s
 import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { readableRecords } from '../campaigns/store'
-import { ApiRefusal } from '../http/errors'
+import { ApiRefusal, withConflictRetry } from '../http/errors'
 import { readRequest, WholeNumber } from '../http/request'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
@@ -63,7 +63,10 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   app.post('/api/sync/push', { bodyLimit: LIMITS.pushBodyBytes }, async (req) => {
     const user = await requireUser(opts.store, req)
     const body = readRequest(PushRequestSchema, req.body)
-    return push({ db, user, taskNumbers: opts.taskNumbers, beforeCommit: opts.beforePushCommit }, body)
+    // A push that lost a race with another transaction was undone by the database: run it once more.
+    return withConflictRetry(() =>
+      push({ db, user, taskNumbers: opts.taskNumbers, beforeCommit: opts.beforePushCommit }, body),
+    )
   })
 
   app.get('/api/sync/pull', async (req) => {
@@ -73,25 +76,25 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.post('/api/photos', async (req, reply) => {
-    await requireUser(opts.store, req)
+    const user = await requireUser(opts.store, req)
     refuseOversizedPhoto(req.body)
-    const state = await startUpload(db, readRequest(PhotoRefSchema, req.body))
+    const state = await startUpload(db, user.id, readRequest(PhotoRefSchema, req.body))
     return reply.code(state.complete ? 200 : 201).send(state)
   })
 
   app.get('/api/photos/:sha256/upload', async (req) => {
-    await requireUser(opts.store, req)
-    const state = await uploadState(db, photoOf(req))
+    const user = await requireUser(opts.store, req)
+    const state = await uploadState(db, user.id, photoOf(req))
     if (!state) throw new ApiRefusal(404, 'no_upload', 'No upload of this photo has started')
     return state
   })
 
   app.patch('/api/photos/:sha256', async (req) => {
-    await requireUser(opts.store, req)
+    const user = await requireUser(opts.store, req)
     const sha256 = photoOf(req)
     const offset = readRequest(ChunkHeadersSchema, req.headers)['upload-offset']
     if (!Buffer.isBuffer(req.body)) throw new ApiRefusal(415, 'unsupported_media_type', `Send chunks as ${CHUNK_TYPE}`)
-    const result = await appendChunk(db, sha256, offset, req.body)
+    const result = await appendChunk(db, user.id, sha256, offset, req.body)
     // Thrown only now, so that discarding the bad upload has committed.
     if ('mismatch' in result) {
       throw new ApiRefusal(422, 'hash_mismatch', 'The photo does not match its SHA-256; upload it again', {
@@ -104,12 +107,15 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   app.get('/api/photos/:sha256', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     const sha256 = photoOf(req)
-    // A photo is shown to whoever may read a record that refers to it.
+    // A photo is shown to whoever may read a check-in that refers to it, found through record_photos: text
+    // in a record that merely mentions the hash refers to nothing.
     const referenced = await (
-      await readableRecords(db, db.selectFrom('records').select('id'), user)
+      await readableRecords(db, db.selectFrom('records').select('records.id'), user)
     )
-      .where('kind', '=', 'checkin')
-      .where('data', 'like', `%${sha256}%`)
+      .where('records.id', 'in', (eb) =>
+        eb.selectFrom('record_photos').select('record_photos.record_id').where('record_photos.sha256', '=', sha256),
+      )
+      .limit(1)
       .executeTakeFirst()
     const photo = referenced ? await readPhoto(db, sha256) : undefined
     if (!photo) throw new ApiRefusal(404, 'not_found', 'No such photo')

@@ -25,6 +25,13 @@ export class ApiError extends ZhixunError {
   }
 }
 
+/**
+ * An answer saying the server itself failed: a 500 (`internal`: a bug, logged on the server) or another 5xx
+ * that is not a proxy's (502, 504) or a temporary one (503). Asking again soon would meet the same bug.
+ */
+export const isServerBug = (err: unknown): boolean =>
+  err instanceof ApiError && err.status >= 500 && ![502, 503, 504].includes(err.status)
+
 export interface ApiOptions {
   timeoutMs?: number
   /** Tests hand in a fetch that reaches the server in-process, or fails on purpose. */

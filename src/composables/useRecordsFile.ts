@@ -13,11 +13,14 @@ export function useRecordsFile() {
   }
   /** Once the file is saved: what it covers no longer holds the phone. */
   const exported = (throughSeq: number, at: number): Promise<void> => markExported(db, throughSeq, at)
-  /** Queues the file's unsent records here. Throws ImportError when the file cannot be taken in. */
+  /**
+   * Queues the file's unsent records here. Throws ImportError when the file cannot be taken in: changed
+   * since it was exported, or signed with a key the server says is not this inspector's.
+   */
   async function importFile(text: string, authorId: string): Promise<ImportResult> {
     // The import code (and its schema library) loads only when someone imports a file.
-    const { importRecords } = await import('@/records/import')
-    return importRecords(db, text, authorId)
+    const [{ importRecords }, { confirmKey }] = await Promise.all([import('@/records/import'), import('@/api/keys')])
+    return importRecords(db, text, authorId, { confirmKey: (keyId) => confirmKey(keyId) })
   }
   return { exportNow, exported, importFile }
 }

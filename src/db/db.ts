@@ -2,6 +2,7 @@ import type { Campaign } from '@/kernel/campaign-schema'
 import type { SessionUser } from '@/kernel/users'
 import { Dexie, type Table } from 'dexie'
 import type { Department, DocumentInfo, Section, Task } from '@/kernel/dataset'
+import type { PublicKeyJwk, RecordSignature, SignatureStatus } from '@/kernel/signature'
 import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef, ReasonCode } from '@/kernel/sync-schema'
 
 /** The one row that says which dataset the tables hold. */
@@ -10,6 +11,8 @@ export interface DatasetMeta {
   version: string
   document: DocumentInfo
   importedAt: number
+  /** The dataset's reading table, for pinyin search (absent from datasets stored before it). */
+  readings?: string
 }
 
 export interface Bookmark {
@@ -21,18 +24,34 @@ export interface Bookmark {
  * Where a record is on its way to the server, as the inspector sees it:
  * waiting (only on this phone), sent (the server acknowledged it), verified (the server's copy came back
  * with the same hash, photos checked), rejected (the server can never accept it: see reason),
- * conflict (someone changed the note first; this edit was kept beside it).
+ * conflict (someone changed the note first; this edit was kept beside it), mismatch (the server's copy of a
+ * check-in came back with another hash than this phone's: see detail, the server's hash).
  */
-export type RecordState = 'waiting' | 'sent' | 'verified' | 'rejected' | 'conflict'
+export type RecordState = 'waiting' | 'sent' | 'verified' | 'rejected' | 'conflict' | 'mismatch'
 
-export interface LocalCheckIn {
+/** Why a record is where it is: the server's reason codes, and the phone's own finding of a mismatch. */
+export type RecordCode = ReasonCode | 'mismatch'
+
+/**
+ * What is known of a record's signature beside the signature itself (kept with the record and its outbox
+ * entry; none on records saved before phones signed, which show as unsigned).
+ */
+export interface RecordSigning {
+  signature?: RecordSignature
+  /** Taken in from a file, offline, under a key the server has not yet said is the inspector's. */
+  keyUnconfirmed?: true
+  /** What the server found of the signature when it took the record. */
+  serverSignature?: SignatureStatus
+}
+
+export interface LocalCheckIn extends RecordSigning {
   id: string
   data: CheckIn
   taskNumbers: number[]
   hash: string
   state: RecordState
   reason?: string
-  code?: ReasonCode
+  code?: RecordCode
   detail?: string
   serverVersion?: number
   /** Made on this phone, or pulled from the server. */
@@ -40,14 +59,14 @@ export interface LocalCheckIn {
   savedAt: number
 }
 
-export interface LocalNote {
+export interface LocalNote extends RecordSigning {
   id: string
   taskNumber: number
   data: FieldNote & { conflictOf?: string | null }
   hash: string
   state: RecordState
   reason?: string
-  code?: ReasonCode
+  code?: RecordCode
   detail?: string
   /** The server version this phone last saw; the base of its next edit. */
   serverVersion: number | null
@@ -68,6 +87,8 @@ export interface OutboxEntry<N extends MutationName = MutationName> {
   args: MutationArgs[N]
   recordId: string
   queuedAt: number
+  /** The record's signature, sent with it; none on entries queued before phones signed. */
+  signature?: RecordSignature
 }
 
 export interface LocalPhoto extends PhotoRef {
@@ -109,6 +130,22 @@ export interface SyncMeta {
   lastError?: string
 }
 
+/**
+ * A signing key: this phone's own (one per client id, with its private key, which cannot be exported), or
+ * another phone's public key that came with an imported file.
+ */
+export interface SigningKeyRow {
+  keyId: string
+  clientId: string
+  userId: string
+  publicKey: PublicKeyJwk
+  /** Only this phone's own keys have one; non-extractable, so no script can copy it off the phone. */
+  privateKey?: CryptoKey
+  /** When the server took this key as the user's (own keys: registered; others: confirmed on import). */
+  confirmedAt?: number
+  createdAt: number
+}
+
 /** A signed-out user's unsent records, exported and set aside while someone else uses the phone. */
 export interface ParkedRecords {
   userId: string
@@ -137,6 +174,7 @@ export class ZhixunDB extends Dexie {
   session!: Table<SessionRow, string>
   campaigns!: Table<Campaign, string>
   parked!: Table<ParkedRecords, string>
+  signingKeys!: Table<SigningKeyRow, string>
 
   constructor(name = 'zhixun') {
     // 'strict' makes Chromium flush to disk before a write reports success: a phone may die right after.
@@ -180,6 +218,9 @@ export class ZhixunDB extends Dexie {
     this.version(6).stores({ parked: 'userId' })
     // A check-in's page lists the corrections of it; without the index that read every check-in there is.
     this.version(7).stores({ checkins: 'id, savedAt, state, *taskNumbers, data.correctionOf' })
+    // Signing keys (src/db/signingKeys.ts). Records and outbox entries are left as they are: those saved
+    // before have no signature and go to the server unsigned.
+    this.version(8).stores({ signingKeys: 'keyId, clientId' })
   }
 }
 

@@ -12,6 +12,7 @@ import {
 import { uuidv7 } from '@/kernel/uuid'
 import type { LocalCheckIn, LocalNote, LocalPhoto, ZhixunDB } from './db'
 import { enqueue } from './outbox'
+import { signRecordHash } from './signingKeys'
 export { syncMeta, unsentSummary } from './outbox'
 
 /** A record the schema refuses; `detail` names the first field that is wrong and why, in English. */
@@ -43,8 +44,9 @@ export async function saveCheckIn(
   draftKey?: string,
 ): Promise<LocalCheckIn> {
   const data = check(CheckInSchema, input)
-  // Hashing is not IndexedDB work, so it happens before the transaction, never inside it.
+  // Hashing and signing are not IndexedDB work, so they happen before the transaction, never inside it.
   const hash = await recordHash(data)
+  const signature = await signRecordHash(db, 'checkin', hash, data.authorId)
   const now = Date.now()
   const record: LocalCheckIn = {
     id: data.id,
@@ -54,6 +56,7 @@ export async function saveCheckIn(
     state: 'waiting',
     origin: 'mine',
     savedAt: now,
+    ...(signature ? { signature } : {}),
   }
   await db.transaction('rw', [db.checkins, db.outbox, db.syncMeta, db.photos, db.drafts], async () => {
     await putQueuedCheckIn(db, record, photos)
@@ -84,6 +87,7 @@ export async function putQueuedCheckIn(db: ZhixunDB, record: LocalCheckIn, photo
     args: record.data,
     recordId: record.id,
     queuedAt: record.savedAt,
+    ...(record.signature ? { signature: record.signature } : {}),
   })
 }
 
@@ -104,6 +108,7 @@ export async function saveNote(
     updatedAt: now.toISOString(),
   })
   const hash = await recordHash(note)
+  const signature = await signRecordHash(db, 'note', hash, note.authorId)
   const baseVersion = existing?.serverVersion ?? null
   const record: LocalNote = {
     id: note.id,
@@ -115,6 +120,7 @@ export async function saveNote(
     deleted: 0,
     origin: existing?.origin ?? 'mine',
     savedAt: now.getTime(),
+    ...(signature ? { signature } : {}),
   }
   await db.transaction('rw', [db.notes, db.outbox, db.syncMeta, db.drafts], async () => {
     await putQueuedNote(db, record)
@@ -134,6 +140,7 @@ export async function putQueuedNote(db: ZhixunDB, record: LocalNote): Promise<vo
     args: { note: record.data, baseVersion: record.serverVersion },
     recordId: record.id,
     queuedAt: record.savedAt,
+    ...(record.signature ? { signature: record.signature } : {}),
   })
 }
 

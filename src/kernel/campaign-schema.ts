@@ -18,7 +18,16 @@ export const CAMPAIGN_LIMITS = {
 
 const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/
 const DateSchema = v.pipe(v.string(), v.regex(DATE_RE, 'must be a date YYYY-MM-DD'))
-const Name = (max: number, message: string) => v.pipe(v.string(), v.trim(), v.minLength(1, message), v.maxLength(max))
+/** A name on one line: no control characters (a NUL could not even be stored). */
+const Name = (max: number, message: string) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, message),
+    v.maxLength(max),
+    // eslint-disable-next-line no-control-regex
+    v.regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
+  )
 
 export const CampaignInputSchema = v.pipe(
   v.strictObject({

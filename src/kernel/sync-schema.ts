@@ -3,6 +3,7 @@
  * saving it; the server validates every payload again and never trusts the phone.
  */
 import * as v from 'valibot'
+import type { SignatureStatus } from './signature'
 
 export const LIMITS = {
   venueName: 200,
@@ -118,6 +119,11 @@ export const PushRequestSchema = v.strictObject({
         seq: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2_147_483_647)),
         name: v.string(),
         args: v.unknown(),
+        /**
+         * The phone's signature of the record in args (src/kernel/signature.ts); phones before signatures
+         * send none. Read by the server on its own: a bad one flags the record, it never refuses the push.
+         */
+        signature: v.optional(v.unknown()),
       }),
     ),
     v.maxLength(LIMITS.mutationsPerPush),
@@ -148,6 +154,8 @@ export interface MutationResult {
   reason?: string
   /** The id of the record a note conflict was kept as. */
   keptAs?: string
+  /** What the server found of the record's signature, when it applied the record just now. */
+  signature?: SignatureStatus
 }
 export interface PushResponse {
   lastProcessedSeq: number

@@ -1,17 +1,63 @@
-import type { RecordState, ZhixunDB } from '@/db/db'
+import type { RecordState, SigningKeyRow, ZhixunDB } from '@/db/db'
+import { currentSigningKey, keysById } from '@/db/signingKeys'
+import { canonicalJson, recordHash, sha256Hex } from '@/kernel/canonical'
+import { manifestSigningText, signText, type PublicKeyJwk, type RecordSignature } from '@/kernel/signature'
 import type { CheckIn, FieldNote, PhotoRef } from '@/kernel/sync-schema'
 
 export const EXPORT_FORMAT = 'zhixun-records'
+/** 1: before phones signed (no hashes, no manifest); 2: record hashes and signatures, a signed manifest. */
+export const EXPORT_FORMAT_VERSION = 2
+
+/** What every record of a file carries beside its data: the data's hash, and the signature made when it was saved. */
+interface RecordMeta {
+  state: RecordState
+  reason?: string
+  /** `recordHash` of the record's data: the entry without these fields. */
+  hash: string
+  /** None on records saved before phones signed. */
+  signature?: RecordSignature
+}
+export type ExportedCheckIn = CheckIn & RecordMeta
+export type ExportedNote = FieldNote & RecordMeta & { deleted: boolean; conflictOf?: string | null }
+
+/** The fields of a file's entry that are not the record's data. */
+export const ENTRY_META_FIELDS = ['state', 'reason', 'hash', 'signature', 'deleted'] as const
+
+/** A public key a record or the manifest of the file was signed with, and the phone client that holds it. */
+export interface ExportedKey {
+  keyId: string
+  clientId: string
+  publicKey: PublicKeyJwk
+}
+
+/**
+ * What the file's signature covers: every record's id, hash and state, and every photo, in the file's
+ * order, with who signed and when. Changing, adding, dropping or reordering anything changes it.
+ */
+export interface ExportManifest {
+  exportedAt: string
+  clientId: string | null
+  /** The key that signs the manifest: this phone client's. */
+  keyId: string | null
+  /** `keyId`: the key of the record's own signature, so that taking a signature away changes the manifest too. */
+  checkIns: { id: string; hash: string; state: RecordState; keyId: string | null }[]
+  notes: { id: string; hash: string; state: RecordState; deleted: boolean; keyId: string | null }[]
+  photos: PhotoRef[]
+}
 
 /** Everything this phone recorded, with photos, in one self-contained JSON file. */
 export interface RecordsExport {
   format: typeof EXPORT_FORMAT
-  formatVersion: 1
+  formatVersion: typeof EXPORT_FORMAT_VERSION
   exportedAt: string
   clientId: string | null
-  checkIns: (CheckIn & { state: RecordState; reason?: string })[]
-  notes: (FieldNote & { state: RecordState; reason?: string; deleted: boolean; conflictOf?: string | null })[]
+  checkIns: ExportedCheckIn[]
+  notes: ExportedNote[]
   photos: (PhotoRef & { base64: string })[]
+  keys: ExportedKey[]
+  manifest: ExportManifest
+  /** The manifest's signature by `manifest.keyId`; none only when this phone could not sign at all. */
+  signature?: RecordSignature
 }
 
 function base64(bytes: ArrayBuffer): string {
@@ -21,12 +67,50 @@ function base64(bytes: ArrayBuffer): string {
   return btoa(binary)
 }
 
+/** The manifest a file's contents make; the importing phone makes it again and compares. */
+export function manifestOf(
+  file: Pick<RecordsExport, 'exportedAt' | 'clientId' | 'checkIns' | 'notes' | 'photos'>,
+  keyId: string | null,
+): ExportManifest {
+  return {
+    exportedAt: file.exportedAt,
+    clientId: file.clientId,
+    keyId,
+    checkIns: file.checkIns.map((c) => ({ id: c.id, hash: c.hash, state: c.state, keyId: c.signature?.keyId ?? null })),
+    notes: file.notes.map((n) => ({
+      id: n.id,
+      hash: n.hash,
+      state: n.state,
+      deleted: n.deleted,
+      keyId: n.signature?.keyId ?? null,
+    })),
+    photos: file.photos.map((p) => ({ sha256: p.sha256, size: p.size, type: p.type })),
+  }
+}
+
+export const manifestHash = (manifest: ExportManifest): Promise<string> => sha256Hex(canonicalJson(manifest))
+
+/** The manifest's signature; a phone that cannot sign still exports (a file matters more than its seal). */
+async function signManifest(signer: SigningKeyRow, manifest: ExportManifest): Promise<RecordSignature | undefined> {
+  try {
+    return {
+      keyId: signer.keyId,
+      value: await signText(signer.privateKey!, manifestSigningText(await manifestHash(manifest))),
+    }
+  } catch (err) {
+    console.warn('export file not signed: this phone could not sign it', err)
+    return undefined
+  }
+}
+
 /**
  * The inspector's own records and their photos, read in one transaction: a copy to keep or hand on
  * before anything could take the phone's copy away (a cleared browser, a shared phone changing hands).
+ * Each record carries its hash and the signature made when it was saved; the file's manifest is signed
+ * with this phone's key, so a record, photo or order changed in the file is refused on import.
  */
 export async function exportRecords(db: ZhixunDB, now = new Date()): Promise<RecordsExport> {
-  return db.transaction('r', [db.checkins, db.notes, db.photos, db.syncMeta], async () => {
+  const read = await db.transaction('r', [db.checkins, db.notes, db.photos, db.syncMeta], async () => {
     const [checkIns, notes, meta] = await Promise.all([
       db.checkins.filter((c) => c.origin === 'mine').toArray(),
       db.notes.filter((n) => n.origin === 'mine').toArray(),
@@ -36,21 +120,61 @@ export async function exportRecords(db: ZhixunDB, now = new Date()): Promise<Rec
     const photos = (await db.photos.bulkGet(shas)).flatMap((p) =>
       p ? [{ sha256: p.sha256, size: p.size, type: p.type, base64: base64(p.bytes) }] : [],
     )
-    return {
-      format: EXPORT_FORMAT,
-      formatVersion: 1,
-      exportedAt: now.toISOString(),
-      clientId: meta?.clientId ?? null,
-      checkIns: checkIns.map((c) => ({ ...c.data, state: c.state, ...(c.reason ? { reason: c.reason } : {}) })),
-      notes: notes.map((n) => ({
-        ...n.data,
-        state: n.state,
-        deleted: n.deleted === 1,
-        ...(n.reason ? { reason: n.reason } : {}),
-      })),
-      photos,
-    }
+    return { checkIns, notes, meta, photos }
   })
+  // Signing is not IndexedDB work: it happens once the records are read.
+  const signer = await currentSigningKey(db).catch(() => undefined)
+  const known = await keysById(db, [
+    ...read.checkIns.flatMap((c) => c.signature?.keyId ?? []),
+    ...read.notes.flatMap((n) => n.signature?.keyId ?? []),
+  ])
+  if (signer) known.set(signer.keyId, signer)
+  // A signature whose key this phone does not have could not be checked by anyone: it is left out.
+  const signatureOf = (s: RecordSignature | undefined) => (s && known.has(s.keyId) ? { signature: s } : {})
+
+  const checkIns: ExportedCheckIn[] = await Promise.all(
+    read.checkIns.map(async (c) => ({
+      ...c.data,
+      state: c.state,
+      ...(c.reason ? { reason: c.reason } : {}),
+      hash: await recordHash(c.data),
+      ...signatureOf(c.signature),
+    })),
+  )
+  const notes: ExportedNote[] = await Promise.all(
+    read.notes.map(async (n) => ({
+      ...n.data,
+      state: n.state,
+      deleted: n.deleted === 1,
+      ...(n.reason ? { reason: n.reason } : {}),
+      hash: await recordHash(n.data),
+      ...signatureOf(n.signature),
+    })),
+  )
+  const body = {
+    exportedAt: now.toISOString(),
+    clientId: read.meta?.clientId ?? null,
+    checkIns,
+    notes,
+    photos: read.photos,
+  }
+  let manifest = manifestOf(body, signer?.keyId ?? null)
+  const signature = signer?.privateKey ? await signManifest(signer, manifest) : undefined
+  if (!signature) manifest = manifestOf(body, null)
+  const usedKeys = new Set([...checkIns, ...notes].flatMap((r) => r.signature?.keyId ?? []))
+  if (signature) usedKeys.add(signature.keyId)
+  const keys = [...usedKeys].map((keyId): ExportedKey => {
+    const k = known.get(keyId) as SigningKeyRow
+    return { keyId, clientId: k.clientId, publicKey: k.publicKey }
+  })
+  return {
+    format: EXPORT_FORMAT,
+    formatVersion: EXPORT_FORMAT_VERSION,
+    ...body,
+    keys,
+    manifest,
+    ...(signature ? { signature } : {}),
+  }
 }
 
 export function exportFileName(now = new Date()): string {

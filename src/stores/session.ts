@@ -17,6 +17,8 @@ export const useSessionStore = defineStore('session', () => {
   async function signIn(username: string, password: string): Promise<void> {
     const { user: u, expiresAt } = await postLogin(username, password)
     await startSession(db, u, expiresAt)
+    // This phone's signing key goes to the server now, while the network is known to work; sync tries again.
+    void import('@/signing/register').then(({ registerSigningKey }) => registerSigningKey(db)).catch(() => undefined)
   }
 
   /** Refused (UnsentRecordsError) while records are only on this phone and in no export file. */

@@ -1,19 +1,21 @@
 import { defineStore } from 'pinia'
 import { computed, shallowRef } from 'vue'
+import { isServerBug } from '@/api/http'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
 import { syncMeta, unsentSummary } from '@/db/outbox'
 import type { SchedulerState, SyncScheduler } from '@/sync/scheduler'
 
-/** Why the last sync failed, as a message key the inspector can read. */
-export type SyncProblem = 'offline' | 'server' | 'gap' | 'photo' | 'signed_out' | 'unknown'
+/** Why the last sync failed, as a message key the inspector can read (`sync.problem.<key>`). */
+export type SyncProblem = 'offline' | 'server' | 'internal' | 'gap' | 'photo' | 'signed_out' | 'unknown'
 
-function classify(err: unknown): SyncProblem {
+export function syncProblemOf(err: unknown): SyncProblem {
   // By name: the sync classes load after the first screen, not with this store.
   const { name, code } = err as { name?: string; code?: string }
   if (name === 'SyncFailure')
     return code === 'signed_out' ? 'signed_out' : code === 'seq_gap' || code === 'seq_conflict' ? 'gap' : 'photo'
-  if (name === 'ApiError') return 'server'
+  // A bug on the server (a 500) is said apart: it is retried only slowly, and someone must fix it.
+  if (name === 'ApiError') return isServerBug(err) ? 'internal' : 'server'
   if (
     err instanceof TypeError ||
     (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))
@@ -38,14 +40,21 @@ export const useSyncStore = defineStore('sync', () => {
   /** Loads the sync machinery after the first screen, then syncs on every trigger from then on. */
   async function start(): Promise<void> {
     if (scheduler) return
-    const [{ SyncEngine }, { SyncScheduler, webLock }, { httpTransport }, { dexieSyncStorage }, { useCampaignsStore }] =
-      await Promise.all([
-        import('@/sync/engine'),
-        import('@/sync/scheduler'),
-        import('@/sync/transport'),
-        import('@/db/syncStorage'),
-        import('@/stores/campaigns'),
-      ])
+    const [
+      { SyncEngine },
+      { SyncScheduler, webLock },
+      { httpTransport },
+      { dexieSyncStorage },
+      { useCampaignsStore },
+      { registerSigningKey },
+    ] = await Promise.all([
+      import('@/sync/engine'),
+      import('@/sync/scheduler'),
+      import('@/sync/transport'),
+      import('@/db/syncStorage'),
+      import('@/stores/campaigns'),
+      import('@/signing/register'),
+    ])
     const campaigns = useCampaignsStore()
     const engine = new SyncEngine(dexieSyncStorage(db), httpTransport())
     scheduler = new SyncScheduler({
@@ -54,6 +63,8 @@ export const useSyncStore = defineStore('sync', () => {
         // Nothing to sync as nobody; an expired session waits for the inspector to sign in again.
         if (!session || session.expired) return
         await syncMeta(db)
+        // The server checks every record's signature against the keys registered to the inspector.
+        await registerSigningKey(db)
         await engine.sync()
         // Campaigns come down with every sync, like the records: the picker works offline from then on.
         await campaigns.refresh()
@@ -64,21 +75,29 @@ export const useSyncStore = defineStore('sync', () => {
         state.value = s
         nextAttemptAt.value = info.nextAt
         if (s === 'idle') problem.value = undefined
-        else if (info.error) problem.value = classify(info.error)
+        else if (info.error) problem.value = syncProblemOf(info.error)
       },
     })
-    window.addEventListener('online', () => scheduler?.trigger())
-    window.addEventListener('offline', () => scheduler?.trigger())
+    window.addEventListener('online', () => scheduler?.trigger('network'))
+    window.addEventListener('offline', () => scheduler?.trigger('network'))
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') scheduler?.trigger()
+      if (document.visibilityState === 'visible') scheduler?.trigger('visible')
     })
-    scheduler.trigger()
+    scheduler.trigger('startup')
   }
 
-  /** "Sync now", and after every record saved. */
+  /**
+   * After every record saved (or signing in, or an import): sync at once, unless the server's last answer was
+   * a bug, whose slow retry this does not cut short.
+   */
   function syncNow(): void {
-    scheduler?.trigger()
+    scheduler?.trigger('saved')
   }
 
-  return { state, problem, nextAttemptAt, unsentCount, oldestUnsentAt, lastSyncAt, start, syncNow }
+  /** The inspector's "sync now": at once, whatever the server said last. */
+  function syncByHand(): void {
+    scheduler?.trigger('manual')
+  }
+
+  return { state, problem, nextAttemptAt, unsentCount, oldestUnsentAt, lastSyncAt, start, syncNow, syncByHand }
 })

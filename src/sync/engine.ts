@@ -1,6 +1,6 @@
 import { ApiError } from '@/api/http'
 import { ZhixunError } from '@/kernel/errors'
-import type { LocalNote, OutboxEntry, RecordState } from '@/db/db'
+import type { LocalNote, OutboxEntry, RecordSigning, RecordState } from '@/db/db'
 import {
   LIMITS,
   type Change,
@@ -37,6 +37,32 @@ export class SyncFailure extends ZhixunError<
 
 const stateFor = (r: MutationResult): RecordState =>
   r.status === 'applied' ? 'sent' : r.status === 'rejected' ? 'rejected' : 'conflict'
+
+/** What the server found of the record's signature; a valid one confirms the key a file brought. */
+const signingChanges = (r: MutationResult): Partial<RecordSigning> =>
+  r.signature ? { serverSignature: r.signature, ...(r.signature === 'valid' ? { keyUnconfirmed: undefined } : {}) } : {}
+
+/** A record's signature and what is known of it, to keep when the server's copy replaces the row. */
+const signingOf = ({ signature, keyUnconfirmed, serverSignature }: RecordSigning): RecordSigning => ({
+  ...(signature ? { signature } : {}),
+  ...(keyUnconfirmed ? { keyUnconfirmed } : {}),
+  ...(serverSignature ? { serverSignature } : {}),
+})
+
+/** States in which the server has taken a check-in, so its copy must be this phone's. */
+const SERVER_HAS_IT: ReadonlySet<RecordState> = new Set(['sent', 'verified', 'mismatch'])
+
+/** A check-in whose copy on the server came back with another hash: this phone's copy is kept as it is. */
+const mismatch = (change: Change) =>
+  ({
+    state: 'mismatch',
+    code: 'mismatch',
+    detail: change.hash ?? '',
+    reason: change.hash
+      ? `the server's copy has hash ${change.hash}, not this phone's`
+      : `the server's copy has no content`,
+    serverVersion: change.version,
+  }) as const
 
 /**
  * Moves records between this phone and the server: photos first, then the outbox in order, then the
@@ -90,7 +116,12 @@ export class SyncEngine {
       try {
         res = await this.transport.push({
           clientId,
-          mutations: batch.map((e) => ({ seq: e.wireSeq, name: e.name, args: e.args })),
+          mutations: batch.map((e) => ({
+            seq: e.wireSeq,
+            name: e.name,
+            args: e.args,
+            ...(e.signature ? { signature: e.signature } : {}),
+          })),
         })
       } catch (err) {
         if (err instanceof ApiError && err.status === 409 && err.body.error === 'photo_missing') {
@@ -156,7 +187,13 @@ export class SyncEngine {
         const result = bySeq.get(entry.wireSeq)
         if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
         const state = stillQueued.has(entry.recordId) && result.status === 'applied' ? 'waiting' : stateFor(result)
-        const changes = { state, reason: result.reason, code: result.code, detail: result.detail }
+        const changes = {
+          state,
+          reason: result.reason,
+          code: result.code,
+          detail: result.detail,
+          ...signingChanges(result),
+        }
         if (entry.name === 'checkin.create') writes.checkIns.push({ key: entry.recordId, changes })
         else noteUpdates.push({ id: entry.recordId, changes })
         if (result.keptAs && entry.name === 'note.put') {
@@ -216,8 +253,16 @@ export class SyncEngine {
       const mine = local.checkIns.get(change.id)
       const data = change.data as CheckIn | null
       if (mine) {
-        if (mine.hash === change.hash)
-          writes.checkIns.push({ key: change.id, changes: { state: 'verified', serverVersion: change.version } })
+        if (mine.hash === change.hash) {
+          const cleared = mine.state === 'mismatch' ? { reason: undefined, code: undefined, detail: undefined } : {}
+          writes.checkIns.push({
+            key: change.id,
+            changes: { state: 'verified', serverVersion: change.version, ...cleared },
+          })
+        } else if (mine.origin === 'mine' && SERVER_HAS_IT.has(mine.state)) {
+          // Check-ins never change on the server: another copy there is something to see, never to overwrite.
+          writes.checkIns.push({ key: change.id, changes: mismatch(change) })
+        }
       } else if (data) {
         writes.newCheckIns.push({
           id: change.id,
@@ -267,6 +312,8 @@ export class SyncEngine {
         origin: mine?.origin ?? 'server',
         savedAt: mine?.savedAt ?? this.now(),
         ...(data.conflictOf ? { reason: mine?.reason, code: mine?.code } : {}),
+        // The server's copy of this phone's note: its signature is still the note's.
+        ...(mine && mine.hash === change.hash ? signingOf(mine) : {}),
       }
       writes.notes.push({ put: record })
       notes.set(change.id, record)

@@ -31,8 +31,13 @@ const campaign: Campaign = {
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
 }
-/** Longer than the autosave waits after the last keystroke. */
-const pause = () => new Promise((r) => setTimeout(r, 400))
+/**
+ * For checks that no draft was saved, where there is no event to wait for: 400 ms, longer than the autosave
+ * waits after the last change (300 ms, useCheckInDraft) plus its write to (fake) IndexedDB, a few ms.
+ */
+const pastAutosave = () => new Promise((r) => setTimeout(r, 400))
+/** Waits for what the autosave writes (or shows) to be there. */
+const untilSaved = (check: () => Promise<void> | void) => vi.waitFor(check, { timeout: 5_000 })
 const tasksShown = (w: Awaited<ReturnType<typeof mountAt>>['wrapper']) =>
   w.findAll('[data-testid="checkin-tasks"] li').map((li) => li.text())
 
@@ -48,13 +53,14 @@ describe('the check-in form', () => {
     const { wrapper } = await mountAt('/checkins/new?task=28')
     expect(tasksShown(wrapper)).toEqual(['任务 28 ✕'])
     // Opening the form is not an edit.
-    await pause()
+    await pastAutosave()
     expect(await db.drafts.count()).toBe(0)
 
     await wrapper.get('[data-testid="venue-name"]').setValue('东门')
-    await pause()
-    expect((await db.drafts.get('checkin:new'))?.data).toMatchObject({ venueName: '东门', taskNumbers: [28] })
-    expect(wrapper.get('.actions [aria-live]').text()).toBe('草稿已自动保存')
+    await untilSaved(async () => {
+      expect((await db.drafts.get('checkin:new'))?.data).toMatchObject({ venueName: '东门', taskNumbers: [28] })
+      expect(wrapper.get('.actions [aria-live]').text()).toBe('草稿已自动保存')
+    })
 
     // Leaving the page before the autosave waited its time: the last edit is kept all the same.
     await wrapper.get('[data-testid="venue-name"]').setValue('东门市场')
@@ -108,7 +114,8 @@ describe('the check-in form', () => {
       authorId: me.id,
     })
     expect(router.currentRoute.value.path).toBe(`/checkins/${saved!.id}`)
-    await pause()
+    // A late autosave of the last edit must not bring the draft back: by now it would have.
+    await pastAutosave()
     expect(await db.drafts.count()).toBe(0)
     wrapper.unmount()
   })
@@ -128,8 +135,7 @@ describe('the check-in form', () => {
     expect(wrapper.get('h1').text()).toBe('更正巡查登记')
     expect((wrapper.get('[data-testid="venue-name"]').element as HTMLInputElement).value).toBe('黄埔海关查验场')
     await wrapper.get('[data-testid="checkin-note"]').setValue('更正：数量有误。')
-    await pause()
-    expect(await db.drafts.get(`checkin:correct:${original.id}`)).toBeDefined()
+    await untilSaved(async () => expect(await db.drafts.get(`checkin:correct:${original.id}`)).toBeDefined())
     expect(await db.drafts.get('checkin:new')).toBeUndefined()
     wrapper.unmount()
   })

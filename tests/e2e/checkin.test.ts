@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Change, CheckIn } from '../../src/kernel/sync-schema'
 import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
@@ -128,11 +128,20 @@ describe('a check-in made with no signal', () => {
     const ids = [await checkInOffline('华南国际小商品城', false), await checkInOffline('黄埔海关查验场', false)]
     dieAfterNextPush = true
     const { port, dbFile } = server
+    // Sync requests that find the server gone (connection refused): the phone trying again.
+    let refused = 0
+    const countRefused = (r: Request) => {
+      if (r.url().includes('/api/sync/') && r.failure()?.errorText.includes('ERR_CONNECTION_REFUSED')) refused++
+    }
+    context.on('requestfailed', countRefused)
     await context.setOffline(false)
     // The push is committed, its answer lost, and the server gone.
     await expect.poll(() => dead, { timeout: 20_000 }).toBe(true)
     await server.app.close()
-    await page.waitForTimeout(1500)
+    // The phone has taken the lost answer as a failure and tried again (its first retry comes about a second
+    // later): the records it could not confirm are still waiting.
+    await expect.poll(() => refused, { timeout: 20_000 }).toBeGreaterThan(0)
+    context.off('requestfailed', countRefused)
     expect(await stateOf()).toBe('waiting')
     expect(await page.getByTestId('header-sync').textContent()).toContain('2 条未上传')
     dead = false

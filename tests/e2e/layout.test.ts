@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
+import { launchChromium, signInThroughUi, startServer, untilStill, type RunningServer } from '../helpers/browser'
 import { createUser } from '../../server/auth/accounts'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { realDataset } from '../helpers/seed'
@@ -64,7 +64,7 @@ describe('at 360 px wide', () => {
     await page.evaluate((l) => localStorage.setItem('zhixun.locale', l), locale)
     await page.goto(`${server.url}${path}`)
     await page.locator('.page h1, .page [data-testid]').first().waitFor()
-    await page.waitForTimeout(100)
+    await untilStill(page)
     const layout = await measure(page)
     expect(layout.small).toEqual([])
     expect(layout.scrollWidth).toBeLessThanOrEqual(360)
@@ -185,7 +185,7 @@ describe('the supervisor and admin pages, at 360 px wide, with long and hostile 
     await admin.locator('.page h1').first().waitFor()
     // Wait for what the page fetches from the server.
     await admin.waitForLoadState('networkidle')
-    await admin.waitForTimeout(100)
+    await untilStill(admin)
     const layout = await measure(admin)
     expect(layout.small, path).toEqual([])
     expect(layout.unlabelled, path).toEqual([])

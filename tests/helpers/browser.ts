@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { buildServer } from '../../server/app'
 import { openStore, type Store } from '../../server/db/database'
 
@@ -69,4 +69,27 @@ export async function signInThroughUi(
   await page.getByTestId('sign-in-submit').click()
   await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
   return { id: user.id, username }
+}
+
+/**
+ * Waits until the page has stopped changing: its fonts loaded, then `frames` animation frames in a row with no
+ * change to the document (a MutationObserver watches). What a page fills in late (from IndexedDB, a fetch,
+ * a font) starts the count again, so a measurement taken after it sees the page as the user does.
+ */
+export async function untilStill(page: Page, frames = 3): Promise<void> {
+  await page.evaluate(async (frames) => {
+    await document.fonts.ready
+    await new Promise<void>((resolve) => {
+      let quiet = 0
+      const observer = new MutationObserver(() => (quiet = 0))
+      observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true })
+      const frame = () => {
+        if (++quiet > frames) {
+          observer.disconnect()
+          resolve()
+        } else requestAnimationFrame(frame)
+      }
+      requestAnimationFrame(frame)
+    })
+  }, frames)
 }

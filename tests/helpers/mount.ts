@@ -19,10 +19,17 @@ export async function mountAt(path: string) {
   return { wrapper, router }
 }
 
-/** Lets liveQuery, the router and Vue catch up. */
+/**
+ * Lets liveQuery, the router and Vue catch up: runs what they have queued until nothing is left. (Fake)
+ * IndexedDB runs each step of a request as a Node "immediate", Dexie's live queries start on a zero-delay
+ * timer, and the router and Vue on promises: a round lets all three run; settled is two rounds in a row that
+ * leave no IndexedDB step waiting. Work, not time: a loaded machine is slower, never wrong.
+ */
 export async function settle() {
-  for (let i = 0; i < 5; i++) {
+  for (let round = 0, quiet = 0; quiet < 2; round++) {
+    if (round === 10_000) throw new Error('the page never settled')
     await flushPromises()
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, 0))
+    quiet = process.getActiveResourcesInfo().includes('Immediate') ? 0 : quiet + 1
   }
 }

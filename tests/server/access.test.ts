@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Change } from '../../src/kernel/sync-schema'
 import { makeCheckIn, makeNote, photoBytes, sha256 } from '../helpers/records'
-import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
+import { makeServer, signedIn, describeStores, type TestServer } from '../helpers/server'
 
 type Who = { user: { id: string }; cookie: string }
 
-describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
+describeStores('who sees and writes what, on %s', (kind) => {
   let s: TestServer
   let inspector: Who
   let otherInspector: Who
@@ -137,13 +137,15 @@ describe.each(STORE_KINDS)('who sees and writes what, on %s', (kind) => {
   })
 
   it("rejects a change to someone else's note, and takes the rest of the push", async () => {
-    const own = makeCheckIn({ authorId: otherInspector.user.id })
-    const res = await push(otherInspector, 'phone-of-inspector-3', [
+    // Another inspector of the department, this test's own: the check-in it pushes shows up in no other test.
+    const intruder = await signedIn(s, 'inspector', '省知识产权局')
+    const own = makeCheckIn({ authorId: intruder.user.id })
+    const res = await push(intruder, 'phone-of-inspector-3', [
       {
         seq: 1,
         name: 'note.put',
         args: {
-          note: makeNote({ id: noteId, authorId: otherInspector.user.id, text: '改别人的笔记' }),
+          note: makeNote({ id: noteId, authorId: intruder.user.id, text: '改别人的笔记' }),
           baseVersion: null,
         },
       },

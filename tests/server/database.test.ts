@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { makeStore, STORE_KINDS } from '../helpers/server'
+import { expect, it } from 'vitest'
+import { describeOn, makeStore } from '../helpers/server'
 
-describe.skipIf(!STORE_KINDS.includes('postgres'))('stores on PostgreSQL', () => {
+describeOn('postgres', 'stores on PostgreSQL', () => {
   it('opens a store in a schema of its own while another schema of the same database is in use', async () => {
     const first = await makeStore('postgres')
     try {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { PushMutation } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
 import { uuidv7 } from '../../src/kernel/uuid'
@@ -19,7 +20,7 @@ import {
   type HashedMutation,
 } from '../../server/sync/push-batch'
 import { makeCheckIn, makeNote } from '../helpers/records'
-import { makeStore, STORE_KINDS } from '../helpers/server'
+import { makeStore, describeStores } from '../helpers/server'
 
 const me: SessionUser = {
   id: uuidv7(),
@@ -164,7 +165,7 @@ describe('telling processed mutations from new ones', () => {
   })
 })
 
-describe.each(STORE_KINDS)('push steps that need the database, on %s', (kind) => {
+describeStores('push steps that need the database, on %s', (kind) => {
   let store: Store
   beforeAll(async () => {
     store = await makeStore(kind)
@@ -210,8 +211,11 @@ describe.each(STORE_KINDS)('push steps that need the database, on %s', (kind) =>
     let locked!: () => void
     const firstLocked = new Promise<void>((r) => (locked = r))
     const start = await counter()
+    let firstPid = 0
     const first = store.db.transaction().execute(async (tx) => {
       const version = await lockVersion(tx)
+      if (kind === 'postgres')
+        firstPid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0]!.pid
       locked()
       await held
       await tx
@@ -225,9 +229,24 @@ describe.each(STORE_KINDS)('push steps that need the database, on %s', (kind) =>
     const second = store.db.transaction().execute(async (tx) => {
       events.push(`second reads ${await lockVersion(tx)}`)
     })
-    await new Promise((r) => setTimeout(r, 100))
-    events.push('first released')
-    release()
+    try {
+      if (kind === 'postgres') {
+        // PostgreSQL says when the second is waiting on the first's lock: wait for exactly that.
+        const blocked = async () =>
+          (
+            await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+              where ${firstPid} = any(pg_blocking_pids(pid))`.execute(store.db)
+          ).rows[0]!.n
+        await vi.waitFor(async () => expect(await blocked()).toBe(1), { timeout: 3_000, interval: 10 })
+      } else {
+        // SQLite shows no one waiting: give the second 100 ms to read, if it could. An unblocked read of this
+        // in-memory database is answered within a millisecond, so 100 ms is ample for it to come before the release.
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    } finally {
+      events.push('first released')
+      release() // also when the wait failed: the first ends, and the store can close
+    }
     await Promise.all([first, second])
     expect(events).toEqual(['first released', 'first commits', `second reads ${start + 1}`])
   })

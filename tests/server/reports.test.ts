@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Campaign, CampaignReport } from '../../src/kernel/campaign-schema'
 import type { CheckIn } from '../../src/kernel/sync-schema'
 import { csvField } from '../../server/campaigns/report'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
-import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
+import { makeServer, signedIn, describeStores, type TestServer } from '../helpers/server'
 
-describe.each(STORE_KINDS)('campaign progress and export, on %s', (kind) => {
+describeStores('campaign progress and export, on %s', (kind) => {
   let s: TestServer
   let supervisor: { cookie: string; user: { id: string } }
   let a: { cookie: string; user: { id: string; displayName: string } }

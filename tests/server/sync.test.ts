@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Change, PullResponse, PushResponse } from '../../src/kernel/sync-schema'
 import { makeCheckIn as anyCheckIn, makeNote as anyNote, photoBytes, sha256 } from '../helpers/records'
-import { makeServer, signedIn, STORE_KINDS, type TestServer } from '../helpers/server'
+import { makeServer, signedIn, describeStores, type TestServer } from '../helpers/server'
 import type { CheckIn, FieldNote } from '../../src/kernel/sync-schema'
 
-describe.each(STORE_KINDS)('sync server on %s', (kind) => {
+describeStores('sync server on %s', (kind) => {
   let s: TestServer
   let failNextCommit = false
   let me: { user: { id: string }; cookie: string }
@@ -15,7 +15,8 @@ describe.each(STORE_KINDS)('sync server on %s', (kind) => {
       beforePushCommit: () => {
         if (failNextCommit) {
           failNextCommit = false
-          throw new Error('simulated database failure')
+          // A named database-unavailable error (server/http/errors.ts): the connection to the database was refused.
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
         }
       },
     })

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ZhixunDB } from '../../src/db/db'
 import { saveCheckIn, saveNote } from '../../src/db/records'
 import { exportFileName, exportRecords } from '../../src/records/export'
+import { recordHash } from '../../src/kernel/canonical'
 import { makeCheckIn, NO_AUTHOR, photoBytes, sha256 } from '../helpers/records'
 
 describe('exporting my records', () => {
@@ -31,8 +32,11 @@ describe('exporting my records', () => {
     })
 
     const file = await exportRecords(db, new Date('2026-11-27T08:00:00Z'))
-    expect(file).toMatchObject({ format: 'zhixun-records', formatVersion: 1, exportedAt: '2026-11-27T08:00:00.000Z' })
-    expect(file.checkIns).toEqual([{ ...checkIn, state: 'waiting' }])
+    expect(file).toMatchObject({ format: 'zhixun-records', formatVersion: 2, exportedAt: '2026-11-27T08:00:00.000Z' })
+    // Each record with its hash and the signature made when it was saved (tests/unit/evidence.test.ts checks them).
+    expect(file.checkIns).toEqual([
+      { ...checkIn, state: 'waiting', hash: await recordHash(checkIn), signature: expect.any(Object) },
+    ])
     expect(file.notes.map((n) => [n.text, n.state, n.deleted])).toEqual([['清源行动：线索一条。', 'waiting', false]])
     expect(file.photos).toHaveLength(1)
     const back = Buffer.from(file.photos[0]!.base64, 'base64')

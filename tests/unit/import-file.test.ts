@@ -67,7 +67,14 @@ describe('the export file, checked whole before anything is written', () => {
       ],
       futureField: 'ignored',
     })
-    expect(await importRecords(db, text, me.id)).toEqual({ queued: 2, alreadyHere: 0, onServer: 3 })
+    // A file from before phones signed: taken in as it always was, its records marked unsigned.
+    expect(await importRecords(db, text, me.id)).toEqual({
+      queued: 2,
+      alreadyHere: 0,
+      onServer: 3,
+      unsigned: 2,
+      unconfirmed: 0,
+    })
     expect((await db.checkins.toArray()).map((c) => c.data.venueName)).toEqual(['东门市场'])
     expect(await db.notes.count()).toBe(1)
     expect(await db.outbox.count()).toBe(2)

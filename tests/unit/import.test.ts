@@ -9,6 +9,8 @@ import { importRecords, ImportError } from '../../src/records/import'
 import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { SyncEngine } from '../../src/sync/engine'
 import { httpTransport } from '../../src/sync/transport'
+import { confirmKey } from '../../src/api/keys'
+import { registerSigningKey } from '../../src/signing/register'
 import { makeCheckIn, photoBytes, sha256 } from '../helpers/records'
 import { makeServer, signedIn, type TestServer } from '../helpers/server'
 import { injectFetch } from '../helpers/sync'
@@ -37,6 +39,8 @@ describe('importing an export file on another phone', () => {
     me = { user: signed.user as SessionUser, cookie: signed.cookie }
     oldPhone = new ZhixunDB(`old-${Math.random()}`)
     await startSession(oldPhone, me.user, '2099-01-01T00:00:00Z')
+    // What signing in does: the old phone's signing key is registered as this inspector's.
+    await registerSigningKey(oldPhone, { fetch: injectFetch(s.app, me.cookie) })
     await saveCheckIn(oldPhone, makeCheckIn({ authorId: me.user.id, venueName: '已上传的市场' }))
     await engine(oldPhone, me.cookie).sync()
     // Then offline: a check-in with a photo, one without, and a note.
@@ -58,14 +62,31 @@ describe('importing an export file on another phone', () => {
   it('queues the unsent records with their photos, and they reach the server once, whichever phone sends first', async () => {
     const newPhone = new ZhixunDB(`new-${Math.random()}`)
     await startSession(newPhone, me.user, '2099-01-01T00:00:00Z')
-    expect(await importRecords(newPhone, file, me.user.id)).toEqual({ queued: 3, alreadyHere: 0, onServer: 1 })
+    // The new phone asks the server whose key signed the file: this inspector's.
+    const options = { confirmKey: (keyId: string) => confirmKey(keyId, { fetch: injectFetch(s.app, me.cookie) }) }
+    expect(await importRecords(newPhone, file, me.user.id, options)).toEqual({
+      queued: 3,
+      alreadyHere: 0,
+      onServer: 1,
+      unsigned: 0,
+      unconfirmed: 0,
+    })
     expect((await newPhone.photos.get(photo.sha256))?.size).toBe(photo.size)
     // The same file again adds nothing.
-    expect(await importRecords(newPhone, file, me.user.id)).toEqual({ queued: 0, alreadyHere: 3, onServer: 1 })
+    expect(await importRecords(newPhone, file, me.user.id, options)).toEqual({
+      queued: 0,
+      alreadyHere: 3,
+      onServer: 1,
+      unsigned: 0,
+      unconfirmed: 0,
+    })
 
     await engine(newPhone, me.cookie).sync()
     expect(await newPhone.outbox.count()).toBe(0)
     expect((await newPhone.checkins.toArray()).map((c) => c.state)).toEqual(['verified', 'verified', 'verified'])
+    // The old phone's signatures travelled with the records, and the server verified them.
+    const statuses = await s.store.db.selectFrom('records').select('signature_status').execute()
+    expect(statuses.map((r) => r.signature_status)).toEqual(['valid', 'valid', 'valid', 'valid'])
     // The old phone turns out to work after all, and sends the same records: still one copy of each.
     await engine(oldPhone, me.cookie).sync()
     expect(await oldPhone.outbox.count()).toBe(0)

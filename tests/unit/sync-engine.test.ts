@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ZhixunDB } from '../../src/db/db'
 import { deleteNote, saveCheckIn, saveNote, unsentSummary } from '../../src/db/records'
 import { dexieSyncStorage } from '../../src/db/syncStorage'
@@ -14,11 +14,12 @@ import { faultyFetch, injectFetch, makePhone, type Fault } from '../helpers/sync
 let s: TestServer
 let me: { user: { id: string }; cookie: string }
 const makeCheckIn = (o: Partial<CheckIn> = {}) => anyCheckIn({ authorId: me.user.id, ...o })
-beforeAll(async () => {
+// A server of each test's own: what one test pushed, another does not pull.
+beforeEach(async () => {
   s = await makeServer('sqlite')
   me = await signedIn(s)
 })
-afterAll(() => s.close())
+afterEach(() => s.close())
 
 async function serverChanges(): Promise<Change[]> {
   const out: Change[] = []
