@@ -7,6 +7,8 @@ export default mergeConfig(
     test: {
       include: ['tests/unit/**/*.test.ts', 'tests/component/**/*.test.ts', 'tests/server/**/*.test.ts'],
       environment: 'node',
+      // Component tests that mount whole pages over IndexedDB take seconds on a busy 2-core machine.
+      testTimeout: 20_000,
       // Files and the tests in each run in a new order every time, so no test leans on another's leftovers.
       // Vitest prints the seed ("Running tests with seed …"); `--sequence.seed=<seed>` replays that order.
       sequence: { shuffle: true },
