@@ -79,11 +79,14 @@ export const DUMMY_HASH = `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${'A'.repe
 /**
  * How many password hashes run at once in this process, and how many sign-ins may wait for a turn.
  *
- * Each hash takes a core for 0.1 s: a flood of sign-ins would otherwise take every core (before, with
+ * Each hash takes a core for 0.1 s: a flood of sign-ins would otherwise take every core (before, on
  * libuv's threads, it stalled sync for seconds). So at most `atOnce` turns run (one by default; the hash
- * thread above runs one hash at a time anyway) and a short line waits; a sign-in that finds the line full
- * is refused at once with 429 `busy`, before anything is read or written. Admins setting passwords always
- * wait their turn.
+ * thread above runs one hash at a time anyway), and the others wait in line, first come first served. The
+ * line holds `line` sign-ins, about 6 s of hashing: one that finds it full is refused at once with 429
+ * `busy`, before anything is read or written, and so is one that waited `maxWaitMs` (the machine is slow
+ * or busy) before the phone gives up (15 s). Waiting in line costs the server nothing, so a flood from
+ * fewer connections than the line holds is slowed to the pace of the hashes; past that, each refusal is
+ * one quick answer. Admins setting passwords always wait their turn.
  */
 export class HashGate {
   private running = 0
@@ -91,21 +94,34 @@ export class HashGate {
 
   constructor(
     public atOnce = 1,
-    public line = 32,
+    public line = 64,
+    public maxWaitMs = 10_000,
   ) {}
 
-  /** Runs `turn` when a slot is free; a sign-in (`signIn: true`) is refused when the line is full. */
+  /** Runs `turn` when a slot is free; a sign-in (`signIn: true`) is refused when the line is full or slow. */
   async run<T>(turn: () => Promise<T>, { signIn }: { signIn: boolean }): Promise<T> {
     if (this.running < this.atOnce) {
       this.running++
     } else {
-      if (signIn && this.waiting.length >= this.line) {
-        throw new ApiRefusal(429, 'busy', 'The server is busy signing others in; try again in a moment', {
+      const busy = () =>
+        new ApiRefusal(429, 'busy', 'The server is busy signing others in; try again in a moment', {
           retryAfter: 1,
         })
-      }
+      if (signIn && this.waiting.length >= this.line) throw busy()
       // The slot is handed over by the turn that ends, so `running` stays counted.
-      await new Promise<void>((resolve) => this.waiting.push(resolve))
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        const timer = signIn
+          ? setTimeout(() => {
+              this.waiting.splice(this.waiting.indexOf(go), 1)
+              reject(busy())
+            }, this.maxWaitMs)
+          : undefined
+        this.waiting.push(go)
+      })
     }
     try {
       return await turn()
@@ -117,7 +133,7 @@ export class HashGate {
   }
 }
 
-/** The one gate of this process: the thread pool it protects is the process's. */
+/** The one gate of this process: the cores it protects are the process's. */
 export const passwordHashing = new HashGate()
 
 export async function hashPassword(password: string): Promise<string> {

@@ -26,8 +26,9 @@ describeStores('sign-in limits on %s', (kind) => {
     s = await makeServer(kind, { trustProxy: '127.0.0.1' })
   })
   afterAll(() => s.close())
+  const { line, maxWaitMs } = passwordHashing
   afterEach(() => {
-    passwordHashing.line = 32
+    Object.assign(passwordHashing, { line, maxWaitMs })
   })
 
   /** A new account, so each test starts with no counts of its own. */
@@ -206,7 +207,7 @@ describeStores('sign-in limits on %s', (kind) => {
     const username = await account()
     const hashedBefore = hashStats.count
     hashStats.peak = 0
-    // A short line, so the test does not wait for 32 hashes.
+    // A short line, so the test does not wait for 64 hashes.
     passwordHashing.line = 4
     // Fifty sign-ins from fifty addresses, so no count holds any back: only the gate does.
     const answers = await Promise.all(
@@ -224,6 +225,22 @@ describeStores('sign-in limits on %s', (kind) => {
     // The refused ones were turned away before anything was counted or hashed.
     expect(hashStats.count - hashedBefore).toBe(50 - busy.length)
     expect(answers.filter((a) => a.statusCode === 401)).toHaveLength(50 - busy.length)
+  })
+
+  it('refuses with 429 busy a sign-in that waited too long in line', async () => {
+    const hashedBefore = hashStats.count
+    // Far less than one hash takes: only the first of ten gets its turn before the others give up.
+    passwordHashing.maxWaitMs = 5
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => login(`slow.${i}`, `guess ${i}`, `203.0.113.${i + 200}`)),
+    )
+    const busy = answers.filter((a) => a.statusCode === 429)
+    expect(busy.length).toBeGreaterThan(0)
+    for (const a of busy) expect(a.json()).toMatchObject({ error: 'busy' })
+    expect(hashStats.count - hashedBefore).toBe(10 - busy.length)
+    // Those that gave up left the line: the next sign-in is hashed at once.
+    passwordHashing.maxWaitMs = maxWaitMs
+    expect((await login('slow.after', 'guess', '203.0.113.250')).statusCode).toBe(401)
   })
 
   it('hashes a password for an unknown username as for a known one', async () => {
