@@ -1,5 +1,7 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
+import { db } from './db/db'
+import { releaseOnPageHide } from './db/lifecycle'
 import App from './App.vue'
 import { install as installI18n } from './modules/i18n'
 import { install as installPwa } from './modules/pwa'
@@ -8,6 +10,7 @@ import { useDatasetSyncStore } from './stores/datasetSync'
 import { useSyncStore } from './stores/sync'
 import './styles/main.css'
 
+releaseOnPageHide(db)
 const app = createApp(App)
 app.use(createPinia())
 app.use(createAppRouter())

@@ -185,9 +185,21 @@ export class WebKitSession {
     return (await this.command('GET', `/element/${await this.find(css)}/attribute/${name}`)) as string | null
   }
 
+  /** Where the page is and what it shows, for a failure to explain itself. */
+  private async scene(): Promise<string> {
+    try {
+      const seen = await this.runAsync<{ url: string; text: string }>(
+        'return { url: location.href, text: document.body.innerText.slice(0, 1500) }',
+      )
+      return `\n  at ${seen.url}\n  showing: ${seen.text.replace(/\s+/g, ' ')}`
+    } catch (err) {
+      return `\n  (the page could not be read: ${String(err)})`
+    }
+  }
+
   /**
    * Waits until `check` (run in Node) returns a truthy value, polling every 100 ms; the page is asked again
-   * each time. Fails after `timeoutMs` with what the last check said.
+   * each time. Fails after `timeoutMs` with what the last check said, and where the page is and what it shows.
    */
   async waitFor<T>(check: () => Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
     const until = Date.now() + timeoutMs
@@ -200,7 +212,8 @@ export class WebKitSession {
       } catch (err) {
         last = err
       }
-      if (Date.now() > until) throw new Error(`waited ${timeoutMs} ms for ${what}; last: ${String(last)}`)
+      if (Date.now() > until)
+        throw new Error(`waited ${timeoutMs} ms for ${what}; last: ${String(last)}${await this.scene()}`)
       await new Promise((r) => setTimeout(r, 100))
     }
   }
