@@ -137,3 +137,55 @@ describe('signing in on the phone', () => {
     await phone.close()
   })
 })
+
+describe('a sign-in the server holds back, said as it is', () => {
+  it('tells a waiting account, a busy server and a busy address apart, with the wait in seconds or minutes', async () => {
+    await createUser(server.store.db, new Set(realDataset.departments.map((d) => d.name)), {
+      username: 'wang.forgetful',
+      displayName: '王巡查',
+      department: '省工商局',
+      role: 'inspector',
+      password: PASSWORD,
+    })
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+    const p = await phone.newPage()
+    const attempt = async (password: string) => {
+      await p.goto(`${server.url}/signin`)
+      await p.getByTestId('sign-in-username').click()
+      await p.keyboard.type('wang.forgetful')
+      await p.getByTestId('sign-in-password').click()
+      await p.keyboard.type(password)
+      await p.keyboard.press('Enter')
+      await expect.poll(() => p.getByTestId('sign-in-problem').count()).toBe(1)
+      return (await p.getByTestId('sign-in-problem').textContent())!.trim()
+    }
+    // Five wrong passwords are free; then each waits 2, 4, 8 … s (server/auth/login-limits.ts). The next attempt
+    // comes within those seconds unless typing it took longer than the wait, so it is tried a few times.
+    for (let i = 0; i < 5; i++) expect(await attempt(`wrong ${i}`)).toBe('用户名或密码不对。')
+    let said = ''
+    for (let i = 5; i < 10 && !said.startsWith('这个账号'); i++) said = await attempt(`wrong ${i}`)
+    expect(said).toMatch(/^这个账号密码错误次数太多，请 \d{1,2} 秒后再试。$/)
+
+    // What the server says of a busy line of sign-ins, and of an address that failed too often.
+    const refuse = (error: string, retryAfter: string) =>
+      p.route('**/api/auth/login', (route) =>
+        route.fulfill({
+          status: 429,
+          headers: { 'Retry-After': retryAfter },
+          contentType: 'application/json',
+          body: JSON.stringify({ error, message: '' }),
+        }),
+      )
+    await refuse('busy', '3')
+    expect(await attempt(PASSWORD)).toBe('服务器正忙于为其他人登录，请 3 秒后再试。')
+    await p.unroute('**/api/auth/login')
+    await refuse('too_many_attempts', '600')
+    expect(await attempt(PASSWORD)).toBe('这个网络地址登录失败次数太多，请 10 分钟后再试。')
+    await p.evaluate(() => localStorage.setItem('zhixun.locale', 'en'))
+    expect(await attempt(PASSWORD)).toBe('Too many failed sign-ins from this network address; try again in 10 min.')
+    await p.unroute('**/api/auth/login')
+    await refuse('busy', '1')
+    expect(await attempt(PASSWORD)).toBe('The server is busy signing others in; try again in 1 s.')
+    await phone.close()
+  })
+})

@@ -105,7 +105,7 @@ describe('errorMessageKey', () => {
   })
 
   it('explains a sign-in as the sign-in page did', () => {
-    const problems: SignInProblem[] = ['bad_credentials', 'locked', 'offline', 'server']
+    const problems: SignInProblem[] = ['bad_credentials', 'locked', 'too_many_attempts', 'busy', 'offline', 'server']
     for (const p of problems)
       expect(errorMessageKey(new SignInError(p), known, SCREENS.signIn)).toBe(`signIn.errors.${p}`)
     expect(errorMessageKey(new UnsentRecordsError(2), known, SCREENS.signIn)).toBe('signIn.errors.unsent')
@@ -115,8 +115,9 @@ describe('errorMessageKey', () => {
     expect(t('signIn.errors.unsent', { n: 2 })).toBe(
       '本机还有 2 条上一位用户的记录既未上传也未导出，暂时不能换人登录。请上一位用户登录后上传或导出。',
     )
-    expect(t(errorMessageKey(new SignInError('locked', 600), known, SCREENS.signIn), { minutes: 10 })).toBe(
-      '密码错误次数太多，账号已暂时锁定，请 10 分钟后再试。',
+    const wait = t('signIn.wait.minutes', { n: 10 })
+    expect(t(errorMessageKey(new SignInError('locked', 600), known, SCREENS.signIn), { wait })).toBe(
+      '这个账号密码错误次数太多，请 10 分钟后再试。',
     )
   })
 
