@@ -242,16 +242,29 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     // name) and the pool drops it on release. Without these listeners its 'error' event is uncaught.
     pool.on('error', () => undefined)
     pool.on('connect', (client) => client.on('error', () => undefined))
-    if (options.schema) {
-      const client = await pool.connect()
-      try {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`)
-      } finally {
-        client.release()
-      }
-    }
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    dialect = 'postgres'
+    // Servers starting together on one database take turns: `CREATE SCHEMA IF NOT EXISTS` and the migrator's
+    // own `CREATE TABLE IF NOT EXISTS` both fail, rather than wait, when another session creates the same
+    // thing at the same moment. A session-level advisory lock per schema, held on a connection of its own
+    // while the schema is made and migrated, makes the second server find everything done.
+    const schema = options.schema
+    const lock = await pool.connect().catch(async (err: unknown) => {
+      await db.destroy()
+      throw err
+    })
+    try {
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`zhixun-migrate:${schema ?? ''}`])
+      if (schema) await lock.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+      await migrate(db as Kysely<unknown>, 'postgres', schema)
+    } catch (err) {
+      // Otherwise the pool's connections outlive the failed start and keep the process from exiting.
+      lock.release(true)
+      await db.destroy()
+      throw err
+    }
+    await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [`zhixun-migrate:${schema ?? ''}`])
+    lock.release()
+    return { db, dialect: 'postgres', close: () => db.destroy() }
   } else {
     if (url !== ':memory:') mkdirSync(dirname(url), { recursive: true })
     sqlite = new SQLite(url)
@@ -263,7 +276,7 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     dialect = 'sqlite'
   }
   try {
-    await migrate(db as Kysely<unknown>, dialect, dialect === 'postgres' ? options.schema : undefined)
+    await migrate(db as Kysely<unknown>, dialect)
   } catch (err) {
     // Otherwise the pool's connections outlive the failed start and keep the process from exiting.
     await db.destroy()
