@@ -211,6 +211,20 @@ if (only !== 'push') {
     const queued = await page.evaluate(() =>
       (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.outboxCount(),
     )
+    // Bytes on the wire from going online until every check-in is verified, both ways, headers and bodies (what
+    // the service worker answered from its cache never left the phone).
+    let counting = true
+    const exchanged: Promise<[number, number]>[] = []
+    context.on('requestfinished', (request) => {
+      if (!counting) return
+      exchanged.push(
+        Promise.all([request.sizes(), request.response()]).then(([s, response]) =>
+          response?.fromServiceWorker()
+            ? [0, 0]
+            : [s.requestHeadersSize + s.requestBodySize, s.responseHeadersSize + s.responseBodySize],
+        ),
+      )
+    })
     const t0 = Date.now()
     await context.setOffline(false)
     const until = async (done: () => Promise<boolean>) => {
@@ -230,6 +244,15 @@ if (only !== 'push') {
         (await page.evaluate(() =>
           (window as unknown as { ZhixunSyncBench: Bench }).ZhixunSyncBench.verifiedCount(),
         )) >= queued,
+    )
+    counting = false
+    const sizes = await Promise.all(exchanged)
+    const up = sizes.reduce((a, [u]) => a + u, 0)
+    const down = sizes.reduce((a, [, d]) => a + d, 0)
+    report(
+      `Phone drains ${queued} queued check-ins: bytes on the wire, both ways (${exchanged.length} requests)`,
+      `${((up + down) / 1e6).toFixed(2)} MB (up ${(up / 1e6).toFixed(2)}, down ${(down / 1e6).toFixed(2)})`,
+      '≤ 0.6 MB',
     )
     report(
       `Phone (headless Chromium) drains ${queued} queued check-ins: outbox empty / all verified`,

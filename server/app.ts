@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { Transaction } from 'kysely'
 import * as v from 'valibot'
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../src/kernel/canonical'
 import type { Dataset } from '../src/kernel/dataset'
@@ -11,10 +11,11 @@ import { refuseCrossSite, type TrustProxy } from './auth/origin'
 import { authRoutes } from './auth/routes'
 import { userRoutes } from './auth/users'
 import { campaignRoutes } from './campaigns/routes'
-import type { Store } from './db/database'
+import type { Database, Store } from './db/database'
 import { readiness } from './db/readiness'
+import { builtFiles, compressAnswers, fileRepresentation, Representation, sendRepresentation } from './http/encoding'
 import { ApiRefusal, databaseUnavailable } from './http/errors'
-import { readRequest } from './http/request'
+import { partyRoutes } from './parties/routes'
 import { syncRoutes } from './sync/routes'
 
 export interface ServerOptions {
@@ -30,7 +31,7 @@ export interface ServerOptions {
    */
   trustProxy?: TrustProxy
   /** Tests only: runs inside each push transaction just before it commits. */
-  beforePushCommit?: () => void | Promise<void>
+  beforePushCommit?: (tx: Transaction<Database>) => void | Promise<void>
 }
 
 /**
@@ -79,17 +80,6 @@ function fastifyRefusal(err: unknown): ApiRefusal | undefined {
   return new ApiRefusal(statusCode, code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'too_large' : 'bad_request', message)
 }
 
-/** The ETags the client holds, from If-None-Match: any number, weak or strong (a weak one matches all the same). */
-const CachedTagsSchema = v.object({
-  'if-none-match': v.optional(
-    v.pipe(
-      v.string(),
-      v.transform((tags) => tags.split(',').map((tag) => tag.trim().replace(/^W\//, ''))),
-    ),
-    '',
-  ),
-})
-
 export function readBuiltDataset(distDir: string): Dataset {
   return assertDataset(JSON.parse(readFileSync(join(distDir, 'data', 'dataset.json'), 'utf8')))
 }
@@ -97,8 +87,15 @@ export function readBuiltDataset(distDir: string): Dataset {
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const distDir = resolve(options.distDir)
   const dataset = readBuiltDataset(distDir)
-  const datasetBody = JSON.stringify(dataset)
-  const etag = `"${dataset.version}"`
+  const datasetFile = join(distDir, 'data', 'dataset.json')
+  // The file as built (validated just now), with the copies the build compressed; its version is its ETag.
+  const datasetRep = new Representation(
+    readFileSync(datasetFile),
+    'application/json; charset=utf-8',
+    'no-cache',
+    `"${dataset.version}"`,
+    datasetFile,
+  )
   const app = Fastify({ logger: options.logger ?? false, trustProxy: options.trustProxy ?? false })
   app.addHook('onRequest', refuseCrossSite)
   // No record comes near this depth; a body nested deeper is refused before anything walks it recursively.
@@ -116,12 +113,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.headers(SECURITY_HEADERS)
     return payload
   })
+  compressAnswers(app)
 
-  app.get('/api/dataset', async (req, reply) => {
-    reply.header('ETag', etag).header('Cache-Control', 'no-cache')
-    if (readRequest(CachedTagsSchema, req.headers)['if-none-match'].includes(etag)) return reply.code(304).send()
-    return reply.type('application/json; charset=utf-8').send(datasetBody)
-  })
+  app.get('/api/dataset', async (req, reply) => sendRepresentation(req, reply, datasetRep))
 
   /**
    * Whether this server can do its work: the database read and written just now, without waiting on a lock
@@ -182,29 +176,28 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       departments,
       taskNumbers: dataset.tasks.map((t) => t.number),
     })
+    await app.register(partyRoutes, { store: options.store })
   }
 
-  await app.register(fastifyStatic, {
-    root: distDir,
-    wildcard: false,
-    index: false,
-    cacheControl: false,
-    setHeaders(res, path) {
-      const rel = `/${path
-        .slice(distDir.length + 1)
-        .split('\\')
-        .join('/')}`
-      if (rel.startsWith('/assets/')) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
-      else if (NEVER_CACHED.test(rel)) res.setHeader('Cache-Control', 'no-cache')
-      else res.setHeader('Cache-Control', 'public, max-age=3600')
-    },
-  })
+  // The built app, read once at start-up; each file in the coding the client prefers (server/http/encoding.ts).
+  const files = new Map<string, Representation>()
+  for (const rel of builtFiles(distDir)) {
+    const cacheControl = rel.startsWith('/assets/')
+      ? 'public, max-age=31536000, immutable'
+      : NEVER_CACHED.test(rel)
+        ? 'no-cache'
+        : 'public, max-age=3600'
+    const rep = fileRepresentation(join(distDir, ...rel.split('/')), cacheControl)
+    files.set(rel, rep)
+    app.get(encodeURI(rel), async (req, reply) => sendRepresentation(req, reply, rep))
+  }
+  const shell = files.get('/index.html')
 
   // Client-side routes (/tasks/153 …) get the app shell; unknown /api paths and missing files get a 404.
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '/'
     if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path)) {
-      return reply.header('Cache-Control', 'no-cache').sendFile('index.html')
+      if (shell) return sendRepresentation(req, reply, shell)
     }
     return reply.code(404).send(new ApiRefusal(404, 'not_found', `No ${req.method} ${path}`).body)
   })

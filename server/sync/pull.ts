@@ -25,6 +25,10 @@ export async function pull(
   cursor: number,
   limit: number,
 ): Promise<PullResponse> {
+  // Read first: every version up to it has committed (pushes commit their versions in order, server/sync/push.ts),
+  // so once this page holds every row after the cursor, the cursor may move up to it past others' records: a
+  // phone then knows that the versions its next push commits follow straight on, and need not pull them back.
+  const latest = await db.selectFrom('counters').select('value').where('name', '=', 'version').executeTakeFirst()
   const rows = await visibleTo(
     db.selectFrom('records').select(['id', 'kind', 'version', 'data', 'hash', 'deleted']),
     user,
@@ -42,5 +46,7 @@ export async function pull(
     hash: r.hash,
     data: r.data === null ? null : (JSON.parse(r.data) as Change['data']),
   }))
-  return { changes, cursor: page.at(-1)?.version ?? cursor, more: rows.length > limit }
+  const more = rows.length > limit
+  const last = page.at(-1)?.version ?? cursor
+  return { changes, cursor: more ? last : Math.max(last, latest?.value ?? 0), more }
 }

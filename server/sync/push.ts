@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
-import type { PushRequest, PushResponse } from '../../src/kernel/sync-schema'
+import type { MutationResult, PushRequest, PushResponse } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
 import { nowIso, type Database, type MutationsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
@@ -21,7 +21,7 @@ export interface PushContext {
   user: SessionUser
   taskNumbers: ReadonlySet<number>
   /** Runs just before commit; tests use it to make the server fail at the worst moment. */
-  beforeCommit?: () => void | Promise<void>
+  beforeCommit?: (tx: Transaction<Database>) => void | Promise<void>
 }
 
 type Tx = Transaction<Database>
@@ -45,8 +45,44 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     await work.prefetchPhotos(fresh.flatMap((m) => m.claims.photos ?? []))
     const applied = await applyInOrder(work, ctx.taskNumbers, fresh)
     await writeWork(tx, work)
-    await ctx.beforeCommit?.()
-    return { lastProcessedSeq: work.lastSeq, results: [...replayed, ...applied] }
+    await ctx.beforeCommit?.(tx)
+    return {
+      lastProcessedSeq: work.lastSeq,
+      results: [...replayed, ...(await committed(tx, work, fresh, applied))],
+      ...(work.lastVersion > version ? { versions: { from: version + 1, to: work.lastVersion } } : {}),
+    }
+  })
+}
+
+/**
+ * Adds to each check-in this push wrote the hash and version of its row as stored, read back in the
+ * transaction, so the phone can verify what the server holds without pulling it back.
+ */
+async function committed(
+  tx: Tx,
+  work: PushWork,
+  fresh: readonly HashedMutation[],
+  results: readonly MutationResult[],
+): Promise<MutationResult[]> {
+  const bySeq = new Map(fresh.map((m) => [m.seq, m]))
+  const idOf = (r: MutationResult) => {
+    const m = bySeq.get(r.seq)
+    const id = r.status === 'applied' && m?.name === 'checkin.create' ? m.claims.recordId : undefined
+    return id !== undefined && work.records.get(id)?.kind === 'checkin' ? id : undefined
+  }
+  const ids = [...new Set(results.flatMap((r) => idOf(r) ?? []))]
+  const stored = new Map<string, { hash: string | null; version: number }>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await tx
+      .selectFrom('records')
+      .select(['id', 'hash', 'version'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const row of rows) stored.set(row.id, row)
+  }
+  return results.map((r) => {
+    const row = stored.get(idOf(r) ?? '')
+    return row?.hash ? { ...r, hash: row.hash, version: row.version } : r
   })
 }
 

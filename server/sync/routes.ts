@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Transaction } from 'kysely'
 import * as v from 'valibot'
 import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema } from '../../src/kernel/sync-schema'
 import { requireUser } from '../auth/session'
-import type { Store } from '../db/database'
+import { Turns } from '../http/turns'
+import type { Database, Store } from '../db/database'
 import { readableRecords } from '../campaigns/store'
 import { ApiRefusal, withConflictRetry } from '../http/errors'
 import { readRequest, WholeNumber } from '../http/request'
@@ -13,7 +15,7 @@ import { push } from './push'
 export interface SyncRoutesOptions {
   store: Store
   taskNumbers: ReadonlySet<number>
-  beforePushCommit?: () => void | Promise<void>
+  beforePushCommit?: (tx: Transaction<Database>) => void | Promise<void>
 }
 
 const CHUNK_TYPE = 'application/offset+octet-stream'
@@ -60,6 +62,9 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     return LIMITS
   })
 
+  /** Pages of up to 500 records, two at a time: a burst of phones is served in order, and health checks in between. */
+  const pulls = new Turns(2)
+
   app.post('/api/sync/push', { bodyLimit: LIMITS.pushBodyBytes }, async (req) => {
     const user = await requireUser(opts.store, req)
     const body = readRequest(PushRequestSchema, req.body)
@@ -69,10 +74,14 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     )
   })
 
-  app.get('/api/sync/pull', async (req) => {
-    const user = await requireUser(opts.store, req)
+  app.get('/api/sync/pull', async (req, reply) => {
     const { cursor, limit } = readRequest(PullQuerySchema, req.query)
-    return pull(db, user, cursor, limit)
+    // Read and written out in turns (server/http/turns.ts); compressed afterwards, off this thread.
+    const body = await pulls.run(async () => {
+      const user = await requireUser(opts.store, req)
+      return JSON.stringify(await pull(db, user, cursor, limit))
+    })
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 
   app.post('/api/photos', async (req, reply) => {

@@ -15,6 +15,9 @@ export interface RecordWrites {
 }
 
 /** This phone's copies of the records a pulled page names, read in the transaction that writes the page. */
+/** What acknowledging a push writes; `pulledThrough`: versions the phone need not pull back (src/sync/storage.ts). */
+export type Acknowledged = RecordWrites & { pulledThrough?: { from: number; to: number } }
+
 export interface LocalRecords {
   checkIns: ReadonlyMap<string, LocalCheckIn>
   notes: ReadonlyMap<string, LocalNote>
@@ -49,15 +52,19 @@ export function dexieSyncStorage(db: ZhixunDB) {
 
     async acknowledge(
       done: readonly OutboxEntry[],
-      decide: (stillQueued: ReadonlySet<string>) => RecordWrites,
+      decide: (stillQueued: ReadonlySet<string>) => Acknowledged,
     ): Promise<void> {
-      await db.transaction('rw', [db.outbox, db.checkins, db.notes], async () => {
+      await db.transaction('rw', [db.outbox, db.checkins, db.notes, db.syncMeta], async () => {
         await db.outbox.bulkDelete(done.map((e) => e.seq!))
         const stillQueued = await db.outbox
           .where('recordId')
           .anyOf(done.map((e) => e.recordId))
           .keys()
-        await write(decide(new Set(stillQueued as string[])))
+        const writes = decide(new Set(stillQueued as string[]))
+        await write(writes)
+        const through = writes.pulledThrough
+        if (through && (await db.syncMeta.get('sync'))?.pullCursor === through.from - 1)
+          await db.syncMeta.update('sync', { pullCursor: through.to })
       })
     },
 

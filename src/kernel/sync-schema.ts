@@ -25,6 +25,8 @@ export type Limits = typeof LIMITS
 export const VENUE_TYPES = ['market', 'trade_fair', 'port', 'online', 'enterprise', 'other'] as const
 export const OUTCOMES = ['no_problem', 'suspected', 'case_opened', 'referred'] as const
 export const PHOTO_TYPES = ['image/jpeg', 'image/webp', 'image/png'] as const
+/** Which button a photo came from: taken with the camera just now, or chosen from the phone's gallery. */
+export const PHOTO_SOURCES = ['camera', 'gallery'] as const
 export type VenueType = (typeof VENUE_TYPES)[number]
 export type Outcome = (typeof OUTCOMES)[number]
 
@@ -40,6 +42,8 @@ export const PhotoRefSchema = v.strictObject({
   sha256: Sha256Schema,
   size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(LIMITS.photoBytes)),
   type: v.picklist(PHOTO_TYPES),
+  /** Optional: phones before the gallery button sent no source, and their records still sync. */
+  source: v.optional(v.picklist(PHOTO_SOURCES)),
 })
 
 export const LocationSchema = v.strictObject({
@@ -73,6 +77,7 @@ export const CheckInSchema = v.strictObject({
 })
 export type CheckIn = v.InferOutput<typeof CheckInSchema>
 export type PhotoRef = v.InferOutput<typeof PhotoRefSchema>
+export type PhotoSource = (typeof PHOTO_SOURCES)[number]
 export type GeoLocation = v.InferOutput<typeof LocationSchema>
 
 export const FieldNoteSchema = v.strictObject({
@@ -156,10 +161,18 @@ export interface MutationResult {
   keptAs?: string
   /** What the server found of the record's signature, when it applied the record just now. */
   signature?: SignatureStatus
+  /**
+   * A check-in this push committed: the hash the server computed from the row it stored, and that row's version,
+   * so the phone can verify it without pulling it back. (Servers before this say nothing; phones pull as before.)
+   */
+  hash?: string
+  version?: number
 }
 export interface PushResponse {
   lastProcessedSeq: number
   results: MutationResult[]
+  /** The versions this push committed, every one of them: `from` to `to`, with no other push's in between. */
+  versions?: { from: number; to: number }
 }
 
 export type RecordKind = 'checkin' | 'note'

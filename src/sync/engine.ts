@@ -1,6 +1,7 @@
 import { ApiError } from '@/api/http'
+import { recordHash } from '@/kernel/canonical'
 import { ZhixunError } from '@/kernel/errors'
-import type { LocalNote, OutboxEntry, RecordSigning, RecordState } from '@/db/db'
+import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, RecordSigning, RecordState } from '@/db/db'
 import {
   LIMITS,
   type Change,
@@ -9,7 +10,7 @@ import {
   type MutationResult,
   type PushResponse,
 } from '../kernel/sync-schema'
-import type { LocalRecords, NoteWrite, RecordWrites, SyncStorage } from './storage'
+import type { Acknowledged, LocalRecords, NoteWrite, RecordWrites, SyncStorage } from './storage'
 import type { SyncTransport } from './transport'
 
 export interface SyncReport {
@@ -18,11 +19,23 @@ export interface SyncReport {
   photosUploaded: number
 }
 
+/** How far one photo of the batch being sent has gone up: `sent` of its `size` bytes the server has. */
+export interface PhotoUploadProgress {
+  sha256: string
+  size: number
+  sent: number
+}
+
 export interface SyncEngineOptions {
   batchSize?: number
   chunkBytes?: number
   pullPage?: number
   now?: () => number
+  /**
+   * Told, after every chunk the server took, how far each photo still to send in this batch has gone; an
+   * empty list once the uploads are over, done or failed.
+   */
+  onPhotoProgress?: (photos: readonly PhotoUploadProgress[]) => void
 }
 
 /** A failure the inspector should see, by a message key, beside the error itself. */
@@ -53,7 +66,7 @@ const signingOf = ({ signature, keyUnconfirmed, serverSignature }: RecordSigning
 const SERVER_HAS_IT: ReadonlySet<RecordState> = new Set(['sent', 'verified', 'mismatch'])
 
 /** A check-in whose copy on the server came back with another hash: this phone's copy is kept as it is. */
-const mismatch = (change: Change) =>
+const mismatch = (change: Pick<Change, 'hash' | 'version'>) =>
   ({
     state: 'mismatch',
     code: 'mismatch',
@@ -75,6 +88,7 @@ export class SyncEngine {
   private readonly chunkBytes: number
   private readonly pullPage: number
   private readonly now: () => number
+  private readonly onPhotoProgress: (photos: readonly PhotoUploadProgress[]) => void
 
   constructor(
     private readonly storage: SyncStorage,
@@ -85,6 +99,7 @@ export class SyncEngine {
     this.chunkBytes = options.chunkBytes ?? LIMITS.photoChunkBytes
     this.pullPage = options.pullPage ?? LIMITS.pullPage
     this.now = options.now ?? Date.now
+    this.onPhotoProgress = options.onPhotoProgress ?? (() => {})
   }
 
   async sync(): Promise<SyncReport> {
@@ -150,49 +165,81 @@ export class SyncEngine {
     const shas = new Set<string>()
     for (const e of batch)
       if (e.name === 'checkin.create') for (const p of (e.args as CheckIn).photos) shas.add(p.sha256)
-    let uploaded = 0
+    const pending: LocalPhoto[] = []
     for (const sha of shas) {
       const photo = await this.storage.photo(sha)
       if (!photo) throw new SyncFailure('photo_missing_local', `photo ${sha} is not on this phone`)
-      if (photo.state === 'verified') continue
-      let state = await this.transport.startPhoto({ sha256: photo.sha256, size: photo.size, type: photo.type })
-      while (!state.complete) {
-        const chunk = new Uint8Array(photo.bytes, state.offset, Math.min(this.chunkBytes, photo.size - state.offset))
-        try {
-          state = await this.transport.sendPhotoChunk(sha, state.offset, chunk)
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 409 && typeof err.body.offset === 'number') {
-            state = { offset: err.body.offset, complete: false } // the server had more (or less) than we thought
-            continue
-          }
-          if (err instanceof ApiError && err.status === 422)
-            throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
-          throw err
-        }
-      }
-      await this.storage.setPhotoState([sha], 'verified')
-      uploaded++
+      if (photo.state !== 'verified') pending.push(photo)
     }
-    return uploaded
+    if (pending.length === 0) return 0
+    const progress = pending.map((p) => ({ sha256: p.sha256, size: p.size, sent: 0 }))
+    const tell = (i: number, sent: number) => {
+      progress[i] = { ...progress[i]!, sent }
+      this.onPhotoProgress([...progress])
+    }
+    this.onPhotoProgress([...progress])
+    try {
+      for (const [i, photo] of pending.entries()) {
+        const sha = photo.sha256
+        let state = await this.transport.startPhoto({ sha256: sha, size: photo.size, type: photo.type })
+        tell(i, state.complete ? photo.size : state.offset)
+        while (!state.complete) {
+          const chunk = new Uint8Array(photo.bytes, state.offset, Math.min(this.chunkBytes, photo.size - state.offset))
+          try {
+            state = await this.transport.sendPhotoChunk(sha, state.offset, chunk)
+          } catch (err) {
+            if (err instanceof ApiError && err.status === 409 && typeof err.body.offset === 'number') {
+              state = { offset: err.body.offset, complete: false } // the server had more (or less) than we thought
+              continue
+            }
+            if (err instanceof ApiError && err.status === 422)
+              throw new SyncFailure('hash_mismatch', `photo ${sha} does not match its hash`)
+            throw err
+          }
+          tell(i, state.complete ? photo.size : state.offset)
+        }
+        await this.storage.setPhotoState([sha], 'verified')
+      }
+    } finally {
+      this.onPhotoProgress([])
+    }
+    return pending.length
   }
 
   /** Records what the server said about each mutation, and only then lets go of the outbox entries. */
   private async acknowledge(batch: OutboxEntry[], res: PushResponse): Promise<void> {
     const bySeq = new Map(res.results.map((r) => [r.seq, r]))
     const done = batch.filter((e) => e.wireSeq <= res.lastProcessedSeq)
+    // Check-ins the server says it committed, with the hash of the row it stored: this phone's hash of what it
+    // sent, to verify them now instead of pulling them back.
+    const sentHashes = new Map<number, string>()
+    for (const e of done)
+      if (e.name === 'checkin.create' && bySeq.get(e.wireSeq)?.hash)
+        sentHashes.set(e.wireSeq, await recordHash(e.args as CheckIn))
     await this.storage.acknowledge(done, (stillQueued) => {
-      const writes: RecordWrites = { checkIns: [], newCheckIns: [], notes: [] }
+      const writes: Acknowledged = { checkIns: [], newCheckIns: [], notes: [] }
       const noteUpdates: NoteWrite[] = []
+      const verifiedVersions = new Set<number>()
       for (const entry of done) {
         const result = bySeq.get(entry.wireSeq)
         if (!result) continue // answered by an earlier push whose answer was lost: its state is already set
         const state = stillQueued.has(entry.recordId) && result.status === 'applied' ? 'waiting' : stateFor(result)
+        const sent = sentHashes.get(entry.wireSeq)
+        let verification: Partial<Pick<LocalCheckIn, 'state' | 'serverVersion' | 'code' | 'detail' | 'reason'>> = {}
+        if (state === 'sent' && sent !== undefined && result.version !== undefined) {
+          if (sent === result.hash) verifiedVersions.add(result.version)
+          verification =
+            sent === result.hash
+              ? { state: 'verified', serverVersion: result.version }
+              : mismatch({ hash: result.hash ?? null, version: result.version })
+        }
         const changes = {
           state,
           reason: result.reason,
           code: result.code,
           detail: result.detail,
           ...signingChanges(result),
+          ...verification,
         }
         if (entry.name === 'checkin.create') writes.checkIns.push({ key: entry.recordId, changes })
         else noteUpdates.push({ id: entry.recordId, changes })
@@ -218,6 +265,13 @@ export class SyncEngine {
       }
       // One note may have several entries in a batch: the last word counts, so update in order.
       writes.notes.push(...noteUpdates)
+      // Every version the push committed is a check-in verified just now: nothing in them to pull back.
+      const v = res.versions
+      if (v && v.to - v.from + 1 === verifiedVersions.size) {
+        let all = true
+        for (let n = v.from; n <= v.to && all; n++) all = verifiedVersions.has(n)
+        if (all) writes.pulledThrough = v
+      }
       return writes
     })
   }

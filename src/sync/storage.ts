@@ -1,7 +1,7 @@
 import type { LocalPhoto, OutboxEntry, SyncMeta } from '@/db/db'
-import type { LocalRecords, RecordWrites } from '@/db/syncStorage'
+import type { Acknowledged, LocalRecords, RecordWrites } from '@/db/syncStorage'
 
-export type { LocalRecords, NoteWrite, RecordWrites } from '@/db/syncStorage'
+export type { Acknowledged, LocalRecords, NoteWrite, RecordWrites } from '@/db/syncStorage'
 
 /**
  * What the sync engine needs from the phone's storage (IndexedDB in the app: `dexieSyncStorage` in
@@ -22,9 +22,10 @@ export interface SyncStorage {
   setPhotoState(sha256s: readonly string[], state: LocalPhoto['state']): Promise<void>
   /**
    * Deletes the `done` outbox entries, then writes what `decide` makes of them, given which of their
-   * records still have entries queued.
+   * records still have entries queued. With `pulledThrough`, the server's versions `from`…`to` are all in those
+   * writes, verified: a pull cursor standing at `from - 1` moves to `to`, so they are not pulled back.
    */
-  acknowledge(done: readonly OutboxEntry[], decide: (stillQueued: ReadonlySet<string>) => RecordWrites): Promise<void>
+  acknowledge(done: readonly OutboxEntry[], decide: (stillQueued: ReadonlySet<string>) => Acknowledged): Promise<void>
   /** Reads the local copies of a pulled page's records, writes what `decide` makes of them and its cursor. */
   applyPulled(
     ids: { checkIns: string[]; notes: string[] },

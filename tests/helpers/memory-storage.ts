@@ -2,7 +2,7 @@ import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, SyncMeta } from 
 import { recordHash } from '../../src/kernel/canonical'
 import type { CheckIn, FieldNote, MutationName } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
-import type { LocalRecords, RecordWrites, SyncStorage } from '../../src/sync/storage'
+import type { Acknowledged, LocalRecords, RecordWrites, SyncStorage } from '../../src/sync/storage'
 
 /** Dexie's update: only a row that is there, and a property set to undefined is removed. */
 function updated<T extends object>(row: T, changes: Partial<T>): T {
@@ -55,7 +55,7 @@ export class MemorySyncStorage implements SyncStorage {
 
   async acknowledge(
     done: readonly OutboxEntry[],
-    decide: (stillQueued: ReadonlySet<string>) => RecordWrites,
+    decide: (stillQueued: ReadonlySet<string>) => Acknowledged,
   ): Promise<void> {
     const gone = new Set(done.map((e) => e.seq))
     const recordIds = new Set(done.map((e) => e.recordId))
@@ -65,6 +65,8 @@ export class MemorySyncStorage implements SyncStorage {
     const writes = decide(stillQueued)
     for (const seq of gone) this.outbox.delete(seq!)
     this.write(writes)
+    const through = writes.pulledThrough
+    if (through && this.meta?.pullCursor === through.from - 1) this.meta = { ...this.meta, pullCursor: through.to }
   }
 
   async applyPulled(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { recordHash } from '../../src/kernel/canonical'
 import type { Change, PullResponse, PushResponse } from '../../src/kernel/sync-schema'
 import { makeCheckIn as anyCheckIn, makeNote as anyNote, photoBytes, sha256 } from '../helpers/records'
 import { makeServer, signedIn, describeStores, type TestServer } from '../helpers/server'
@@ -67,10 +68,17 @@ describeStores('sync server on %s', (kind) => {
     const mutations = [{ seq: 1, name: 'checkin.create', args: checkIn }]
     const first = await push(client, mutations)
     expect(first.status).toBe(200)
-    expect(first.body).toEqual({ lastProcessedSeq: 1, results: [{ seq: 1, status: 'applied' }] })
+    // The answer says what the server committed: the hash of the row it stored and its version.
+    const version = first.body.versions!.from
+    expect(first.body).toEqual({
+      lastProcessedSeq: 1,
+      results: [{ seq: 1, status: 'applied', hash: await recordHash(checkIn), version }],
+      versions: { from: version, to: version },
+    })
     const before = await countRecords()
     const replay = await push(client, mutations)
-    expect(replay.body).toEqual(first.body)
+    // A replay commits nothing: it says what happened, and the phone verifies by pulling.
+    expect(replay.body).toEqual({ lastProcessedSeq: 1, results: [{ seq: 1, status: 'applied' }] })
     expect(await countRecords()).toBe(before)
     const { changes } = await pullAll()
     expect(changes.filter((c) => c.id === checkIn.id)).toHaveLength(1)
@@ -140,7 +148,7 @@ describeStores('sync server on %s', (kind) => {
     expect(r2).toEqual({ seq: 2, status: 'rejected', code: 'unknown_task', detail: '999', reason: 'unknown task 999' })
     expect(r3).toMatchObject({ status: 'rejected', reason: 'unknown mutation checkin.delete' })
     expect(r4).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/extra/) })
-    expect(r5).toEqual({ seq: 5, status: 'applied' })
+    expect(r5).toEqual({ seq: 5, status: 'applied', hash: expect.any(String), version: expect.any(Number) })
     expect(r1).toMatchObject({ code: 'invalid', detail: 'venueName' })
     // The rejection is remembered: a replay answers the same, and stores nothing.
     const replay = await push(client, [{ seq: 2, name: 'checkin.create', args: unknownTask }])
@@ -206,7 +214,7 @@ describeStores('sync server on %s', (kind) => {
     expect(await countRecords()).toBe(before)
     expect(await lastSeq(client)).toBeUndefined()
     const retry = await push(client, [{ seq: 1, name: 'checkin.create', args: checkIn }])
-    expect(retry.body.results).toEqual([{ seq: 1, status: 'applied' }])
+    expect(retry.body.results).toMatchObject([{ seq: 1, status: 'applied', hash: await recordHash(checkIn) }])
     expect(await countRecords()).toBe(before + 1)
   })
 
