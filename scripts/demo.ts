@@ -83,13 +83,17 @@ if (existing.length > 0) {
 
 const cookies = new Map<string, string>()
 const ids = new Map<string, string>()
-for (const u of USERS) {
+for (const [i, u] of USERS.entries()) {
+  // Inspectors and supervisors hold enforcement certificates; 蔡明's ran out, so one shows as expired.
+  const certified = u.role !== 'admin'
   const created = await createUser(store.db, departments, {
     username: u.username,
     displayName: u.name,
     department: u.department,
     role: u.role,
     password,
+    certificateNumber: certified ? `4401${String(2026_0000 + i)}` : null,
+    certificateExpiry: certified ? (u.username === 'demo.fda.2' ? '2025-06-30' : '2028-12-31') : null,
   })
   ids.set(u.username, created.id)
   const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: u.username, password } })

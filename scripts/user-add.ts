@@ -1,5 +1,6 @@
 /**
  * `npm run user:add -- --username admin --name "张三" --department 省知识产权局 --role admin`
+ * `npm run user:add -- --username lisi --name "李四" --department 省知识产权局 --certificate 44010020001 --certificate-expiry 2027-06-30`
  * Adds a user to the server's database (DATABASE_URL, or the SQLite file under DATA_DIR). The password is
  * read from the ZHIXUN_PASSWORD environment variable, or asked for on the terminal; it is never an argument,
  * so it stays out of the shell history.
@@ -21,11 +22,14 @@ const { values } = parseArgs({
     name: { type: 'string' },
     department: { type: 'string' },
     role: { type: 'string', default: 'inspector' },
+    /** The enforcement certificate (执法证) number and its last valid day, YYYY-MM-DD: both or neither. */
+    certificate: { type: 'string' },
+    'certificate-expiry': { type: 'string' },
   },
 })
 if (!values.username || !values.name || !values.department) {
   console.error(
-    `usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role ${USER_ROLES.join('|')}]`,
+    `usage: npm run user:add -- --username NAME --name "DISPLAY NAME" --department DEPARTMENT [--role ${USER_ROLES.join('|')}] [--certificate NUMBER --certificate-expiry YYYY-MM-DD]`,
   )
   process.exit(2)
 }
@@ -57,8 +61,13 @@ try {
     department: values.department,
     role: role.output,
     password,
+    certificateNumber: values.certificate ?? null,
+    certificateExpiry: values['certificate-expiry'] ?? null,
   })
-  console.log(`added ${user.role} ${user.username} (${user.displayName}, ${user.department})`)
+  const certificate = values.certificate
+    ? `, certificate ${values.certificate.trim()} valid to ${values['certificate-expiry']}`
+    : ''
+  console.log(`added ${user.role} ${user.username} (${user.displayName}, ${user.department}${certificate})`)
 } catch (err) {
   if (err instanceof ApiRefusal) {
     console.error(`not added: ${err.message}`)

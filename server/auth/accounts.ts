@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
+import { certificateNumberProblem, isCalendarDay } from '../../src/kernel/certificate'
 import { uuidv7 } from '../../src/kernel/uuid'
 import {
   USER_ROLES,
@@ -39,7 +40,58 @@ export const accountOf = (u: UsersTable): Account => ({
   ...sessionUserOf(u),
   disabled: u.disabled === 1,
   createdAt: u.created_at,
+  certificateNumber: u.certificate_number,
+  certificateExpiry: u.certificate_expiry,
 })
+
+/**
+ * An account's certificate as it is to be stored: a number (trimmed, one line, at most 40 characters) with
+ * its expiry day, or neither. A number without an expiry, or an expiry without a number, is refused with
+ * the field to correct (400 `invalid_certificate`); so is a number another account already holds (409
+ * `certificate_taken`).
+ */
+export async function checkedCertificate(
+  db: Kysely<Database>,
+  number: string | null,
+  expiry: string | null,
+  accountId?: string,
+): Promise<Pick<UsersTable, 'certificate_number' | 'certificate_expiry'>> {
+  const trimmed = number?.trim() || null
+  const refuse = (field: string, message: string) => new ApiRefusal(400, 'invalid_certificate', message, { field })
+  if (trimmed === null) {
+    if (expiry) throw refuse('certificateNumber', 'An expiry date needs a certificate number')
+    return { certificate_number: null, certificate_expiry: null }
+  }
+  const problem = certificateNumberProblem(trimmed)
+  if (problem) throw refuse('certificateNumber', `The certificate number is ${problem.replace('_', ' ')}`)
+  if (!expiry) throw refuse('certificateExpiry', 'A certificate number needs its expiry date')
+  if (!isCalendarDay(expiry)) throw refuse('certificateExpiry', 'The expiry must be a date YYYY-MM-DD')
+  let holder = db.selectFrom('users').select('id').where('certificate_number', '=', trimmed)
+  if (accountId !== undefined) holder = holder.where('id', '!=', accountId)
+  if (await holder.executeTakeFirst()) throw certificateTaken()
+  return { certificate_number: trimmed, certificate_expiry: expiry }
+}
+
+const certificateTaken = () =>
+  new ApiRefusal(409, 'certificate_taken', 'Another account holds this certificate number', {
+    field: 'certificateNumber',
+  })
+
+/**
+ * Runs a write that sets a certificate number; the database's unique index refusing it (another admin gave
+ * the same number at the same moment) is answered 409 `certificate_taken`, like the check before it.
+ */
+export async function refusingTakenCertificate<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (err) {
+    const e = err as { code?: unknown; constraint?: unknown; message?: unknown }
+    const sqlite = e.code === 'SQLITE_CONSTRAINT_UNIQUE' && String(e.message).includes('users.certificate_number')
+    const postgres = e.code === '23505' && e.constraint === 'users_certificate_number'
+    if (sqlite || postgres) throw certificateTaken()
+    throw err
+  }
+}
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex')
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{2,31}$/
@@ -50,6 +102,9 @@ export interface NewUser {
   department: string
   role: UserRole
   password: string
+  /** The enforcement certificate's number and last valid day (YYYY-MM-DD): both or neither. */
+  certificateNumber?: string | null
+  certificateExpiry?: string | null
 }
 
 /** Adds a user; refuses a taken username, an unknown department or role, a weak password. */
@@ -76,6 +131,7 @@ export async function createUser(
   if (await db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) {
     throw new ApiRefusal(409, 'username_taken', `The username ${username} is taken`)
   }
+  const certificate = await checkedCertificate(db, input.certificateNumber ?? null, input.certificateExpiry ?? null)
   const row: UsersTable = {
     id: uuidv7(),
     username,
@@ -85,8 +141,9 @@ export async function createUser(
     password_hash: await hashPassword(input.password),
     disabled: 0,
     created_at: nowIso(),
+    ...certificate,
   }
-  await db.insertInto('users').values(row).execute()
+  await refusingTakenCertificate(() => db.insertInto('users').values(row).execute())
   return sessionUserOf(row)
 }
 

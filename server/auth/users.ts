@@ -1,10 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
-import { USER_ROLES, passwordProblem } from '../../src/kernel/users'
+import { USER_ROLES, passwordProblem, type Colleague } from '../../src/kernel/users'
 import { ID_MAX, type Store, type UsersTable } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
 import { pathId } from '../http/request'
-import { accountOf, createUser, endSessions, PERSON_COLUMNS, personOf } from './accounts'
+import { campaignsFor } from '../campaigns/store'
+import {
+  accountOf,
+  checkedCertificate,
+  createUser,
+  endSessions,
+  PERSON_COLUMNS,
+  personOf,
+  refusingTakenCertificate,
+} from './accounts'
 import { hashPassword } from './passwords'
 import { requireUser, sessionToken } from './session'
 
@@ -12,12 +21,18 @@ import { requireUser, sessionToken } from './session'
 // eslint-disable-next-line no-control-regex
 const OneLine = v.regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
 
+/** Checked for length and form in `checkedCertificate`, which says which field to correct. */
+const CertificateNumber = v.pipe(v.string(), v.maxLength(200))
+const CertificateExpiry = v.pipe(v.string(), v.maxLength(10))
+
 const NewUserSchema = v.strictObject({
   username: v.pipe(v.string(), v.maxLength(64)),
   displayName: v.pipe(v.string(), v.maxLength(100), OneLine),
   department: v.pipe(v.string(), v.maxLength(100)),
   role: v.picklist(USER_ROLES),
   password: v.pipe(v.string(), v.maxLength(200)),
+  certificateNumber: v.optional(v.nullable(CertificateNumber)),
+  certificateExpiry: v.optional(v.nullable(CertificateExpiry)),
 })
 
 const ChangeUserSchema = v.strictObject({
@@ -26,6 +41,9 @@ const ChangeUserSchema = v.strictObject({
   role: v.optional(v.picklist(USER_ROLES)),
   disabled: v.optional(v.boolean()),
   password: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  /** null (or an empty number) clears the certificate; a number and an expiry are kept together. */
+  certificateNumber: v.optional(v.nullable(CertificateNumber)),
+  certificateExpiry: v.optional(v.nullable(CertificateExpiry)),
 })
 
 export async function userRoutes(
@@ -52,6 +70,39 @@ export async function userRoutes(
       .execute()
     reply.header('Cache-Control', 'private, no-store')
     return { people: rows.map(personOf) }
+  })
+
+  /**
+   * The people a signed-in user may name as co-inspectors, for their phone to keep offline: the active
+   * accounts of their own department and the inspectors of the campaigns they may read, with names,
+   * departments and certificates only (no username, role or anything else).
+   */
+  app.get('/api/colleagues', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    const campaignPeople = [...new Set((await campaignsFor(db, user)).flatMap((c) => c.inspectorIds))]
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'display_name', 'department', 'certificate_number', 'certificate_expiry'])
+      .where('disabled', '=', 0)
+      .where((eb) =>
+        eb.or([
+          eb('department', '=', user.department),
+          ...(campaignPeople.length > 0 ? [eb('id', 'in', campaignPeople)] : []),
+        ]),
+      )
+      .orderBy('department')
+      .orderBy('display_name')
+      .orderBy('id')
+      .execute()
+    reply.header('Cache-Control', 'private, no-store')
+    const colleagues: Colleague[] = rows.map((r) => ({
+      id: r.id,
+      displayName: r.display_name,
+      department: r.department,
+      certificateNumber: r.certificate_number,
+      certificateExpiry: r.certificate_expiry,
+    }))
+    return { colleagues }
   })
 
   app.get('/api/users', async (req, reply) => {
@@ -88,13 +139,25 @@ export async function userRoutes(
     if (change.department !== undefined) set.department = change.department
     if (change.role !== undefined) set.role = change.role
     if (change.disabled !== undefined) set.disabled = change.disabled ? 1 : 0
+    if (change.certificateNumber !== undefined || change.certificateExpiry !== undefined) {
+      const number = change.certificateNumber !== undefined ? change.certificateNumber : current.certificate_number
+      // Clearing the number clears its expiry with it; otherwise an expiry not sent stays as it was.
+      const expiry =
+        change.certificateExpiry !== undefined
+          ? change.certificateExpiry
+          : number?.trim()
+            ? current.certificate_expiry
+            : null
+      Object.assign(set, await checkedCertificate(db, number, expiry || null, id))
+    }
     if (change.password !== undefined) {
       const weak = passwordProblem(change.password)
       if (weak) throw new ApiRefusal(400, 'weak_password', `The password needs ${weak}`)
       set.password_hash = await hashPassword(change.password)
     }
     await db.transaction().execute(async (tx) => {
-      if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', id).execute()
+      if (Object.keys(set).length > 0)
+        await refusingTakenCertificate(() => tx.updateTable('users').set(set).where('id', '=', id).execute())
       // A disabled account, a new password or a new role: whoever holds the old session signs in again.
       // An admin setting their own password stays signed in here, and only here.
       if (

@@ -149,6 +149,32 @@ export interface UsersTable {
   password_hash: string
   disabled: number
   created_at: string
+  /** The enforcement certificate (执法证) number and its last valid day, YYYY-MM-DD; null when none is recorded. */
+  certificate_number: string | null
+  certificate_expiry: string | null
+}
+
+/** An inspected party; see src/kernel/party.ts. `credit_code` is normalized and unique when present. */
+export interface PartiesTable {
+  id: string
+  name: string
+  credit_code: string | null
+  address: string
+  person_present: string
+  person_role: string
+  phone: string
+  department: string
+  created_by: string
+  created_at: string
+  updated_at: string
+}
+
+/** Whom a party is filed for: a department (`scope_id` its name) or a campaign (its id). Rows are only added. */
+export interface PartyScopesTable {
+  party_id: string
+  scope: 'department' | 'campaign'
+  scope_id: string
+  created_at: string
 }
 
 /** Only a hash of each session token is stored: a copy of the database signs nobody in. */
@@ -207,6 +233,8 @@ export interface Database {
   photo_chunks: PhotoChunksTable
   photo_owners: PhotoOwnersTable
   record_photos: RecordPhotosTable
+  parties: PartiesTable
+  party_scopes: PartyScopesTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

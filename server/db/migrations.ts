@@ -226,6 +226,47 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await sql`update records set signature_status = 'unsigned' where data is not null`.execute(db)
     },
   },
+  // Inspectors' enforcement certificates (执法证) on their accounts (existing accounts have none until an admin
+  // sets one), and the register of inspected parties: each party once, known by its credit code when it has
+  // one, filed under the departments and campaigns whose inspectors recorded it (party_scopes).
+  '0008_credentials_parties': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('certificate_number', 'varchar(40)').execute()
+      await db.schema.alterTable('users').addColumn('certificate_expiry', 'varchar(10)').execute()
+      // One number, one account (many have none): the API checks first, this settles two admins at once.
+      await db.schema
+        .createIndex('users_certificate_number')
+        .on('users')
+        .column('certificate_number')
+        .unique()
+        .execute()
+      await db.schema
+        .createTable('parties')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('credit_code', 'varchar(18)')
+        .addColumn('address', 'varchar(300)', (c) => c.notNull())
+        .addColumn('person_present', 'varchar(100)', (c) => c.notNull())
+        .addColumn('person_role', 'varchar(50)', (c) => c.notNull())
+        .addColumn('phone', 'varchar(40)', (c) => c.notNull())
+        .addColumn('department', 'varchar(100)', (c) => c.notNull())
+        .addColumn('created_by', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
+        .execute()
+      // Both databases let many rows hold no code (NULLs are distinct); one code is one party.
+      await db.schema.createIndex('parties_credit_code').on('parties').column('credit_code').unique().execute()
+      await db.schema
+        .createTable('party_scopes')
+        .addColumn('party_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('scope', 'varchar(16)', (c) => c.notNull())
+        .addColumn('scope_id', 'varchar(100)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('party_scopes_pk', ['party_id', 'scope', 'scope_id'])
+        .execute()
+      await db.schema.createIndex('party_scopes_scope').on('party_scopes').columns(['scope', 'scope_id']).execute()
+    },
+  },
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

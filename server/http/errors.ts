@@ -59,6 +59,15 @@ export type RefusalCode =
   | 'weak_password'
   | 'username_taken'
   | 'own_account'
+  /** A certificate number without its expiry (or the other way round), or one that is not one line of ≤ 40 characters. */
+  | 'invalid_certificate'
+  /** Another account already holds this certificate number. */
+  | 'certificate_taken'
+  // Parties
+  /** A 统一社会信用代码 of the wrong length, with a character outside its alphabet, or a wrong check character. */
+  | 'invalid_credit_code'
+  /** A party id someone else's party already has (ids are UUIDs made on the phone: never by chance). */
+  | 'id_taken'
   // Campaigns
   | 'unknown_task'
   | 'unknown_department'

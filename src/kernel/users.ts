@@ -23,6 +23,21 @@ export interface SessionUser extends PersonRef {
 export interface Account extends SessionUser {
   disabled: boolean
   createdAt: string
+  /** The enforcement certificate (执法证) number and its last valid day (YYYY-MM-DD); null when none is recorded. */
+  certificateNumber: string | null
+  certificateExpiry: string | null
+}
+
+/**
+ * A person an inspector may name as a co-inspector, as their phone keeps them for offline use: the people of
+ * their department and of their campaigns, with names, departments and certificates only.
+ */
+export interface Colleague {
+  id: string
+  displayName: string
+  department: string
+  certificateNumber: string | null
+  certificateExpiry: string | null
 }
 
 /** Long enough to resist guessing at the rate sign-in allows; short enough to hash cheaply. */

@@ -31,6 +31,16 @@ describe('npm run demo', () => {
         .where('kind', '=', 'checkin')
         .execute()
       expect(await count('users')).toBe(16)
+      // Everyone but the admin holds an enforcement certificate, one of them expired.
+      const certificates = await store.db
+        .selectFrom('users')
+        .select(['role', 'certificate_number', 'certificate_expiry'])
+        .execute()
+      expect(certificates.filter((u) => u.certificate_number !== null)).toHaveLength(15)
+      expect(
+        certificates.filter((u) => u.certificate_expiry !== null && u.certificate_expiry < '2026-01-01'),
+      ).toHaveLength(1)
+      expect(certificates.find((u) => u.role === 'admin')?.certificate_number).toBeNull()
       expect(await count('campaigns')).toBe(2)
       expect(checkIns.length).toBeGreaterThanOrEqual(200)
       // Both campaigns have check-ins, and so does work outside them.

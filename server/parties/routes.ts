@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify'
+import * as v from 'valibot'
+import { PARTY_LIMITS } from '../../src/kernel/party'
+import { requireUser } from '../auth/session'
+import type { Store } from '../db/database'
+import { blankIsAbsent, pathId, readRequest, WholeNumber } from '../http/request'
+import { createParty, readableParty, searchParties } from './store'
+
+const PARTY_LIST = 100
+
+const SearchQuerySchema = v.object({
+  q: blankIsAbsent(v.pipe(v.string(), v.maxLength(PARTY_LIMITS.query))),
+  campaign: blankIsAbsent(v.string()),
+  department: blankIsAbsent(v.pipe(v.string(), v.maxLength(100))),
+  limit: v.optional(
+    v.pipe(WholeNumber, v.minValue(1, 'must be 1 to 500'), v.maxValue(500, 'must be 1 to 500')),
+    String(PARTY_LIST),
+  ),
+})
+
+/**
+ * The inspected-party register: `POST /api/parties` creates one (201), or answers the party it already is (200,
+ * with `merged`: `id` for the same id again, `creditCode` for a code the register holds); `GET /api/parties`
+ * lists and searches those the user may read (`q`: name or the start of a credit code; `campaign`,
+ * `department`: filed under); `GET /api/parties/:id` reads one.
+ */
+export async function partyRoutes(app: FastifyInstance, opts: { store: Store }): Promise<void> {
+  const { db } = opts.store
+  const noStore = { 'Cache-Control': 'private, no-store' }
+
+  app.post('/api/parties', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    const { party, outcome } = await createParty(db, user, req.body)
+    if (outcome === 'created') return reply.code(201).headers(noStore).send({ party })
+    return reply
+      .code(200)
+      .headers(noStore)
+      .send({ party, merged: outcome === 'same_id' ? 'id' : 'creditCode' })
+  })
+
+  app.get('/api/parties', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    const search = readRequest(SearchQuerySchema, req.query)
+    reply.headers(noStore)
+    return { parties: await searchParties(db, user, search) }
+  })
+
+  app.get('/api/parties/:id', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    reply.headers(noStore)
+    return { party: await readableParty(db, user, pathId(req)) }
+  })
+}
