@@ -11,10 +11,15 @@ export function formatBytes(bytes: number | undefined, locale: string): string {
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: unit ? 1 : 0 }).format(value)} ${units[unit]}`
 }
 
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>()
+
 export function formatDateTime(ms: number | undefined, locale: string): string {
-  return ms === undefined
-    ? '—'
-    : new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(ms)
+  if (ms === undefined) return '—'
+  // Made once per language: a list of records formats dozens of times each time it changes.
+  let format = dateTimeFormats.get(locale)
+  if (!format)
+    dateTimeFormats.set(locale, (format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' })))
+  return format.format(ms)
 }
 
 export function formatDate(isoDate: string, locale: string): string {

@@ -220,9 +220,14 @@ const COLUMNS = [
   'lng',
   'accuracy',
   'photos',
+  'photoSha256',
+  'photoPaths',
   'note',
   'correctionOf',
 ] as const
+
+/** Where the server serves a photo, to whoever may read a check-in that refers to it. */
+export const photoPath = (sha256: string) => `/api/photos/${sha256}`
 
 /** UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to open Chinese text correctly. */
 export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string {
@@ -246,6 +251,9 @@ export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string 
         c.location?.lng ?? null,
         c.location ? Math.round(c.location.accuracy) : null,
         c.photos.length,
+        // Each photo by its hash and where the server serves it, space-separated in the order of the record.
+        c.photos.map((p) => p.sha256).join(' '),
+        c.photos.map((p) => photoPath(p.sha256)).join(' '),
         c.note,
         c.correctionOf,
       ]

@@ -57,12 +57,20 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
     // The last edit before leaving the page is kept too.
     { onDispose: 'flush' },
   )
-  // Nothing is saved as a draft until the inspector changes something.
+  // Nothing is saved as a draft until the inspector changes something: the location the phone takes by
+  // itself when the form opens is not an edit, but it is kept with the draft once there is one.
   let touched = false
+  let edited = false
+  let opened = ''
+  const content = (d: CheckInDraft) =>
+    JSON.stringify({ ...d, location: null, locatedAt: null, photos: d.photos.map((p) => p.sha256) })
   watch(
     draft,
     (d) => {
-      if (d && touched) autosave(d)
+      if (!d || !touched) return
+      if (!edited && content(d) === opened) return
+      edited = true
+      autosave(d)
     },
     { deep: true },
   )
@@ -71,6 +79,7 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
     const saved = await stored.load()
     if (saved) {
       draft.value = saved
+      edited = true
     } else if (options.correcting) {
       const original = await getCheckIn(db, options.correcting)
       draft.value = original ? correctionDraft(original.data) : emptyDraft([])
@@ -80,6 +89,7 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
     }
     // Filling the form in is not an edit: the watcher has seen it by the next tick.
     await nextTick()
+    opened = content(draft.value!)
     touched = true
   }
   void load()

@@ -1,6 +1,6 @@
 import { shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
 import { getCampaign } from '@/db/campaigns'
-import { checkInCountForTask, correctionsOf, getCheckIn } from '@/db/checkins'
+import { correctionsOf, getCheckIn, myCheckInCountForTask } from '@/db/checkins'
 import { db } from '@/db/db'
 import { getPhoto } from '@/db/photos'
 import type { PhotoRef } from '@/kernel/sync-schema'
@@ -19,10 +19,10 @@ export function useCheckIn(id: MaybeRefOrGetter<string>) {
   return { checkIn, loaded, corrections, campaign }
 }
 
-/** How many check-ins on this phone name the task. */
+/** How many of the inspector's own check-ins (made here or elsewhere) name the task: what its "my records" lists. */
 export function useTaskCheckInCount(taskNumber: MaybeRefOrGetter<number>) {
   const { value: count } = useLiveQuery(
-    () => checkInCountForTask(db, toValue(taskNumber)),
+    () => myCheckInCountForTask(db, toValue(taskNumber)),
     () => toValue(taskNumber),
   )
   return { count }

@@ -17,11 +17,21 @@ export function useStorageInfo() {
     info.value = { supported: true, persisted, usage: estimate?.usage, quota: estimate?.quota }
   }
 
+  /** The browser's answer to the last request made here, and when; nothing before one is made. */
+  const answer = shallowRef<{ granted: boolean; at: number }>()
+  const asking = shallowRef(false)
+
   async function requestPersist(): Promise<void> {
-    await navigator.storage?.persist?.()
-    await refresh()
+    asking.value = true
+    try {
+      const granted = (await navigator.storage?.persist?.()) === true
+      answer.value = { granted, at: Date.now() }
+      await refresh()
+    } finally {
+      asking.value = false
+    }
   }
 
   void refresh()
-  return { info, refresh, requestPersist }
+  return { info, refresh, requestPersist, answer, asking }
 }

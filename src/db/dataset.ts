@@ -40,3 +40,12 @@ export async function cachedDatasetVersion(db: ZhixunDB): Promise<string | undef
 export async function cachedDatasetImportedAt(db: ZhixunDB): Promise<number | undefined> {
   return (await db.meta.get('dataset'))?.importedAt
 }
+
+export async function cachedDatasetCheckedAt(db: ZhixunDB): Promise<number | undefined> {
+  return (await db.meta.get('dataset'))?.checkedAt
+}
+
+/** Notes that the server confirmed the cached dataset (or sent the one now cached) at `at`. */
+export async function markDatasetChecked(db: ZhixunDB, at: number): Promise<void> {
+  await db.meta.update('dataset', { checkedAt: at })
+}

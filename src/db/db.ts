@@ -11,6 +11,8 @@ export interface DatasetMeta {
   version: string
   document: DocumentInfo
   importedAt: number
+  /** When the server last confirmed (or replaced) this dataset; absent until a check worked. */
+  checkedAt?: number
   /** The dataset's reading table, for pinyin search (absent from datasets stored before it). */
   readings?: string
 }
@@ -57,6 +59,18 @@ export interface LocalCheckIn extends RecordSigning {
   /** Made on this phone, or pulled from the server. */
   origin: 'mine' | 'server'
   savedAt: number
+  /**
+   * [author, task, savedAt] for each task the check-in names: the index that lists and counts an author's
+   * check-ins of a task a page at a time. The database writes it on every add and put (see ZhixunDB).
+   */
+  authorTasks?: AuthorTaskKey[]
+}
+
+export type AuthorTaskKey = [authorId: string, taskNumber: number, savedAt: number]
+
+/** The keys a check-in is indexed under by author and task, from what it is. */
+export function authorTasksOf(c: Pick<LocalCheckIn, 'data' | 'taskNumbers' | 'savedAt'>): AuthorTaskKey[] {
+  return c.taskNumbers.map((n) => [c.data.authorId, n, c.savedAt])
 }
 
 export interface LocalNote extends RecordSigning {
@@ -221,6 +235,43 @@ export class ZhixunDB extends Dexie {
     // Signing keys (src/db/signingKeys.ts). Records and outbox entries are left as they are: those saved
     // before have no signature and go to the server unsigned.
     this.version(8).stores({ signingKeys: 'keyId, clientId' })
+    // "My records" lists and counts the signed-in inspector's own check-ins, made here or on another phone,
+    // newest first and a page at a time, by index: by author and time, and by author, task and time. The
+    // outbox by mutation and record: how many records are unsent is counted, not read, on every save.
+    this.version(9)
+      .stores({
+        checkins: 'id, savedAt, state, *taskNumbers, data.correctionOf, [data.authorId+savedAt], *authorTasks',
+        outbox: '++seq, recordId, [name+recordId]',
+      })
+      .upgrade(async (tx) => {
+        await tx
+          .table('checkins')
+          .toCollection()
+          .modify((c: LocalCheckIn) => {
+            c.authorTasks = authorTasksOf(c)
+          })
+      })
+    // Every check-in written, by whatever code, carries its authorTasks keys, so the index never goes stale.
+    this.use({
+      stack: 'dbcore',
+      name: 'checkinAuthorTasks',
+      create: (down) => ({
+        ...down,
+        table: (name) => {
+          const table = down.table(name)
+          if (name !== 'checkins') return table
+          return {
+            ...table,
+            mutate: (req) =>
+              table.mutate(
+                req.type === 'add' || req.type === 'put'
+                  ? { ...req, values: req.values.map((c: LocalCheckIn) => ({ ...c, authorTasks: authorTasksOf(c) })) }
+                  : req,
+              ),
+          }
+        },
+      }),
+    })
   }
 }
 

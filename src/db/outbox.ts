@@ -1,3 +1,4 @@
+import { Dexie } from 'dexie'
 import type { MutationName } from '@/kernel/sync-schema'
 import { uuidv7 } from '@/kernel/uuid'
 import type { OutboxEntry, SyncMeta, ZhixunDB } from './db'
@@ -26,12 +27,16 @@ export async function syncMeta(db: ZhixunDB): Promise<SyncMeta> {
 
 /** How many records are only on this phone, and since when the oldest of them has been. */
 export async function unsentSummary(db: ZhixunDB): Promise<{ count: number; oldestQueuedAt?: number }> {
+  // Counted by index, not read: it runs again on every save, and a phone may have thousands queued. Each record
+  // has one entry, but for notes: an edit or a delete queued behind the last one. Only their keys are read.
   return db.transaction('r', db.outbox, async () => {
-    const [recordIds, oldest] = await Promise.all([
-      db.outbox.orderBy('recordId').uniqueKeys(),
+    const [entries, noteEntries, oldest] = await Promise.all([
+      db.outbox.count(),
+      db.outbox.where('[name+recordId]').between(['note.', Dexie.minKey], ['note.\uffff', Dexie.maxKey]).keys(),
       db.outbox.orderBy('seq').first(),
     ])
-    return { count: recordIds.length, oldestQueuedAt: oldest?.queuedAt }
+    const notes = new Set(noteEntries.map((k) => (k as unknown as [string, string])[1])).size
+    return { count: entries - noteEntries.length + notes, oldestQueuedAt: oldest?.queuedAt }
   })
 }
 

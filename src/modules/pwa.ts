@@ -13,6 +13,8 @@ export function install(): void {
     onNeedRefresh: () => (updateWaiting.value = true),
     onOfflineReady: () => (offlineReady.value = true),
   })
+  // A worker already active (installed on an earlier visit) has the app cached too: its install precached it.
+  void navigator.serviceWorker.ready.then(() => (offlineReady.value = true))
 }
 
 export function applyUpdate(): Promise<void> {

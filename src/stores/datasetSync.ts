@@ -4,7 +4,7 @@ import { fetchBundledDataset, fetchDataset } from '@/api/dataset'
 import { ApiError } from '@/api/http'
 import { DatasetShapeError } from '@/kernel/dataset-validate'
 import { db } from '@/db/db'
-import { cachedDatasetVersion, replaceDataset } from '@/db/dataset'
+import { cachedDatasetCheckedAt, cachedDatasetVersion, markDatasetChecked, replaceDataset } from '@/db/dataset'
 
 /** Why the last check failed, in terms the UI can explain: a message key, not an exception. */
 export type DatasetCheckFailure = 'offline' | 'server' | 'invalid' | 'storage'
@@ -21,6 +21,12 @@ export const useDatasetSyncStore = defineStore('datasetSync', () => {
   const checking = shallowRef(false)
   const lastCheckedAt = shallowRef<number>()
   const failure = shallowRef<DatasetCheckFailure>()
+  // Kept with the dataset, so "last checked" survives a reload; a check made meanwhile is newer.
+  void cachedDatasetCheckedAt(db)
+    .then((at) => {
+      if (lastCheckedAt.value === undefined) lastCheckedAt.value = at
+    })
+    .catch(() => undefined)
 
   async function refresh(): Promise<void> {
     if (checking.value) return
@@ -30,7 +36,9 @@ export const useDatasetSyncStore = defineStore('datasetSync', () => {
       current = await cachedDatasetVersion(db)
       const result = await fetchDataset(current)
       if (result.changed) await replaceDataset(db, result.dataset)
-      lastCheckedAt.value = Date.now()
+      const at = Date.now()
+      await markDatasetChecked(db, at)
+      lastCheckedAt.value = at
       failure.value = undefined
     } catch (err) {
       failure.value = classify(err)

@@ -4,6 +4,7 @@ import { isServerBug } from '@/api/http'
 import { useLiveQuery } from '@/composables/useLiveQuery'
 import { db } from '@/db/db'
 import { syncMeta, unsentSummary } from '@/db/outbox'
+import type { PhotoUploadProgress } from '@/sync/engine'
 import type { SchedulerState, SyncScheduler } from '@/sync/scheduler'
 
 /** Why the last sync failed, as a message key the inspector can read (`sync.problem.<key>`). */
@@ -24,11 +25,53 @@ export function syncProblemOf(err: unknown): SyncProblem {
   return 'unknown'
 }
 
+/** Which part of a sync run failed, and why: the records, or the campaign list refreshed after them. */
+export function failedPartOf(err: unknown): { part: 'records' | 'campaigns'; problem: SyncProblem } {
+  // By name, as above: SyncPartFailure lives with the scheduler, loaded after the first screen.
+  const { name, part, cause } = err as { name?: string; part?: string; cause?: unknown }
+  if (name === 'SyncPartFailure' && part === 'campaigns') return { part: 'campaigns', problem: syncProblemOf(cause) }
+  return { part: 'records', problem: syncProblemOf(err) }
+}
+
+/**
+ * What the sync panel's one status line says about the records: signing in again, being offline, the records'
+ * own problem only while some record is not on the server (everything sent, no failure is the records'), or
+ * else how sending works.
+ */
+export function recordsNoticeOf(s: {
+  expired: boolean
+  signedOut: boolean
+  online: boolean
+  problem?: SyncProblem
+  unsentCount: number
+}): 'expired' | 'signedOut' | 'offline' | 'problem' | 'auto' {
+  if (s.expired) return 'expired'
+  if (s.signedOut) return 'signedOut'
+  if (!s.online) return 'offline'
+  if (s.problem && s.unsentCount > 0) return 'problem'
+  return 'auto'
+}
+
+/** Why a part (the campaign list, the dataset check) failed, in a few words: `sync.parts.reason.<key>`. */
+export type PartReason = 'offline' | 'server' | 'internal' | 'signed_out' | 'invalid' | 'storage' | 'unknown'
+
+export function partReasonOf(failure: SyncProblem | 'invalid' | 'storage'): PartReason {
+  return failure === 'gap' || failure === 'photo' ? 'unknown' : failure
+}
+
 /** Sync status for the whole app: what is not yet on the server, when sync last worked, what went wrong. */
 export const useSyncStore = defineStore('sync', () => {
   const state = shallowRef<SchedulerState>('idle')
+  /** Why the records did not go up (or come down) in the last run; nothing while a later run worked. */
   const problem = shallowRef<SyncProblem>()
+  /** Why the campaign list, refreshed after the records, did not come down; the phone keeps its last list. */
+  const campaignsProblem = shallowRef<SyncProblem>()
+  /** While the campaign list is being fetched, and when it last came down (this session). */
+  const campaignsRefreshing = shallowRef(false)
+  const campaignsUpdatedAt = shallowRef<number>()
   const nextAttemptAt = shallowRef<number>()
+  /** The photos of the batch being sent and how far each has gone up; empty while no upload runs. */
+  const photoUploads = shallowRef<readonly PhotoUploadProgress[]>([])
   const { value: unsent } = useLiveQuery(() => unsentSummary(db))
   const { value: meta } = useLiveQuery(() => db.syncMeta.get('sync'))
   const unsentCount = computed(() => unsent.value?.count ?? 0)
@@ -42,7 +85,7 @@ export const useSyncStore = defineStore('sync', () => {
     if (scheduler) return
     const [
       { SyncEngine },
-      { SyncScheduler, webLock },
+      { SyncScheduler, SyncPartFailure, webLock },
       { httpTransport },
       { dexieSyncStorage },
       { useCampaignsStore },
@@ -56,7 +99,9 @@ export const useSyncStore = defineStore('sync', () => {
       import('@/signing/register'),
     ])
     const campaigns = useCampaignsStore()
-    const engine = new SyncEngine(dexieSyncStorage(db), httpTransport())
+    const engine = new SyncEngine(dexieSyncStorage(db), httpTransport(), {
+      onPhotoProgress: (photos) => (photoUploads.value = photos),
+    })
     scheduler = new SyncScheduler({
       run: async () => {
         const session = await db.session.get('me')
@@ -66,16 +111,34 @@ export const useSyncStore = defineStore('sync', () => {
         // The server checks every record's signature against the keys registered to the inspector.
         await registerSigningKey(db)
         await engine.sync()
-        // Campaigns come down with every sync, like the records: the picker works offline from then on.
-        await campaigns.refresh()
+        // Campaigns come down with every sync, like the records: the picker works offline from then on. Their
+        // failure (a weak link timing out on the list, say) is the campaign list's, not the records'.
+        campaignsRefreshing.value = true
+        try {
+          await campaigns.refresh()
+          campaignsUpdatedAt.value = Date.now()
+        } catch (err) {
+          throw new SyncPartFailure('campaigns', err)
+        } finally {
+          campaignsRefreshing.value = false
+        }
       },
       online: () => navigator.onLine,
       withLock: webLock('zhixun-sync'),
       onChange: (s, info) => {
         state.value = s
         nextAttemptAt.value = info.nextAt
-        if (s === 'idle') problem.value = undefined
-        else if (info.error) problem.value = syncProblemOf(info.error)
+        if (s === 'idle') {
+          problem.value = undefined
+          campaignsProblem.value = undefined
+        } else if (info.error) {
+          const failed = failedPartOf(info.error)
+          if (failed.part === 'campaigns') {
+            // The campaign list failed after the records went up: the records have no problem.
+            problem.value = undefined
+            campaignsProblem.value = failed.problem
+          } else problem.value = failed.problem
+        }
       },
     })
     window.addEventListener('online', () => scheduler?.trigger('network'))
@@ -99,5 +162,19 @@ export const useSyncStore = defineStore('sync', () => {
     scheduler?.trigger('manual')
   }
 
-  return { state, problem, nextAttemptAt, unsentCount, oldestUnsentAt, lastSyncAt, start, syncNow, syncByHand }
+  return {
+    state,
+    problem,
+    campaignsProblem,
+    campaignsRefreshing,
+    campaignsUpdatedAt,
+    nextAttemptAt,
+    photoUploads,
+    unsentCount,
+    oldestUnsentAt,
+    lastSyncAt,
+    start,
+    syncNow,
+    syncByHand,
+  }
 })

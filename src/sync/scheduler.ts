@@ -1,4 +1,29 @@
 import { isServerBug } from '@/api/http'
+import { ZhixunError } from '@/kernel/errors'
+
+/**
+ * The parts of one sync run apart from the records themselves: the campaign list refreshed after the records
+ * went up. The dataset check runs on its own (the datasetSync store) and keeps its own failure.
+ */
+export type SyncPart = 'campaigns'
+
+/**
+ * A part of a sync run other than the records failed after the records went up: it is retried like any
+ * failure (its cause decides the wait), but the screen names the part, not the records, as what failed.
+ */
+export class SyncPartFailure extends ZhixunError<'part_failed'> {
+  constructor(
+    readonly part: SyncPart,
+    readonly cause: unknown,
+  ) {
+    super('part_failed', `${part}: ${cause instanceof Error ? cause.message : String(cause)}`)
+    // Spelled out: a minified build renames classes, and the sync store goes by the name.
+    this.name = 'SyncPartFailure'
+  }
+}
+
+/** The failure itself, out of the part that failed: what decides the wait before the next try. */
+export const failureCause = (error: unknown): unknown => (error instanceof SyncPartFailure ? error.cause : error)
 
 export const MIN_DELAY_MS = 1_000
 export const MAX_DELAY_MS = 5 * 60_000
@@ -136,10 +161,11 @@ export class SyncScheduler {
     } catch (error) {
       this.attempt++
       this.lastError = error
-      const retryAfter = (error as { retryAfter?: number }).retryAfter
+      const cause = failureCause(error)
+      const retryAfter = (cause as { retryAfter?: number } | undefined)?.retryAfter
       const random = (this.deps.random ?? Math.random)()
       let delay: number
-      if (isServerBug(error)) {
+      if (isServerBug(cause)) {
         this.bugAttempt++
         delay = bugDelay(this.bugAttempt, random, retryAfter)
         this.bugWaitUntil = this.now() + delay

@@ -104,6 +104,11 @@ describe('the check-in form', () => {
     await wrapper.get('[data-testid="venue-name"]').setValue('  东门市场 ')
     await wrapper.get('[data-testid="outcome-suspected"]').setValue(true)
     await wrapper.get('[data-testid="checkin-form"]').trigger('submit')
+    // With no location the form asks once, on the page, before saving.
+    await settle()
+    expect(await db.checkins.count()).toBe(0)
+    expect(wrapper.get('[data-testid="save-confirm"]').text()).toContain('没有位置')
+    await wrapper.get('[data-testid="confirm-save"]').trigger('click')
     // Saving hashes the record and the record's page loads on demand: wait for the page to change.
     await vi.waitFor(() => expect(router.currentRoute.value.path).not.toBe('/checkins/new'), { timeout: 5000 })
     const [saved] = await db.checkins.toArray()

@@ -25,10 +25,10 @@ describe('pages reused by the router', () => {
     await db.checkins.clear()
     await saveCheckIn(db, makeCheckIn({ taskNumbers: [28] }))
     const { wrapper, router } = await mountAt('/tasks/28')
-    expect(wrapper.text()).toContain('本机在此任务下有 1 条巡查记录')
+    expect(wrapper.text()).toContain('我在此任务下有 1 条巡查登记')
     await router.push('/tasks/29')
     await settle()
-    expect(wrapper.text()).not.toContain('本机在此任务下有')
+    expect(wrapper.text()).not.toContain('我在此任务下有')
   })
 
   it('the records page shows more when asked, and the task it is filtered to', async () => {

@@ -2,9 +2,22 @@
 import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/api/http'
+import { db } from '../../src/db/db'
+import { saveCheckIn } from '../../src/db/records'
 import { setLocale } from '../../src/modules/i18n'
 import { syncProblemOf, useSyncStore } from '../../src/stores/sync'
 import { mountAt, settle } from '../helpers/mount'
+import { makeCheckIn, NO_AUTHOR } from '../helpers/records'
+
+async function signedIn() {
+  await db.checkins.clear()
+  await db.outbox.clear()
+  await db.session.put({
+    key: 'me',
+    user: { id: NO_AUTHOR, username: 'wang', displayName: '王', department: '省知识产权局', role: 'inspector' },
+    expiresAt: '2099-01-01T00:00:00Z',
+  })
+}
 
 describe('the sync panel after a server bug', () => {
   it('names a 500 as the server’s unexpected error, apart from a temporary failure or no network', () => {
@@ -15,6 +28,8 @@ describe('the sync panel after a server bug', () => {
   })
 
   it('says so in the inspector’s language, with when it tries again', async () => {
+    await signedIn()
+    await saveCheckIn(db, makeCheckIn({ venueName: '东门市场' }))
     const { wrapper } = await mountAt('/records')
     const sync = useSyncStore()
     sync.problem = 'internal'
@@ -28,5 +43,37 @@ describe('the sync panel after a server bug', () => {
     expect(panel()).toContain('The server hit an unexpected error (it has been logged for its administrators).')
     expect(panel()).toContain('Next try')
     await setLocale('zh-CN')
+  })
+})
+
+describe('the sync panel, part by part', () => {
+  it('shows no records problem once every record is on the server, and names the campaign list’s own', async () => {
+    await signedIn()
+    const { wrapper } = await mountAt('/records')
+    const sync = useSyncStore()
+    // What a run leaves when the records went up and the campaign list then timed out on a weak link.
+    sync.problem = 'offline'
+    sync.campaignsProblem = 'offline'
+    await settle()
+    const panel = () => wrapper.get('[data-testid="sync-panel"]').text()
+    expect(wrapper.get('[data-testid="unsent-count"]').text()).toBe('所有记录都已上传到服务器')
+    expect(panel()).not.toContain('连不上服务器')
+    expect(wrapper.get('[data-testid="part-campaigns"]').text()).toBe('专项行动列表：未能更新：网络不通或太慢')
+    await setLocale('en')
+    await settle()
+    expect(panel()).not.toContain("can't be reached")
+    expect(wrapper.get('[data-testid="part-campaigns"]').text()).toBe('Campaigns:Not updated (network)')
+    await setLocale('zh-CN')
+  })
+
+  it('signed out: says recording needs signing in, with no count and no sync button', async () => {
+    await db.session.clear()
+    await db.checkins.clear()
+    await db.outbox.clear()
+    const { wrapper } = await mountAt('/records')
+    expect(wrapper.find('[data-testid="sync-panel"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="sync-now"]').exists()).toBe(false)
+    expect(wrapper.get('[data-testid="sign-in-needed"]').text()).toContain('记录巡查和笔记需要先登录。')
+    expect(wrapper.text()).not.toContain('所有记录都已上传到服务器')
   })
 })

@@ -166,6 +166,8 @@ describe('admin → inspector → supervisor', () => {
     await page.getByTestId('venue-name').fill(HOSTILE_VENUE)
     await page.getByTestId('outcome-suspected').check()
     await page.getByTestId('save-checkin').click()
+    // No location: the form asks once before saving without one.
+    await page.getByTestId('confirm-save').click()
     await page.getByTestId('checkin-page').waitFor()
     expect(await page.locator('h1').textContent()).toBe(HOSTILE_VENUE)
     await expect.poll(() => page.getByTestId('checkin-campaign').textContent()).toBe('广交会知识产权保护专项')

@@ -69,6 +69,8 @@ async function checkInOffline(venue: string, withPhoto: boolean): Promise<string
     await page.locator('.thumb img').waitFor()
   }
   await page.getByTestId('save-checkin').click()
+  // No location: the form asks once before saving without one.
+  await page.getByTestId('confirm-save').click()
   await page.getByTestId('checkin-page').waitFor()
   return page.url().split('/checkins/')[1]!
 }
@@ -158,7 +160,10 @@ describe('a check-in made with no signal', () => {
         changes.filter((c) => c.id === x),
         x,
       ).toHaveLength(1)
-    expect(await page.locator('[data-testid="checkin-list"] [data-state="verified"]').count()).toBe(3)
+    // Sent comes first, verified once the server's copy has been checked: a moment later.
+    await expect
+      .poll(() => page.locator('[data-testid="checkin-list"] [data-state="verified"]').count(), { timeout: 20_000 })
+      .toBe(3)
   })
 
   it('exports every record of mine with its photo to a file', async () => {

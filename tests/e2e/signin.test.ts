@@ -62,6 +62,8 @@ describe('signing in on the phone', () => {
     await page.goto(`${server.url}/checkins/new?task=17`)
     await page.getByTestId('venue-name').fill('北京路商业街')
     await page.getByTestId('save-checkin').click()
+    // No location: the form asks once before saving without one.
+    await page.getByTestId('confirm-save').click()
     await page.getByTestId('checkin-page').waitFor()
     await page.goto(`${server.url}/settings`)
     await page.getByTestId('sign-out').click()
@@ -88,6 +90,8 @@ describe('signing in on the phone', () => {
     await page.goto(`${server.url}/checkins/new?task=17`)
     await page.getByTestId('venue-name').fill('高第街')
     await page.getByTestId('save-checkin').click()
+    // No location: the form asks once before saving without one.
+    await page.getByTestId('confirm-save').click()
     await page.getByTestId('checkin-page').waitFor()
     await page.goto(`${server.url}/records`)
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-records').click()])

@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest'
 import { isProxy, reactive } from 'vue'
 import {
   correctionDraft,
+  countValue,
   draftKey,
   draftProblems,
   draftToCheckIn,
   emptyDraft,
+  largeCounts,
   newDraft,
   phoneDateTimeInput,
   plainDraft,
@@ -38,9 +40,9 @@ describe('a new check-in draft', () => {
       occurredAt: '2026-11-20T09:05',
       location: null,
       outcome: 'no_problem',
-      premisesInspected: 1,
-      itemsSeized: 0,
-      note: '',
+      // Empty count fields: the defaults show as placeholders, so what is typed is the whole number.
+      premisesInspected: '',
+      itemsSeized: '',
       taskNumbers: [28],
       campaignId: null,
       photos: [],
@@ -128,10 +130,32 @@ describe('draftProblems', () => {
   })
 
   it('takes counts from 0 to a million, in whole numbers', () => {
-    for (const n of ['', -1, 1.5, 1_000_001, Number.NaN] as const) {
+    for (const n of [-1, 1.5, 1_000_001, Number.NaN, '-1', '1.5', '1e3', '12a', '1000001', '+3'] as const) {
       expect(draftProblems(filled({ premisesInspected: n }), known), String(n)).toEqual(['counts'])
       expect(draftProblems(filled({ itemsSeized: n }), known), String(n)).toEqual(['counts'])
     }
+  })
+
+  it('reads a count as typed, full-width digits too, and an empty field as its default', () => {
+    const counts = (premisesInspected: number | string, itemsSeized: number | string) => {
+      const d = filled({ premisesInspected, itemsSeized })
+      return [countValue(d, 'premisesInspected'), countValue(d, 'itemsSeized')]
+    }
+    expect(counts('', '')).toEqual([1, 0])
+    expect(counts(' 12 ', '35')).toEqual([12, 35])
+    expect(counts('１２', '０３５')).toEqual([12, 35])
+    // Drafts kept by earlier versions hold numbers.
+    expect(counts(1, 0)).toEqual([1, 0])
+    expect(draftProblems(filled({ premisesInspected: '12', itemsSeized: '0' }), known)).toEqual([])
+  })
+
+  it('calls counts above 100 premises or 10,000 items unusual', () => {
+    expect(largeCounts(filled({ premisesInspected: '100', itemsSeized: '10000' }))).toEqual([])
+    expect(largeCounts(filled({ premisesInspected: '101', itemsSeized: '10001' }))).toEqual([
+      'premisesInspected',
+      'itemsSeized',
+    ])
+    expect(largeCounts(filled({ premisesInspected: 'x' }))).toEqual([])
   })
 
   it('needs at least one task, and only tasks the dataset has', () => {
@@ -141,7 +165,7 @@ describe('draftProblems', () => {
   })
 
   it('lists every problem at once, in the order of the form', () => {
-    const d = filled({ venueName: '', occurredAt: '', itemsSeized: '', taskNumbers: [] })
+    const d = filled({ venueName: '', occurredAt: '', itemsSeized: '-', taskNumbers: [] })
     expect(draftProblems(d, known)).toEqual(['venueName', 'occurredAt', 'counts', 'taskNumbers'])
   })
 })
@@ -164,7 +188,7 @@ describe('a draft on its way to IndexedDB and the server', () => {
   })
 
   it('becomes a check-in the sync schema accepts: trimmed, in UTC, counts as numbers, photos without bytes', () => {
-    const d = filled({ venueName: '  东门市场 ', premisesInspected: 3, photos: [photo], campaignId: 'campaign-1' })
+    const d = filled({ venueName: '  东门市场 ', premisesInspected: '3', photos: [photo], campaignId: 'campaign-1' })
     const checkIn = draftToCheckIn(d, AUTHOR, new Date('2026-11-20T01:06:00Z'))
     expect(checkIn).toMatchObject({
       id: d.id,

@@ -96,6 +96,8 @@ describe.skipIf(!webkitAvailable)('WebKit (Safari’s engine) with no server to 
     await wk.click('[data-testid="outcome-suspected"]')
     await wk.type('[data-testid="checkin-note"]', '展位上的耳机疑似仿冒。')
     await wk.click('[data-testid="save-checkin"]')
+    // No location: the form asks once before saving without one.
+    await wk.click('[data-testid="confirm-save"]')
     await wk.waitFor(() => wk.count('[data-testid="checkin-page"]'), 'the saved check-in')
     id = (await wk.url()).split('/checkins/')[1]!
     expect(await stateOfRecord()).toBe('waiting')

@@ -19,9 +19,15 @@ export interface CheckInDraft {
   /** As the datetime-local input shows it, in the phone's time zone. */
   occurredAt: string
   location: GeoLocation | null
+  /**
+   * When this phone took `location` (ms since 1970), to show its age and to improve on it; absent for a
+   * location kept from the check-in being corrected, and in drafts kept by earlier versions.
+   */
+  locatedAt?: number | null
   outcome: Outcome
-  premisesInspected: number | ''
-  itemsSeized: number | ''
+  /** As typed (`''` is the default, shown as the field's placeholder); earlier versions kept numbers. */
+  premisesInspected: number | string
+  itemsSeized: number | string
   note: string
   taskNumbers: number[]
   campaignId: string | null
@@ -43,8 +49,8 @@ export function emptyDraft(taskNumbers: number[], now = new Date()): CheckInDraf
     occurredAt: phoneDateTimeInput(now),
     location: null,
     outcome: OUTCOMES[0],
-    premisesInspected: 1,
-    itemsSeized: 0,
+    premisesInspected: '',
+    itemsSeized: '',
     note: '',
     taskNumbers,
     campaignId: null,
@@ -105,6 +111,32 @@ export function withTypedTask(
   return taskNumbers.includes(n) ? taskNumbers : [...taskNumbers, n]
 }
 
+/** What an empty count field means: one place inspected, nothing seized. */
+export const COUNT_DEFAULTS = { premisesInspected: 1, itemsSeized: 0 } as const
+/** Counts above these are unusual: saving them asks the inspector to confirm once. */
+export const LARGE_COUNTS = { premisesInspected: 100, itemsSeized: 10_000 } as const
+export type CountField = keyof typeof COUNT_DEFAULTS
+const MAX_COUNT = 1_000_000
+
+/**
+ * The count a field holds: its default when empty, a whole number typed in ASCII or full-width digits, NaN
+ * for anything else (a sign, a decimal point, letters) or beyond a million.
+ */
+export function countValue(d: Pick<CheckInDraft, CountField>, field: CountField): number {
+  const v = d[field]
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= MAX_COUNT ? v : Number.NaN
+  const typed = v.trim().replace(/[\uff10-\uff19]/g, (c) => String(c.charCodeAt(0) - 0xff10))
+  if (typed === '') return COUNT_DEFAULTS[field]
+  if (!/^\d{1,7}$/.test(typed)) return Number.NaN
+  const n = Number(typed)
+  return n <= MAX_COUNT ? n : Number.NaN
+}
+
+/** The counts the inspector is asked to confirm before saving: unusually large ones. */
+export function largeCounts(d: Pick<CheckInDraft, CountField>): CountField[] {
+  return (Object.keys(LARGE_COUNTS) as CountField[]).filter((f) => countValue(d, f) > LARGE_COUNTS[f])
+}
+
 export type DraftProblem = 'venueName' | 'occurredAt' | 'counts' | 'taskNumbers'
 
 /** The problems the inspector must fix, by field; empty when the draft can be saved. */
@@ -112,8 +144,7 @@ export function draftProblems(d: CheckInDraft, knownTasks: ReadonlySet<number>):
   const out: DraftProblem[] = []
   if (!d.venueName.trim()) out.push('venueName')
   if (!d.occurredAt || Number.isNaN(new Date(d.occurredAt).getTime())) out.push('occurredAt')
-  const count = (n: number | '') => n !== '' && Number.isInteger(n) && n >= 0 && n <= 1_000_000
-  if (!count(d.premisesInspected) || !count(d.itemsSeized)) out.push('counts')
+  if (Number.isNaN(countValue(d, 'premisesInspected')) || Number.isNaN(countValue(d, 'itemsSeized'))) out.push('counts')
   if (d.taskNumbers.length === 0 || d.taskNumbers.some((n) => !knownTasks.has(n))) out.push('taskNumbers')
   return out
 }
@@ -124,7 +155,13 @@ export function plainDraft(d: CheckInDraft): CheckInDraft {
     ...d,
     location: d.location ? { ...d.location } : null,
     taskNumbers: [...d.taskNumbers],
-    photos: d.photos.map((p) => ({ sha256: p.sha256, size: p.size, type: p.type, bytes: toRaw(p).bytes })),
+    photos: d.photos.map((p) => ({
+      sha256: p.sha256,
+      size: p.size,
+      type: p.type,
+      ...(p.source ? { source: p.source } : {}),
+      bytes: toRaw(p).bytes,
+    })),
   }
 }
 
@@ -137,12 +174,12 @@ export function draftToCheckIn(d: CheckInDraft, authorId: string, now = new Date
     occurredAt: new Date(d.occurredAt).toISOString(),
     location: d.location,
     outcome: d.outcome,
-    premisesInspected: Number(d.premisesInspected),
-    itemsSeized: Number(d.itemsSeized),
+    premisesInspected: countValue(d, 'premisesInspected'),
+    itemsSeized: countValue(d, 'itemsSeized'),
     note: d.note,
     taskNumbers: d.taskNumbers,
     campaignId: d.campaignId,
-    photos: d.photos.map(({ sha256, size, type }) => ({ sha256, size, type })),
+    photos: d.photos.map(({ sha256, size, type, source }) => ({ sha256, size, type, ...(source ? { source } : {}) })),
     correctionOf: d.correctionOf,
     createdAt: now.toISOString(),
   }

@@ -1,0 +1,249 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium, signInThroughUi, startServer, untilStill, type RunningServer } from '../helpers/browser'
+
+/**
+ * What an inspector sees of the app's state (issue 10, items 5 and 9): the sync panel part by part when the
+ * campaign list fails on a weak link after the records went up, what a newcomer sees signed out, the one-time
+ * "ready offline" notice, and Settings' storage answer and last dataset check. 360 × 740, zh-CN and English.
+ */
+
+let browser: Browser
+let server: RunningServer
+
+/** How the server answers the campaign list: normally, holding it until released, or dropping the connection. */
+let campaignList: 'ok' | 'hold' | 'drop' = 'ok'
+let held = 0
+let release: () => void = () => undefined
+const releaseHeld = new Promise<void>((r) => (release = r))
+
+function configure(app: RunningServer['app']) {
+  app.addHook('onRequest', async (req) => {
+    if (req.url !== '/api/campaigns' && !req.url.startsWith('/api/campaigns?')) return
+    if (campaignList === 'hold') {
+      held++
+      await releaseHeld
+    }
+    // A weak link giving out: the phone's fetch fails as it does with no network.
+    if (campaignList !== 'ok') req.raw.socket.destroy()
+  })
+}
+
+beforeAll(async () => {
+  server = await startServer({ configure })
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  release()
+  await browser?.close()
+  await server?.app.close()
+})
+
+async function phone(locale: 'zh-CN' | 'en'): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale })
+  const page = await context.newPage()
+  await page.goto(server.url)
+  if (locale === 'en') {
+    await page.evaluate(() => localStorage.setItem('zhixun.locale', 'en'))
+    await page.reload()
+  }
+  await page.locator('[data-testid="section-list"] li').first().waitFor()
+  return { context, page }
+}
+
+/** Counts layout shifts from now on (none of them after the person's own input). */
+async function watchLayoutShifts(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __shifts: number[] }
+    w.__shifts = []
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[])
+        if (!e.hadRecentInput) w.__shifts.push(e.value)
+    }).observe({ type: 'layout-shift' })
+  })
+  return () => page.evaluate(() => (window as unknown as { __shifts: number[] }).__shifts.length)
+}
+
+const box = async (page: Page, selector: string) => {
+  const b = await page.locator(selector).first().boundingBox()
+  if (!b) throw new Error(`${selector} is not on screen`)
+  return b
+}
+
+describe('the sync panel when the campaign list fails after the records went up (item 5)', () => {
+  it('shows every record sent and a separate campaign-list problem, not "cannot reach the server"; nothing moves', async () => {
+    const { context, page } = await phone('zh-CN')
+    await signInThroughUi(page, server)
+    await expect.poll(() => page.getByTestId('header-sync').textContent(), { timeout: 20_000 }).toContain('同步于')
+    // The sync after signing in is over once the campaign list came down too.
+    await page.getByRole('link', { name: '记录', exact: true }).click()
+    await expect
+      .poll(() => page.getByTestId('part-campaigns').textContent(), { timeout: 20_000 })
+      .toMatch(/^专项行动列表：已更新/)
+
+    // From now on the campaign list hangs, as on a weak link; the check-in itself goes through.
+    campaignList = 'hold'
+    await page.goto(`${server.url}/checkins/new?task=28`)
+    await page.getByTestId('venue-name').click()
+    await page.keyboard.type('东门市场')
+    await page.getByTestId('venue-type').selectOption('market')
+    await page.getByTestId('outcome-suspected').check()
+    await page.getByTestId('checkin-note').click()
+    await page.keyboard.type('疑似仿冒耳机。')
+    await page.getByTestId('save-checkin').click()
+    // No location: the form asks once whether to save without one.
+    await page.getByTestId('confirm-save').click()
+    await page.getByTestId('checkin-page').waitFor()
+    await page.getByRole('link', { name: '记录', exact: true }).click()
+    await page.getByTestId('sync-panel').waitFor()
+
+    // The record is on the server while the campaign list is still being asked for.
+    await expect.poll(() => held, { timeout: 20_000 }).toBeGreaterThan(0)
+    await expect
+      .poll(() => page.getByTestId('unsent-count').textContent(), { timeout: 20_000 })
+      .toContain('所有记录都已上传到服务器')
+    await expect.poll(() => page.getByTestId('part-campaigns').textContent()).toBe('专项行动列表：正在更新…')
+    const { pull } = await import('../../server/sync/pull')
+    const admin = { id: '', username: '', displayName: '', department: '', role: 'admin' } as const
+    const { changes } = await pull(server.store.db, admin, 0, 500)
+    expect(changes.filter((c) => (c.data as { venueName?: string }).venueName === '东门市场')).toHaveLength(1)
+
+    await untilStill(page)
+    const item = '[data-testid="checkin-list"] li'
+    const before = await box(page, item)
+    const shifts = await watchLayoutShifts(page)
+
+    // The campaign list's connection gives out.
+    campaignList = 'drop'
+    release()
+    await expect
+      .poll(() => page.getByTestId('part-campaigns').textContent(), { timeout: 20_000 })
+      .toBe('专项行动列表：未能更新：网络不通或太慢')
+    const panel = (await page.getByTestId('sync-panel').textContent())!
+    expect(panel).toContain('所有记录都已上传到服务器')
+    expect(panel).not.toContain('连不上服务器')
+    expect(await page.getByTestId('records-status').getAttribute('class')).not.toContain('error')
+    expect(await page.getByTestId('part-dataset').textContent()).toMatch(/^任务数据：已是最新/)
+    expect(await page.getByTestId('header-sync').textContent()).toContain('已全部上传')
+    expect(await box(page, item)).toEqual(before)
+    expect(await shifts()).toBe(0)
+    // The part's line fits 360 px whole, not cut off.
+    const cut = await page
+      .getByTestId('part-campaigns')
+      .locator('dd')
+      .evaluate((dd) => dd.scrollWidth > dd.clientWidth)
+    expect(cut).toBe(false)
+
+    // In English, through Settings as a person switches.
+    await page.getByRole('link', { name: '设置', exact: true }).click()
+    await page.locator('label', { hasText: 'English' }).click()
+    await page.getByRole('link', { name: 'Records', exact: true }).click()
+    await expect
+      .poll(() => page.getByTestId('part-campaigns').textContent(), { timeout: 20_000 })
+      .toBe('Campaigns:Not updated (network)')
+    const en = (await page.getByTestId('sync-panel').textContent())!
+    expect(en).toContain('Every record is on the server')
+    expect(en).not.toContain("can't be reached")
+    const cutEn = await page
+      .getByTestId('part-campaigns')
+      .locator('dd')
+      .evaluate((dd) => dd.scrollWidth > dd.clientWidth)
+    expect(cutEn).toBe(false)
+
+    campaignList = 'ok'
+    await context.close()
+  })
+})
+
+describe('signed out (item 9)', () => {
+  for (const [locale, header, needed, allSent] of [
+    ['zh-CN', '登录后才能记录', '记录巡查和笔记需要先登录。', '所有记录都已上传到服务器'],
+    ['en', 'sign in to record', 'Recording check-ins and notes needs you to sign in.', 'Every record is on the server'],
+  ] as const) {
+    it(`says recording needs signing in, in the header and on the records page, with no sync button (${locale})`, async () => {
+      const { context, page } = await phone(locale)
+      const headerText = (await page.getByTestId('header-sync').textContent())!.trim()
+      expect(headerText).toBe(header)
+      await page.getByRole('link', { name: locale === 'en' ? 'Records' : '记录', exact: true }).click()
+      await page.getByTestId('sign-in-needed').waitFor()
+      expect(await page.getByTestId('sign-in-needed').textContent()).toContain(needed)
+      expect(await page.locator('main').textContent()).not.toContain(allSent)
+      expect(await page.getByTestId('sync-now').count()).toBe(0)
+      await context.close()
+    })
+  }
+})
+
+describe('ready to use offline (item 9)', () => {
+  it('says so once, over the page without moving it, and not again after a reload', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+    const page = await context.newPage()
+    await page.goto(server.url)
+    const item = '[data-testid="section-list"] li'
+    await page.locator(item).first().waitFor()
+    const before = await box(page, item)
+    const shifts = await watchLayoutShifts(page)
+    const notice = page.getByTestId('offline-ready')
+    await notice.waitFor({ timeout: 30_000 })
+    expect(await notice.textContent()).toContain('知巡已可离线使用')
+    expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true)
+    expect(await box(page, item)).toEqual(before)
+    expect(await shifts()).toBe(0)
+    await page.getByTestId('offline-ready-ok').click()
+    await notice.waitFor({ state: 'detached' })
+
+    await page.reload()
+    await page.locator(item).first().waitFor()
+    // The notice is decided as soon as the worker is ready and the dataset read: both are by now, and the page
+    // has stopped changing, so a notice due would be on screen.
+    await page.evaluate(() => navigator.serviceWorker.ready)
+    await untilStill(page)
+    expect(await notice.count()).toBe(0)
+    await context.close()
+  })
+
+  it('says it in English', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'en' })
+    const page = await context.newPage()
+    await page.goto(server.url)
+    await page.evaluate(() => localStorage.setItem('zhixun.locale', 'en'))
+    await page.reload()
+    const notice = page.getByTestId('offline-ready')
+    await notice.waitFor({ timeout: 30_000 })
+    expect(await notice.textContent()).toContain('Zhixun now works offline')
+    expect(await page.getByTestId('offline-ready-ok').textContent()).toContain('Got it')
+    await context.close()
+  })
+})
+
+describe('Settings (item 9)', () => {
+  it('shows the answer to the storage request, and the last dataset check after an offline reload', async () => {
+    const { context, page } = await phone('zh-CN')
+    await page.getByRole('link', { name: '设置', exact: true }).click()
+    const checked = page.getByTestId('last-checked')
+    await expect.poll(() => checked.textContent(), { timeout: 20_000 }).not.toBe('—')
+    const at = await checked.textContent()
+
+    const ask = page.getByTestId('ask-persist')
+    if (await ask.count()) {
+      await ask.click()
+      const answer = page.getByTestId('persist-answer')
+      await answer.waitFor()
+      const persisted = await page.evaluate(() => navigator.storage.persisted())
+      expect(await answer.textContent()).toContain(persisted ? '浏览器已同意持久保存' : '浏览器暂未同意')
+    } else {
+      // The browser agreed at start-up already: Settings says so and offers nothing to ask.
+      expect(await page.getByTestId('persisted').textContent()).toContain('已获准持久保存')
+    }
+
+    // Offline, the start-up check fails: the last one that worked is still what Settings shows.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    await context.setOffline(true)
+    await page.reload()
+    await page.locator('h1').waitFor()
+    await untilStill(page)
+    expect(await checked.textContent()).toBe(at)
+    await context.setOffline(false)
+    await context.close()
+  })
+})
