@@ -1,8 +1,8 @@
-import { shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
+import { computed, toValue, type MaybeRefOrGetter } from 'vue'
 import { getCampaign } from '@/db/campaigns'
 import { correctionsOf, getCheckIn, myCheckInCountForTask } from '@/db/checkins'
 import { db } from '@/db/db'
-import { getPhoto } from '@/db/photos'
+import { getPhotos } from '@/db/photos'
 import type { PhotoRef } from '@/kernel/sync-schema'
 import { tryOnScopeDispose } from './scope'
 import { useLiveQuery } from './useLiveQuery'
@@ -37,23 +37,37 @@ export interface CheckInPhotoSource {
 
 /** A check-in's photos to show: the phone's own copy where it has one; otherwise the server's, which the browser fetches when online. */
 export function useCheckInPhotos(photos: MaybeRefOrGetter<readonly PhotoRef[]>) {
-  const sources = shallowRef<CheckInPhotoSource[]>([])
-  const made: string[] = []
-  watch(
-    () => toValue(photos),
-    async (list) => {
-      sources.value = await Promise.all(
-        list.map(async (p) => {
-          const local = await getPhoto(db, p.sha256)
-          if (!local) return { sha256: p.sha256, src: `/api/photos/${p.sha256}`, verified: true }
-          const src = URL.createObjectURL(new Blob([local.bytes], { type: local.type }))
-          made.push(src)
-          return { sha256: p.sha256, src, verified: local.state === 'verified' }
-        }),
-      )
-    },
-    { immediate: true },
-  )
-  tryOnScopeDispose(() => made.forEach((u) => URL.revokeObjectURL(u)))
+  const key = () =>
+    toValue(photos)
+      .map((p) => p.sha256)
+      .join(',')
+  // Live: a photo's state changes on its own (uploaded and checked by the server) while the page shows it.
+  const { value: read } = useLiveQuery(async () => {
+    const list = toValue(photos)
+    const rows = await getPhotos(
+      db,
+      list.map((p) => p.sha256),
+    )
+    return { key: list.map((p) => p.sha256).join(','), rows }
+  }, key)
+  // One object URL per photo for as long as the page lives, however often its state is read again.
+  const urls = new Map<string, string>()
+  const sources = computed<CheckInPhotoSource[]>(() => {
+    const list = toValue(photos)
+    const now = read.value
+    // Until the read of these very photos is in: nothing, rather than another list's or a wrong state.
+    if (!now || now.key !== list.map((p) => p.sha256).join(',')) return []
+    return list.map((p, i) => {
+      const local = now.rows[i]
+      if (!local) return { sha256: p.sha256, src: `/api/photos/${p.sha256}`, verified: true }
+      let src = urls.get(p.sha256)
+      if (!src) {
+        src = URL.createObjectURL(new Blob([local.bytes], { type: local.type }))
+        urls.set(p.sha256, src)
+      }
+      return { sha256: p.sha256, src, verified: local.state === 'verified' }
+    })
+  })
+  tryOnScopeDispose(() => urls.forEach((u) => URL.revokeObjectURL(u)))
   return { sources }
 }

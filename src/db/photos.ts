@@ -1,5 +1,6 @@
 import type { LocalPhoto, ZhixunDB } from './db'
 
-export async function getPhoto(db: ZhixunDB, sha256: string): Promise<LocalPhoto | undefined> {
-  return db.photos.get(sha256)
+/** The phone's copies of these photos, in their order (undefined where the phone has none), in one read. */
+export function getPhotos(db: ZhixunDB, sha256s: readonly string[]): Promise<(LocalPhoto | undefined)[]> {
+  return db.photos.bulkGet([...sha256s])
 }
