@@ -338,6 +338,9 @@ export async function applyMutation(
       const parsed = parseArgs('note.delete', m.args)
       return parsed.ok ? applyNoteDelete(work, parsed.value) : invalid(parsed)
     }
+    case 'inspection.create':
+      // Placeholder until inspection records are applied (issue 11): refused, so nothing half-done is stored.
+      return { status: 'rejected', code: 'unknown_mutation', detail: m.name, reason: 'not yet supported' }
   }
 }
 

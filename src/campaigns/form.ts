@@ -11,6 +11,8 @@ export interface CampaignForm {
   endDate: string
   venues: string
   ownerDepartment: string
+  /** Inspections under the campaign need two inspectors with valid certificates. */
+  requireTwoCertified: boolean
 }
 
 export type CampaignFormProblem = 'name' | 'tasks' | 'departments' | 'dates'
@@ -26,6 +28,7 @@ export function emptyForm(department: string, today: string): CampaignForm {
     endDate: today,
     venues: '',
     ownerDepartment: department,
+    requireTwoCertified: false,
   }
 }
 
@@ -40,6 +43,7 @@ export function formOf(c: Campaign): CampaignForm {
     endDate: c.endDate,
     venues: c.venues.join('\n'),
     ownerDepartment: c.ownerDepartment,
+    requireTwoCertified: c.requireTwoCertified ?? false,
   }
 }
 
@@ -86,6 +90,7 @@ export function formToInput(f: CampaignForm, version?: number): CampaignInput {
       ),
     ],
     ownerDepartment: f.ownerDepartment,
+    requireTwoCertified: f.requireTwoCertified,
     ...(version === undefined ? {} : { version }),
   }
 }

@@ -3,7 +3,16 @@ import type { SessionUser } from '@/kernel/users'
 import { Dexie, type Table } from 'dexie'
 import type { Department, DocumentInfo, Section, Task } from '@/kernel/dataset'
 import type { PublicKeyJwk, RecordSignature, SignatureStatus } from '@/kernel/signature'
-import type { CheckIn, FieldNote, MutationArgs, MutationName, PhotoRef, ReasonCode } from '@/kernel/sync-schema'
+import type {
+  CheckIn,
+  FieldNote,
+  Inspection,
+  MutationArgs,
+  MutationName,
+  Outcome,
+  PhotoRef,
+  ReasonCode,
+} from '@/kernel/sync-schema'
 
 /** The one row that says which dataset the tables hold. */
 export interface DatasetMeta {
@@ -140,6 +149,12 @@ export interface SyncMeta {
   exportedThroughSeq?: number
   exportedAt?: number
   pullCursor: number
+  /**
+   * This client id's record chain (tamper evidence, src/kernel/sync-schema.ts ChainLink): the sequence number
+   * of the last record it made, and that record's hash. Absent before its first chained record.
+   */
+  chainSeq?: number
+  chainHead?: string
   lastSyncAt?: number
   lastError?: string
 }
@@ -173,6 +188,74 @@ export interface ParkedRecords {
   parkedAt: number
 }
 
+/** One earlier inspection of a party, as a phone may know it offline: when, by which department, with what outcome. */
+export interface PartyVisit {
+  date: string
+  department: string
+  outcome: Outcome
+}
+
+/**
+ * A party of the register as this phone holds it: pulled with the inspector's campaigns and department, or
+ * created here offline (`state: 'waiting'` until the server takes it, merged by credit code).
+ */
+export interface LocalParty {
+  id: string
+  name: string
+  creditCode: string | null
+  address: string
+  personPresent: string
+  personRole: string
+  phone: string
+  department: string
+  /** Pinyin initials of the name, lower case, as the server computed them; '' for a party made here offline. */
+  initials: string
+  /** Earlier inspections, newest first (date, department and outcome only). */
+  visits: PartyVisit[]
+  state: 'waiting' | 'synced' | 'rejected'
+  reason?: string
+  savedAt: number
+}
+
+/** A colleague an inspector may pick as co-inspector offline: from their department and campaigns. */
+export interface Colleague {
+  userId: string
+  name: string
+  department: string
+  certificateNumber: string | null
+  certificateExpiry: string | null
+}
+
+/**
+ * An on-site inspection record (现场检查笔录) on this phone: a draft until signed (`draft` holds the form as
+ * typed), then the signed record, locked, queued like any other (`data`, `hash`, `state`).
+ */
+export interface LocalInspection extends RecordSigning {
+  id: string
+  checkInId: string
+  /** The form as typed while it is a draft; dropped once signed. */
+  draft?: unknown
+  data?: Inspection
+  hash?: string
+  state: RecordState | 'draft'
+  reason?: string
+  code?: RecordCode
+  detail?: string
+  serverVersion?: number
+  origin: 'mine' | 'server'
+  savedAt: number
+}
+
+/** A supervisor's review of a check-in, as pulled: reviewed, or returned to the inspector with a comment. */
+export interface LocalReview {
+  id: string
+  checkInId: string
+  action: 'reviewed' | 'returned'
+  comment: string
+  reviewerName: string
+  at: string
+}
+
 export class ZhixunDB extends Dexie {
   meta!: Table<DatasetMeta, string>
   sections!: Table<Section, number>
@@ -189,6 +272,10 @@ export class ZhixunDB extends Dexie {
   campaigns!: Table<Campaign, string>
   parked!: Table<ParkedRecords, string>
   signingKeys!: Table<SigningKeyRow, string>
+  parties!: Table<LocalParty, string>
+  colleagues!: Table<Colleague, string>
+  inspections!: Table<LocalInspection, string>
+  reviews!: Table<LocalReview, string>
 
   constructor(name = 'zhixun') {
     // 'strict' makes Chromium flush to disk before a write reports success: a phone may die right after.
@@ -251,6 +338,13 @@ export class ZhixunDB extends Dexie {
             c.authorTasks = authorTasksOf(c)
           })
       })
+    // Issue 11: the party register, colleagues to pick as co-inspectors, on-site inspection records and reviews.
+    this.version(10).stores({
+      parties: 'id, creditCode, name, initials, savedAt',
+      colleagues: 'userId',
+      inspections: 'id, checkInId, savedAt, state',
+      reviews: 'id, checkInId',
+    })
     // Every check-in written, by whatever code, carries its authorTasks keys, so the index never goes stale.
     this.use({
       stack: 'dbcore',

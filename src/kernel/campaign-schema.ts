@@ -51,6 +51,11 @@ export const CampaignInputSchema = v.pipe(
     venues: v.pipe(v.array(Name(CAMPAIGN_LIMITS.venue, 'venue is required')), v.maxLength(CAMPAIGN_LIMITS.venues)),
     /** The department that runs it; a supervisor may only name their own. Defaults to theirs. */
     ownerDepartment: v.optional(Name(100, 'department name is required')),
+    /**
+     * Inspections under the campaign need two inspectors holding valid certificates: the phone will not let
+     * an inspection record be signed without them; the server keeps such a record anyway, flagged.
+     */
+    requireTwoCertified: v.optional(v.boolean(), false),
     /** On an edit: the version the editor started from, so a colleague's change in between is not overwritten. */
     version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   }),
@@ -69,6 +74,8 @@ export interface Campaign {
   endDate: string
   venues: string[]
   ownerDepartment: string
+  /** Absent on campaigns stored before the setting: false. */
+  requireTwoCertified?: boolean
   createdBy: string
   /** Goes up by one with every edit. */
   version: number

@@ -31,7 +31,7 @@ export interface RecordSignature {
  */
 export type SignatureStatus = 'valid' | 'unsigned' | 'invalid' | 'unknown_key'
 
-export type SignedKind = 'checkin' | 'note'
+export type SignedKind = 'checkin' | 'note' | 'inspection'
 
 /** Only the point: a JWK from WebCrypto also carries `ext` and `key_ops`, which say nothing about the key. */
 export const publicJwkOf = (jwk: { x?: string; y?: string }): PublicKeyJwk => ({

@@ -18,6 +18,11 @@ export const LIMITS = {
   pushBodyBytes: 2 * 1024 * 1024,
   count: 1_000_000,
   pullPage: 500,
+  coInspectors: 5,
+  findings: 10000,
+  inspectionItems: 50,
+  signatures: 12,
+  refusalReason: 1000,
 } as const
 
 export type Limits = typeof LIMITS
@@ -37,6 +42,36 @@ const Timestamp = v.pipe(v.string(), v.isoTimestamp())
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LIMITS.count))
 const TaskNumber = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max))
+// eslint-disable-next-line no-control-regex
+const ONE_LINE = /^[^\u0000-\u001f\u007f]*$/
+/** One line of text (a name, a place): trimmed, no control characters. */
+const Line = (max: number) =>
+  v.pipe(v.string(), v.trim(), v.maxLength(max), v.regex(ONE_LINE, 'must not contain control characters'))
+
+/**
+ * Where a record stands in the chain of records its creating client made (tamper evidence): the client's id,
+ * the record's sequence number there (1, 2, 3… with no gaps, counted over every record that client made,
+ * whatever became of it on the server), and the `recordHash` of that client's previous record (null for
+ * its first). Inside the record, so the record's signature covers it. Records from phones before chains
+ * have none: they still sync, flagged as unchained.
+ */
+export const ChainLinkSchema = v.strictObject({
+  clientId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or dashes')),
+  seq: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2_147_483_647)),
+  prev: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'))),
+})
+export type ChainLink = v.InferOutput<typeof ChainLinkSchema>
+
+/**
+ * A person of the inspection as the phone recorded them (a colleague picked offline): the account, the name
+ * and certificate number shown then. The server judges certificates from its own accounts, not from this.
+ */
+export const InspectorRefSchema = v.strictObject({
+  userId: IdSchema,
+  name: Line(100),
+  certificateNumber: v.nullable(Line(40)),
+})
+export type InspectorRef = v.InferOutput<typeof InspectorRefSchema>
 
 export const PhotoRefSchema = v.strictObject({
   sha256: Sha256Schema,
@@ -74,6 +109,11 @@ export const CheckInSchema = v.strictObject({
   /** A correction names the check-in it corrects; both are kept. */
   correctionOf: v.nullable(IdSchema),
   createdAt: Timestamp,
+  /** The co-inspectors present (the author is the lead). Absent on records of phones before them. */
+  coInspectors: v.optional(v.pipe(v.array(InspectorRefSchema), v.maxLength(LIMITS.coInspectors))),
+  /** The inspected party, from the register (src/kernel/party.ts). */
+  partyId: v.optional(v.nullable(IdSchema)),
+  chain: v.optional(ChainLinkSchema),
 })
 export type CheckIn = v.InferOutput<typeof CheckInSchema>
 export type PhotoRef = v.InferOutput<typeof PhotoRefSchema>
@@ -87,6 +127,7 @@ export const FieldNoteSchema = v.strictObject({
   text: v.pipe(v.string(), v.trim(), v.minLength(1, 'note text is required'), v.maxLength(LIMITS.noteText)),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  chain: v.optional(ChainLinkSchema),
 })
 export type FieldNote = v.InferOutput<typeof FieldNoteSchema>
 
@@ -103,21 +144,95 @@ export const NoteDeleteArgsSchema = v.strictObject({
   baseVersion: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0))),
 })
 
+/** Who signed an on-site inspection record, as a drawn image kept with the record (uploaded like a photo). */
+export const SIGNATURE_ROLES = ['inspector', 'party', 'witness'] as const
+export const InspectionSignatureSchema = v.strictObject({
+  role: v.picklist(SIGNATURE_ROLES),
+  /** The signer's name as written beside the signature. */
+  name: v.pipe(Line(100), v.minLength(1, 'signer name is required')),
+  /** An inspector's account; null for the party and a witness. */
+  userId: v.nullable(IdSchema),
+  /** The drawn signature, a PNG, by its SHA-256 (its bytes travel as a photo does). */
+  sha256: Sha256Schema,
+  size: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(LIMITS.photoBytes)),
+  type: v.literal('image/png'),
+  signedAt: Timestamp,
+})
+export type InspectionSignature = v.InferOutput<typeof InspectionSignatureSchema>
+
+/** The inspected party as the record names it: a copy of the register's entry at the time, so it never changes. */
+export const InspectionPartySchema = v.strictObject({
+  id: v.nullable(IdSchema),
+  name: v.pipe(Line(200), v.minLength(1, 'party name is required')),
+  creditCode: v.nullable(v.pipe(v.string(), v.regex(/^[0-9A-Z]{18}$/, 'must be 18 digits or capitals'))),
+  address: Line(300),
+  personPresent: Line(100),
+  personRole: Line(50),
+  phone: Line(40),
+})
+export type InspectionParty = v.InferOutput<typeof InspectionPartySchema>
+
+/**
+ * 现场检查笔录: the on-site inspection record, made from a check-in and signed on the lead inspector's phone.
+ * Sent once it is signed, and never changed after: the server refuses a different record under the same id
+ * (`locked`); a correction is a new record naming the one it corrects.
+ */
+export const InspectionSchema = v.strictObject({
+  id: IdSchema,
+  /** The lead inspector, who made the record on their phone. */
+  authorId: IdSchema,
+  checkInId: IdSchema,
+  campaignId: v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+  startedAt: Timestamp,
+  endedAt: Timestamp,
+  place: v.pipe(Line(300), v.minLength(1, 'place is required')),
+  party: InspectionPartySchema,
+  /** The inspectors, the lead first; each showed their certificate. */
+  inspectors: v.pipe(v.array(InspectorRefSchema), v.minLength(1), v.maxLength(LIMITS.coInspectors + 1)),
+  recorder: InspectorRefSchema,
+  findings: Text(LIMITS.findings),
+  items: v.pipe(
+    v.array(v.strictObject({ name: v.pipe(Line(200), v.minLength(1, 'item name is required')), count: Count })),
+    v.maxLength(LIMITS.inspectionItems),
+  ),
+  photos: v.pipe(v.array(PhotoRefSchema), v.maxLength(LIMITS.photosPerCheckIn)),
+  signatures: v.pipe(v.array(InspectionSignatureSchema), v.maxLength(LIMITS.signatures)),
+  /** The party would not sign: why, as said; a witness then signs (role 'witness'). */
+  refusal: v.nullable(
+    v.strictObject({
+      reason: v.pipe(v.string(), v.trim(), v.minLength(1, 'reason is required'), v.maxLength(LIMITS.refusalReason)),
+      witnessName: v.pipe(Line(100), v.minLength(1, 'witness name is required')),
+    }),
+  ),
+  correctionOf: v.nullable(IdSchema),
+  signedAt: Timestamp,
+  createdAt: Timestamp,
+  chain: v.optional(ChainLinkSchema),
+})
+export type Inspection = v.InferOutput<typeof InspectionSchema>
+
 export const MUTATION_ARGS = {
   'checkin.create': CheckInSchema,
   'note.put': NotePutArgsSchema,
   'note.delete': NoteDeleteArgsSchema,
+  'inspection.create': InspectionSchema,
 } as const
 export type MutationName = keyof typeof MUTATION_ARGS
 export type MutationArgs = {
   'checkin.create': CheckIn
   'note.put': v.InferOutput<typeof NotePutArgsSchema>
   'note.delete': v.InferOutput<typeof NoteDeleteArgsSchema>
+  'inspection.create': Inspection
 }
 
 /** The push envelope. Each mutation's args are checked on their own, so one bad record never blocks the rest. */
 export const PushRequestSchema = v.strictObject({
   clientId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or dashes')),
+  /**
+   * The phone's clock when it sent the push (optional: phones before it sent none). The server keeps the
+   * difference from its own and flags the records of a push more than 5 minutes off.
+   */
+  clientTime: v.optional(Timestamp),
   mutations: v.pipe(
     v.array(
       v.strictObject({
@@ -149,6 +264,7 @@ export type ReasonCode =
   | 'deleted'
   | 'changed_not_deleted'
   | 'not_yours'
+  | 'locked'
 export interface MutationResult {
   seq: number
   status: MutationStatus
@@ -175,7 +291,21 @@ export interface PushResponse {
   versions?: { from: number; to: number }
 }
 
-export type RecordKind = 'checkin' | 'note'
+export type RecordKind = 'checkin' | 'note' | 'inspection' | 'review'
+
+/**
+ * A supervisor's review of a check-in, made on the server and pulled by the check-in's author and the
+ * supervisors who read it: reviewed, or returned to the inspector with a comment (answered by a correction).
+ */
+export interface Review {
+  id: string
+  checkInId: string
+  action: 'reviewed' | 'returned'
+  comment: string
+  reviewerId: string
+  reviewerName: string
+  at: string
+}
 export interface Change {
   version: number
   kind: RecordKind
@@ -183,7 +313,7 @@ export interface Change {
   deleted: boolean
   /** SHA-256 of the canonical JSON of data, so the phone can tell the server holds exactly what it sent. */
   hash: string | null
-  data: CheckIn | (FieldNote & { conflictOf?: string | null }) | null
+  data: CheckIn | (FieldNote & { conflictOf?: string | null }) | Inspection | Review | null
 }
 export interface PullResponse {
   changes: Change[]
