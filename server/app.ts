@@ -6,6 +6,7 @@ import * as v from 'valibot'
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../src/kernel/canonical'
 import type { Dataset } from '../src/kernel/dataset'
 import { assertDataset } from '../src/kernel/dataset-validate'
+import { auditRoutes } from './audit/routes'
 import { keyRoutes } from './auth/keys'
 import { refuseCrossSite, type TrustProxy } from './auth/origin'
 import { authRoutes } from './auth/routes'
@@ -13,9 +14,11 @@ import { userRoutes } from './auth/users'
 import { campaignRoutes } from './campaigns/routes'
 import type { Database, Store } from './db/database'
 import { readiness } from './db/readiness'
+import { evidenceRoutes } from './evidence/routes'
 import { builtFiles, compressAnswers, fileRepresentation, Representation, sendRepresentation } from './http/encoding'
 import { ApiRefusal, databaseUnavailable } from './http/errors'
 import { partyRoutes } from './parties/routes'
+import { reviewRoutes } from './review/routes'
 import { syncRoutes } from './sync/routes'
 
 export interface ServerOptions {
@@ -177,6 +180,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       taskNumbers: dataset.tasks.map((t) => t.number),
     })
     await app.register(partyRoutes, { store: options.store })
+    await app.register(auditRoutes, { store: options.store })
+    await app.register(reviewRoutes, { store: options.store })
+    await app.register(evidenceRoutes, { store: options.store })
   }
 
   // The built app, read once at start-up; each file in the coding the client prefers (server/http/encoding.ts).

@@ -29,10 +29,21 @@ export const personOf = (u: PersonRow): PersonRef => ({
   role: u.role,
 })
 
-/** A user as they see themselves once signed in: a person with a username. */
-export function sessionUserOf(u: PersonRow & Pick<UsersTable, 'username'>): SessionUser {
+/**
+ * A user as they see themselves once signed in: a person with a username and their own certificate (which the
+ * phone shows full-screen offline, src/pages/CertificatePage.vue).
+ */
+export function sessionUserOf(
+  u: PersonRow & Pick<UsersTable, 'username' | 'certificate_number' | 'certificate_expiry'>,
+): SessionUser {
   const { id, ...person } = personOf(u)
-  return { id, username: u.username, ...person }
+  return {
+    id,
+    username: u.username,
+    ...person,
+    certificateNumber: u.certificate_number,
+    certificateExpiry: u.certificate_expiry,
+  }
 }
 
 /** A user as an admin manages them: never the password hash. */

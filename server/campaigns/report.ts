@@ -5,19 +5,75 @@ import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time
 import {
   type Campaign,
   type CampaignReport,
+  type ChainStatus,
   type Count,
   type ReportCheckIn,
   type ReportFilter,
+  type ReportFlags,
   type TaskCoverage,
 } from '../../src/kernel/campaign-schema'
+import type { SignatureStatus } from '../../src/kernel/signature'
 import type { PersonRef } from '../../src/kernel/users'
-import { OUTCOMES, VENUE_TYPES, type CheckIn } from '../../src/kernel/sync-schema'
+import { OUTCOMES, VENUE_TYPES, type CheckIn, type Inspection } from '../../src/kernel/sync-schema'
 import { PERSON_COLUMNS, personOf } from '../auth/accounts'
-import { ID_MAX, type Database } from '../db/database'
+import { ID_MAX, type Database, type RecordsTable } from '../db/database'
 import { blankIsAbsent } from '../http/request'
+import { latestReviews } from '../review/store'
 
 interface StoredCheckIn extends CheckIn {
   department: string
+  flags: ReportFlags
+}
+
+/** What the server found of a record when it was pushed (server/sync/apply.ts); older rows say less. */
+export function flagsOf(
+  row: Pick<RecordsTable, 'signature_status' | 'chain_status' | 'clock_skew_ms' | 'certified_count' | 'two_certified'>,
+): ReportFlags {
+  return {
+    signature: (row.signature_status ?? 'unsigned') as SignatureStatus,
+    chain: (row.chain_status ?? 'unchained') as ChainStatus,
+    clockSkewMs: row.clock_skew_ms === null ? null : Number(row.clock_skew_ms),
+    certifiedCount: row.certified_count,
+    twoCertified: row.two_certified as ReportFlags['twoCertified'],
+  }
+}
+
+/**
+ * The latest inspection record (by signing time) of each of these check-ins, made by the check-in's own
+ * author: what a report shows beside the check-in.
+ */
+export async function latestInspections(
+  db: Kysely<Database>,
+  checkIns: readonly Pick<CheckIn, 'id' | 'authorId'>[],
+): Promise<Map<string, NonNullable<ReportCheckIn['inspection']>>> {
+  const authorOf = new Map(checkIns.map((c) => [c.id, c.authorId]))
+  const ids = [...authorOf.keys()]
+  const latest = new Map<string, { inspection: Inspection; version: number }>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('records')
+      .select(['check_in_id', 'author_id', 'data', 'version'])
+      .where('kind', '=', 'inspection')
+      .where('deleted', '=', 0)
+      .where('check_in_id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const r of rows) {
+      if (r.check_in_id === null || r.data === null || authorOf.get(r.check_in_id) !== r.author_id) continue
+      const inspection = JSON.parse(r.data) as Inspection
+      const seen = latest.get(r.check_in_id)
+      const later =
+        !seen ||
+        inspection.signedAt > seen.inspection.signedAt ||
+        (inspection.signedAt === seen.inspection.signedAt && r.version > seen.version)
+      if (later) latest.set(r.check_in_id, { inspection, version: r.version })
+    }
+  }
+  return new Map(
+    [...latest].map(([id, { inspection }]) => [
+      id,
+      { id: inspection.id, signedAt: inspection.signedAt, partyRefused: inspection.refusal !== null },
+    ]),
+  )
 }
 
 /** A check-in as stored, with the author the server recorded for it (not what its JSON says). */
@@ -46,7 +102,16 @@ function withoutCorrected<T extends CheckIn>(stored: readonly Authored<T>[]): T[
 async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promise<StoredCheckIn[]> {
   const rows = await db
     .selectFrom('records')
-    .select(['data', 'department', 'author_id'])
+    .select([
+      'data',
+      'department',
+      'author_id',
+      'signature_status',
+      'chain_status',
+      'clock_skew_ms',
+      'certified_count',
+      'two_certified',
+    ])
     .where('campaign_id', '=', campaignId)
     .where('kind', '=', 'checkin')
     .where('deleted', '=', 0)
@@ -54,7 +119,7 @@ async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promi
     .execute()
   return withoutCorrected(
     rows.map((r) => ({
-      checkIn: { ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '' },
+      checkIn: { ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '', flags: flagsOf(r) },
       authorId: r.author_id,
     })),
   )
@@ -102,7 +167,14 @@ export async function filteredCheckIns(db: Kysely<Database>, campaign: Campaign,
   const matched = all.filter((c) => matches(c, filter)).sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))
   const who = await people(db, [...campaign.inspectorIds, ...all.map((c) => c.authorId)])
   const nameOf = new Map(who.map((p) => [p.id, p.displayName]))
-  const rows: ReportCheckIn[] = matched.map((c) => ({ ...c, authorName: nameOf.get(c.authorId) ?? '' }))
+  const reviews = await latestReviews(db, campaign.id)
+  const inspections = await latestInspections(db, matched)
+  const rows: ReportCheckIn[] = matched.map((c) => ({
+    ...c,
+    authorName: nameOf.get(c.authorId) ?? '',
+    inspection: inspections.get(c.id) ?? null,
+    review: reviews.get(c.id) ?? null,
+  }))
   return { all, rows, people: who }
 }
 

@@ -3,6 +3,7 @@ import { canManage, canRead } from '../../src/kernel/campaign-rules'
 import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/kernel/campaign-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
+import { appendAudit } from '../audit/log'
 import { ID_MAX, nowIso, type CampaignsTable, type Database } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
 import { ownScope } from '../sync/pull'
@@ -10,7 +11,10 @@ import { ownScope } from '../sync/pull'
 type StoredData = Pick<
   Campaign,
   'description' | 'taskNumbers' | 'departments' | 'inspectorIds' | 'startDate' | 'endDate' | 'venues'
->
+> & {
+  /** Absent on campaigns stored before the setting: they do not require it. */
+  requireTwoCertified?: boolean
+}
 
 export function campaignOf(row: CampaignsTable): Campaign {
   const data = JSON.parse(row.data) as StoredData
@@ -18,6 +22,7 @@ export function campaignOf(row: CampaignsTable): Campaign {
     id: row.id,
     name: row.name,
     ...data,
+    requireTwoCertified: data.requireTwoCertified === true,
     ownerDepartment: row.owner_department,
     createdBy: row.created_by,
     version: row.version,
@@ -114,6 +119,7 @@ function rowData(input: CampaignInput): string {
     startDate: input.startDate,
     endDate: input.endDate,
     venues: [...new Set(input.venues)],
+    requireTwoCertified: input.requireTwoCertified,
   }
   return JSON.stringify(data)
 }
@@ -153,6 +159,15 @@ export async function createCampaign(ctx: SaveContext, body: unknown): Promise<C
   await ctx.db.transaction().execute(async (tx) => {
     await tx.insertInto('campaigns').values(row).execute()
     await grantAccess(tx, row.id, input.inspectorIds)
+    await appendAudit(tx, [
+      {
+        actorId: ctx.user.id,
+        action: 'campaign.create',
+        targetKind: 'campaign',
+        targetId: row.id,
+        detail: { name: row.name, version: row.version },
+      },
+    ])
   })
   return campaignOf(row)
 }
@@ -188,6 +203,15 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
       .executeTakeFirst()
     if (Number(res.numUpdatedRows) !== 1) throw campaignChanged()
     await grantAccess(tx, id, input.inspectorIds)
+    await appendAudit(tx, [
+      {
+        actorId: ctx.user.id,
+        action: 'campaign.update',
+        targetKind: 'campaign',
+        targetId: id,
+        detail: { name: updated.name, version: updated.version },
+      },
+    ])
   })
   return { ...current, ...campaignOf({ ...updated, id, created_by: current.createdBy, created_at: current.createdAt }) }
 }

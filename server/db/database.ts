@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
 import pg from 'pg'
 import { migrate } from './migrations'
 import { ZhixunError } from '../../src/kernel/errors'
@@ -47,6 +47,9 @@ export interface ClientsTable {
   user_id: string | null
   last_seq: number
   created_at: string
+  /** The phone's clock minus the server's at its last push that said (ms), and when that was; null before. */
+  clock_skew_ms?: number | null
+  clock_checked_at?: string | null
 }
 
 export interface MutationsTable {
@@ -82,6 +85,36 @@ export interface RecordsTable {
   signature: string | null
   created_at: string
   updated_at: string
+  /** The inspected party a check-in names (its register id). */
+  party_id: string | null
+  /** The record's place in its creating client's hash chain, and what was found of it (ChainStatus). */
+  chain_client: string | null
+  chain_seq: number | null
+  chain_status: string | null
+  /** The phone's clock minus the server's when the push that wrote it arrived (ms); null when it said no time. */
+  clock_skew_ms: number | null
+  /** Check-ins and inspections: how many of their inspectors held a valid certificate, and the campaign's rule. */
+  certified_count: number | null
+  two_certified: string | null
+  /** An inspection record's check-in (its `checkInId`). */
+  check_in_id: string | null
+}
+
+/**
+ * Every link of a client's hash chain the server has seen, rejected records' too: which record claimed
+ * (client, seq), its hash, the previous hash it names, and what was found (ChainStatus). Rows are only added,
+ * and their status moves from 'gap' once the missing link arrives.
+ */
+export interface ChainLinksTable {
+  client_id: string
+  seq: number
+  record_id: string
+  hash: string
+  prev: string | null
+  status: string
+  /** The client id of the push that delivered it (another phone, for an imported export). */
+  delivered_by: string
+  created_at: string
 }
 
 /** The public keys phone clients sign records with: each belongs to one user, registered from one client id. */
@@ -217,6 +250,33 @@ export interface CampaignAccessTable {
   user_id: string
 }
 
+/**
+ * What the server did to records, parties and campaigns, and who made it do it (server/audit/log.ts). Rows are
+ * only ever added: the database refuses any UPDATE or DELETE of them (migration 0010).
+ */
+export interface AuditLogTable {
+  id: Generated<number>
+  at: string
+  /** The signed-in user who asked; the client id a push came from. */
+  actor_id: string | null
+  client_id: string | null
+  /** AuditAction: checkin.create, inspection.sign, review.returned, evidence.export … */
+  action: string
+  target_kind: string
+  target_id: string
+  /** JSON: what the entry needs beyond its target (hashes, the comment of a review, a campaign's name). */
+  detail: string
+}
+
+/** The server's Ed25519 key that signs evidence packages: one row, shared by every server on this database. */
+export interface ServerKeysTable {
+  id: string
+  algorithm: string
+  public_key_pem: string
+  private_key_pem: string
+  created_at: string
+}
+
 export interface Database {
   campaigns: CampaignsTable
   campaign_access: CampaignAccessTable
@@ -235,6 +295,9 @@ export interface Database {
   record_photos: RecordPhotosTable
   parties: PartiesTable
   party_scopes: PartyScopesTable
+  chain_links: ChainLinksTable
+  audit_log: AuditLogTable
+  server_keys: ServerKeysTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, sql, type Migration, type MigrationProvider, type NotNull } from 'kysely'
 import { ZhixunError } from '../../src/kernel/errors'
 import type { Dialect } from './database'
+import { migration0010 } from './migration-0010'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -267,6 +268,44 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('party_scopes_scope').on('party_scopes').columns(['scope', 'scope_id']).execute()
     },
   },
+  // Tamper evidence and the inspection's flags (server/sync/chain.ts): each record's place in its creating
+  // client's hash chain and what was found of it, the phone's clock difference, the certified inspectors
+  // counted, and the party inspected. chain_links keeps every link a client's records claimed, rejected
+  // records too. Records from before are 'unchained', as they were made.
+  '0009_chain_inspections': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('records').addColumn('party_id', 'varchar(64)').execute()
+      await db.schema.alterTable('records').addColumn('chain_client', 'varchar(64)').execute()
+      await db.schema.alterTable('records').addColumn('chain_seq', 'integer').execute()
+      await db.schema.alterTable('records').addColumn('chain_status', 'varchar(16)').execute()
+      await db.schema.alterTable('records').addColumn('clock_skew_ms', 'bigint').execute()
+      await db.schema.alterTable('records').addColumn('certified_count', 'integer').execute()
+      await db.schema.alterTable('records').addColumn('two_certified', 'varchar(16)').execute()
+      // An inspection record's check-in, so a check-in's inspection records are found without reading JSON.
+      await db.schema.alterTable('records').addColumn('check_in_id', 'varchar(64)').execute()
+      await db.schema.createIndex('records_party').on('records').column('party_id').execute()
+      await db.schema.createIndex('records_check_in').on('records').column('check_in_id').execute()
+      await db.schema.createIndex('records_chain').on('records').columns(['chain_client', 'chain_seq']).execute()
+      await sql`update records set chain_status = 'unchained'`.execute(db)
+      await db.schema.alterTable('clients').addColumn('clock_skew_ms', 'bigint').execute()
+      await db.schema.alterTable('clients').addColumn('clock_checked_at', 'varchar(32)').execute()
+      await db.schema
+        .createTable('chain_links')
+        .addColumn('client_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('record_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('prev', 'varchar(64)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('delivered_by', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('chain_links_pk', ['client_id', 'seq'])
+        .execute()
+      await db.schema.createIndex('chain_links_record').on('chain_links').column('record_id').execute()
+    },
+  },
+  // The append-only audit log and the server's Ed25519 key (server/db/migration-0010.ts).
+  '0010_audit_review_keys': migration0010(dialect),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

@@ -73,6 +73,11 @@ export type RefusalCode =
   | 'unknown_department'
   | 'unknown_inspector'
   | 'campaign_changed'
+  // Audit, review
+  /** The audit log is read per record or per person: the request named neither. */
+  | 'filter_required'
+  /** A check-in returned to its inspector without a comment saying why. */
+  | 'comment_required'
 
 /** A request the server refuses with an HTTP status and a JSON body `{error: code, message, ...details}`; nothing is committed. */
 export class ApiRefusal<C extends RefusalCode = RefusalCode> extends ZhixunError<C> {

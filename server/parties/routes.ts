@@ -4,7 +4,7 @@ import { PARTY_LIMITS } from '../../src/kernel/party'
 import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { blankIsAbsent, pathId, readRequest, WholeNumber } from '../http/request'
-import { createParty, readableParty, searchParties } from './store'
+import { createParty, partiesForPhone, partyInspections, readableParty, searchParties } from './store'
 
 const PARTY_LIST = 100
 
@@ -22,7 +22,9 @@ const SearchQuerySchema = v.object({
  * The inspected-party register: `POST /api/parties` creates one (201), or answers the party it already is (200,
  * with `merged`: `id` for the same id again, `creditCode` for a code the register holds); `GET /api/parties`
  * lists and searches those the user may read (`q`: name or the start of a credit code; `campaign`,
- * `department`: filed under); `GET /api/parties/:id` reads one.
+ * `department`: filed under); `GET /api/parties/:id` reads one. For phones: `GET /api/parties/mine` (the parties
+ * of their department and campaigns, with pinyin initials and earlier inspections in short), and
+ * `GET /api/parties/:id/inspections` (the earlier inspections of one, in full, those the user may read).
  */
 export async function partyRoutes(app: FastifyInstance, opts: { store: Store }): Promise<void> {
   const { db } = opts.store
@@ -43,6 +45,18 @@ export async function partyRoutes(app: FastifyInstance, opts: { store: Store }):
     const search = readRequest(SearchQuerySchema, req.query)
     reply.headers(noStore)
     return { parties: await searchParties(db, user, search) }
+  })
+
+  app.get('/api/parties/mine', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    reply.headers(noStore)
+    return { parties: await partiesForPhone(db, user) }
+  })
+
+  app.get('/api/parties/:id/inspections', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    reply.headers(noStore)
+    return partyInspections(db, user, pathId(req))
   })
 
   app.get('/api/parties/:id', async (req, reply) => {

@@ -5,11 +5,21 @@
  */
 import { sql, type Kysely } from 'kysely'
 import { creditCodeProblem, normalizeCreditCode } from '../../src/kernel/credit-code'
-import { PartyInputSchema, type Party } from '../../src/kernel/party'
+import { guangdongDay } from '../../src/kernel/guangdong-time'
+import {
+  PartyInputSchema,
+  type Party,
+  type PartyCheckIn,
+  type PartyForPhone,
+  type PartyVisitSummary,
+} from '../../src/kernel/party'
+import type { CheckIn } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
-import { campaignsFor, readableCampaign } from '../campaigns/store'
+import { appendAudit } from '../audit/log'
+import { campaignsFor, readableCampaign, readableRecords } from '../campaigns/store'
 import { isStorableId, nowIso, type Database, type PartiesTable } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
+import { pinyinInitials } from './initials'
 
 export const partyOf = (r: PartiesTable): Party => ({
   id: r.id,
@@ -139,6 +149,15 @@ export async function createParty(
     .onConflict((oc) => oc.doNothing())
     .executeTakeFirst()
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
+    await appendAudit(db, [
+      {
+        actorId: user.id,
+        action: 'party.create',
+        targetKind: 'party',
+        targetId: row.id,
+        detail: { name: row.name, creditCode: row.credit_code },
+      },
+    ])
     await fileForRequest(row.id)
     return { party: partyOf(row), outcome: 'created' }
   }
@@ -160,6 +179,9 @@ export async function createParty(
 
 /** `%`, `_` and the escape character itself match only themselves in a LIKE pattern. */
 const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** A search of letters only, as pinyin initials are typed (also matched against names and codes). */
+const INITIALS_QUERY = /^[A-Za-z]{2,30}$/
 
 export interface PartySearch {
   /** Words of the name, or the beginning of a credit code (any case, spaces and full-width characters allowed). */
@@ -214,6 +236,22 @@ export async function searchParties(db: Kysely<Database>, user: SessionUser, sea
     )
   }
   const text = search.q?.trim() ?? ''
+  // Letters only may be pinyin initials (gzsm for 广州市某…), which no column holds: those are matched here,
+  // over the parties the user may read, with the name and the code as below.
+  if (INITIALS_QUERY.test(text)) {
+    const wanted = text.toLowerCase()
+    const code = normalizeCreditCode(text)
+    const all = await q.orderBy('name').orderBy('id').execute()
+    return all
+      .filter(
+        (r) =>
+          r.name.toLowerCase().includes(wanted) ||
+          (r.credit_code ?? '').startsWith(code) ||
+          pinyinInitials(r.name).includes(wanted),
+      )
+      .slice(0, search.limit)
+      .map(partyOf)
+  }
   if (text !== '') {
     const code = normalizeCreditCode(text)
     const namePattern = `%${likeEscaped(text.toLowerCase())}%`
@@ -236,4 +274,132 @@ export async function readableParty(db: Kysely<Database>, user: SessionUser, id:
     : undefined
   if (!row || !(await mayRead(db, user, row.id))) throw new ApiRefusal(404, 'not_found', 'No such party')
   return partyOf(row)
+}
+
+/** How many parties a phone keeps at most: the first by name (a department's register is far smaller). */
+export const PHONE_PARTIES_MAX = 5000
+/** Ids per `in (…)` list, well below what either database takes in one statement. */
+const ID_CHUNK = 500
+
+interface StoredCheckInRow {
+  data: string | null
+  department: string | null
+  author_id: string | null
+  party_id: string | null
+}
+
+/**
+ * The check-ins as they stand: one its own author corrected is left out, its correction stands instead (as in
+ * campaign reports). Newest first.
+ */
+function standing(rows: readonly StoredCheckInRow[]): { checkIn: CheckIn; row: StoredCheckInRow }[] {
+  const read = rows.filter((r) => r.data !== null).map((row) => ({ checkIn: JSON.parse(row.data!) as CheckIn, row }))
+  const authorOf = new Map(read.map((r) => [r.checkIn.id, r.row.author_id]))
+  const corrected = new Set<string>()
+  for (const { checkIn, row } of read) {
+    const original = checkIn.correctionOf
+    if (original && original !== checkIn.id && row.author_id !== null && authorOf.get(original) === row.author_id)
+      corrected.add(original)
+  }
+  return read
+    .filter((r) => !corrected.has(r.checkIn.id))
+    .sort(
+      (a, b) => b.checkIn.occurredAt.localeCompare(a.checkIn.occurredAt) || b.checkIn.id.localeCompare(a.checkIn.id),
+    )
+}
+
+const partyCheckIns = (db: Kysely<Database>) =>
+  db
+    .selectFrom('records')
+    .select(['records.id', 'records.data', 'records.department', 'records.author_id', 'records.party_id'])
+    .where('records.kind', '=', 'checkin')
+    .where('records.deleted', '=', 0)
+
+/** Every party's earlier inspections in short (date, department, outcome), whoever made them. */
+async function visitsOf(db: Kysely<Database>, partyIds: readonly string[]): Promise<Map<string, PartyVisitSummary[]>> {
+  const rows: StoredCheckInRow[] = []
+  for (let i = 0; i < partyIds.length; i += ID_CHUNK) {
+    rows.push(
+      ...(await partyCheckIns(db)
+        .where('records.party_id', 'in', partyIds.slice(i, i + ID_CHUNK))
+        .execute()),
+    )
+  }
+  const byParty = new Map<string, StoredCheckInRow[]>()
+  for (const r of rows) byParty.set(r.party_id!, [...(byParty.get(r.party_id!) ?? []), r])
+  return new Map(
+    [...byParty].map(([id, list]) => [
+      id,
+      standing(list).map(({ checkIn, row }) => ({
+        date: guangdongDay(checkIn.occurredAt),
+        department: row.department ?? '',
+        outcome: checkIn.outcome,
+      })),
+    ]),
+  )
+}
+
+/**
+ * The parties a phone keeps for offline look-up (`GET /api/parties/mine`): those filed under the user's
+ * department and under the campaigns they may read (an admin's phone too: not the whole register), each with
+ * its pinyin initials and its earlier inspections in short, across departments.
+ */
+export async function partiesForPhone(db: Kysely<Database>, user: SessionUser): Promise<PartyForPhone[]> {
+  const campaigns = (await campaignsFor(db, user)).map((c) => c.id)
+  const rows = await db
+    .selectFrom('parties')
+    .selectAll('parties')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('party_scopes')
+        .select('party_id')
+        .where((w) =>
+          w.or([
+            w.and([w('scope', '=', 'department'), w('scope_id', '=', user.department)]),
+            ...(campaigns.length > 0 ? [w.and([w('scope', '=', 'campaign'), w('scope_id', 'in', campaigns)])] : []),
+          ]),
+        ),
+    )
+    .orderBy('name')
+    .orderBy('id')
+    .limit(PHONE_PARTIES_MAX)
+    .execute()
+  const visits = await visitsOf(
+    db,
+    rows.map((r) => r.id),
+  )
+  return rows.map((r) => ({ ...partyOf(r), initials: pinyinInitials(r.name), visits: visits.get(r.id) ?? [] }))
+}
+
+/**
+ * A party's earlier inspections in full, those `user` may read (`GET /api/parties/:id/inspections`), newest
+ * first, with how many more there are that they may not read (those they see in short on the phone).
+ */
+export async function partyInspections(
+  db: Kysely<Database>,
+  user: SessionUser,
+  id: string,
+): Promise<{ party: Party; checkIns: PartyCheckIn[]; total: number; hidden: number }> {
+  const party = await readableParty(db, user, id)
+  const all = standing(await partyCheckIns(db).where('records.party_id', '=', party.id).execute())
+  const readable = new Set(
+    (await (await readableRecords(db, partyCheckIns(db).where('records.party_id', '=', party.id), user)).execute()).map(
+      (r) => r.id,
+    ),
+  )
+  const shown = all.filter(({ checkIn }) => readable.has(checkIn.id))
+  const authorIds = [...new Set(shown.map(({ row }) => row.author_id).filter((a) => a !== null))]
+  const names = new Map(
+    authorIds.length === 0
+      ? []
+      : (await db.selectFrom('users').select(['id', 'display_name']).where('id', 'in', authorIds).execute()).map(
+          (u) => [u.id, u.display_name],
+        ),
+  )
+  const checkIns = shown.map(({ checkIn, row }) => ({
+    ...checkIn,
+    authorName: names.get(row.author_id ?? '') ?? '',
+    department: row.department ?? '',
+  }))
+  return { party, checkIns, total: all.length, hidden: all.length - checkIns.length }
 }

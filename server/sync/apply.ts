@@ -9,14 +9,35 @@ import {
   parseArgs,
   type CheckIn,
   type FieldNote,
+  type Inspection,
   type MutationResult,
 } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
 import { nowIso, type Database, type MutationsTable, type RecordPhotosTable, type RecordsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
+import { Certificates } from './certified'
+import { ChainBook, chainClaimOf, type LinkClaim } from './chain'
 import { mutationRow, resultOf, type HashedMutation, type MutationOutcome } from './push-batch'
 import { UNSIGNED, type RecordSigning } from './signatures'
+
+/** The columns of a record row that only some records have; a row written without them has none. */
+type RecordExtras =
+  | 'party_id'
+  | 'chain_client'
+  | 'chain_seq'
+  | 'chain_status'
+  | 'clock_skew_ms'
+  | 'certified_count'
+  | 'two_certified'
+  | 'check_in_id'
+
+/**
+ * A record row as a mutation writes it: its signing and the push's clock difference are the push's to add;
+ * the chain columns are filled once the mutation has been applied (server/sync/chain.ts).
+ */
+export type RecordRow = Omit<RecordsTable, keyof RecordSigning | RecordExtras> &
+  Partial<Pick<RecordsTable, Exclude<RecordExtras, 'clock_skew_ms'>>>
 
 /** Where a push starts from: the version counter and the client's last processed sequence number. */
 export interface PushStart {
@@ -40,15 +61,62 @@ export class PushWork {
   /** The signing of the mutation being applied: every record it writes carries it. */
   private signing: RecordSigning = UNSIGNED
   private wrote = false
+  /** The ids of the records the mutation being applied wrote (not tombstones). */
+  private written: string[] = []
+  /** The chain link each fresh mutation's record claims, by sequence number. */
+  private readonly chainClaims = new Map<number, LinkClaim>()
+  readonly chain: ChainBook
+  readonly certificates: Certificates
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly clientId: string,
     readonly user: SessionUser,
     readonly start: PushStart,
+    /** The phone's clock minus the server's when the push arrived (ms); null when it sent no time. */
+    readonly clockSkewMs: number | null = null,
   ) {
     this.version = start.version
     this.seq = start.lastSeq
+    this.chain = new ChainBook(db, user, clientId)
+    this.certificates = new Certificates(db)
+  }
+
+  /** Reads the chain links the fresh mutations claim, valid or not, and the stored links around them. */
+  async prepareChains(fresh: readonly HashedMutation[]): Promise<void> {
+    for (const m of fresh) {
+      const claim = await chainClaimOf(m)
+      if (claim) this.chainClaims.set(m.seq, claim)
+    }
+    await this.chain.prefetch([...this.chainClaims.values()])
+  }
+
+  /**
+   * Adds the chain link mutation `seq`'s record claims, whatever became of the mutation, and writes what was
+   * found on the records it wrote. A record without a chain is 'unchained', as every record of older phones.
+   */
+  settleChain(seq: number): void {
+    const claim = this.chainClaims.get(seq)
+    if (!claim) return
+    const status = this.chain.add(claim)
+    for (const id of this.written) {
+      const row = this.records.get(id)
+      if (row) Object.assign(row, { chain_client: claim.clientId, chain_seq: claim.seq, chain_status: status })
+    }
+  }
+
+  /**
+   * Settled links of records stored before this push, to write once its records are: a filled gap moves the
+   * record waiting after it to linked or broken. Those this push wrote are settled in place.
+   */
+  takeStoredReevaluations(): { recordId: string; clientId: string; seq: number; status: string }[] {
+    const out = []
+    for (const r of this.chain.reevaluated) {
+      const row = this.records.get(r.recordId)
+      if (row && row.chain_client === r.clientId && row.chain_seq === r.seq) row.chain_status = r.status
+      else out.push(r)
+    }
+    return out
   }
 
   nextVersion(): number {
@@ -82,15 +150,28 @@ export class PushWork {
     return this.stored.get(id)
   }
 
-  put(row: Omit<RecordsTable, keyof RecordSigning>): void {
-    this.records.set(row.id, { ...row, ...(row.deleted ? { signature_status: null, signature: null } : this.signing) })
+  put(row: RecordRow): void {
+    this.records.set(row.id, {
+      party_id: null,
+      chain_client: null,
+      chain_seq: null,
+      chain_status: 'unchained',
+      certified_count: null,
+      two_certified: null,
+      check_in_id: null,
+      ...row,
+      clock_skew_ms: this.clockSkewMs,
+      ...(row.deleted ? { signature_status: null, signature: null } : this.signing),
+    })
     this.wrote = true
+    if (!row.deleted) this.written.push(row.id)
   }
 
   /** Starts applying mutation `seq`: the records it writes carry what was found of its signature. */
   beginMutation(seq: number): void {
     this.signing = this.signings.get(seq) ?? UNSIGNED
     this.wrote = false
+    this.written = []
   }
 
   /** The signature status of the record the mutation just applied wrote, when it wrote one that is not a tombstone. */
@@ -124,7 +205,7 @@ export class PushWork {
     return [...new Set(sha256s)].filter((sha) => !this.photosOwned.has(sha))
   }
 
-  /** Notes that check-in `recordId` refers to these photos: who may read the check-in may see them. */
+  /** Notes that record `recordId` refers to these photos (or drawn signatures): who may read it may see them. */
   linkPhotos(recordId: string, sha256s: readonly string[]): void {
     for (const sha256 of new Set(sha256s)) this.recordPhotos.push({ sha256, record_id: recordId })
   }
@@ -207,6 +288,12 @@ async function applyCheckIn(
     checkIn.id,
     checkIn.photos.map((p) => p.sha256),
   )
+  // The author leads; the co-inspectors the phone names are judged by the server's accounts, not by their names.
+  const certified = await work.certificates.judge(
+    [work.user.id, ...(checkIn.coInspectors ?? []).map((c) => c.userId)],
+    checkIn.occurredAt,
+    checkIn.campaignId,
+  )
   const at = nowIso()
   work.put({
     id: checkIn.id,
@@ -223,6 +310,99 @@ async function applyCheckIn(
     campaign_id: checkIn.campaignId,
     created_at: at,
     updated_at: at,
+    party_id: checkIn.partyId ?? null,
+    ...certified,
+  })
+  return { status: 'applied' }
+}
+
+const LOCKED: MutationOutcome = {
+  status: 'rejected',
+  code: 'locked',
+  reason: 'a signed inspection record cannot be changed; send a correction',
+}
+
+/**
+ * 现场检查笔录: kept once, exactly as signed. The same record sent again is applied (a retry, an imported
+ * export); anything else under its id is refused as `locked`, and a correction is a new record naming it.
+ * Its photos and drawn signatures must be the author's uploads, like a check-in's photos.
+ */
+async function applyInspection(work: PushWork, inspection: Inspection): Promise<MutationOutcome> {
+  const { data, hash } = await storedForm(inspection)
+  const existing = await work.record(inspection.id)
+  if (existing) {
+    if (existing.kind !== 'inspection' || existing.author_id !== work.user.id) return ID_TAKEN
+    return existing.hash === hash ? { status: 'applied' } : LOCKED
+  }
+  if (inspection.correctionOf !== null) {
+    if (inspection.correctionOf === inspection.id) {
+      return {
+        status: 'rejected',
+        code: 'invalid',
+        detail: 'correctionOf',
+        reason: 'an inspection record cannot correct itself',
+      }
+    }
+    // One the server does not have (not sent yet) hides nothing; one that is someone else's, or no inspection
+    // record, is not this author's to correct.
+    const original = await work.record(inspection.correctionOf)
+    if (original && (original.kind !== 'inspection' || original.author_id !== work.user.id)) {
+      return {
+        status: 'rejected',
+        code: 'not_yours',
+        detail: 'correctionOf',
+        reason: 'a correction may only name an inspection record of its own author',
+      }
+    }
+  }
+  // An inspection record goes with its check-in (reports, evidence packages): only with the author's own.
+  const checkIn = await work.record(inspection.checkInId)
+  if (checkIn && (checkIn.kind !== 'checkin' || checkIn.author_id !== work.user.id)) {
+    return {
+      status: 'rejected',
+      code: 'not_yours',
+      detail: 'checkInId',
+      reason: 'an inspection record may only be made from a check-in of its own author',
+    }
+  }
+  const images = [...inspection.photos.map((p) => p.sha256), ...inspection.signatures.map((p) => p.sha256)]
+  if (images.length > 0) {
+    const missing = await work.missingPhotos(images)
+    if (missing.length > 0) {
+      throw new ApiRefusal(
+        409,
+        'photo_missing',
+        'Upload the photos and signatures before the record that refers to them',
+        {
+          missing,
+        },
+      )
+    }
+  }
+  work.linkPhotos(inspection.id, images)
+  const certified = await work.certificates.judge(
+    inspection.inspectors.map((i) => i.userId),
+    inspection.startedAt,
+    inspection.campaignId,
+  )
+  const at = nowIso()
+  work.put({
+    id: inspection.id,
+    kind: 'inspection',
+    version: work.nextVersion(),
+    client_id: work.clientId,
+    task_number: null,
+    data,
+    hash,
+    deleted: 0,
+    conflict_of: null,
+    author_id: work.user.id,
+    department: work.user.department,
+    campaign_id: inspection.campaignId,
+    created_at: at,
+    updated_at: at,
+    check_in_id: inspection.checkInId,
+    ...certified,
   })
   return { status: 'applied' }
 }
@@ -232,7 +412,7 @@ async function noteRow(
   note: FieldNote,
   conflictOf: string | null,
   createdAt: string,
-): Promise<Omit<RecordsTable, keyof RecordSigning>> {
+): Promise<RecordRow> {
   // Only the author writes a note, so the writer is the author.
   return {
     id: note.id,
@@ -338,9 +518,10 @@ export async function applyMutation(
       const parsed = parseArgs('note.delete', m.args)
       return parsed.ok ? applyNoteDelete(work, parsed.value) : invalid(parsed)
     }
-    case 'inspection.create':
-      // Placeholder until inspection records are applied (issue 11): refused, so nothing half-done is stored.
-      return { status: 'rejected', code: 'unknown_mutation', detail: m.name, reason: 'not yet supported' }
+    case 'inspection.create': {
+      const parsed = parseArgs('inspection.create', m.args)
+      return parsed.ok ? applyInspection(work, parsed.value) : invalid(parsed)
+    }
   }
 }
 
@@ -360,6 +541,8 @@ export async function applyInOrder(
     }
     work.beginMutation(m.seq)
     const result = work.settle(m, await applyMutation(work, taskNumbers, m))
+    // Rejected or applied, the record is a member of its client's chain.
+    work.settleChain(m.seq)
     // Said only to phones that sign: a phone from before signatures gets the answer it always got.
     const signature = m.signature === undefined || m.name === 'note.delete' ? undefined : work.signatureWritten
     results.push(signature ? { ...result, signature } : result)

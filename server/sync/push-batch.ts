@@ -17,16 +17,23 @@ import { ApiRefusal } from '../http/errors'
 
 /** Who and what a mutation's args name, read before they are validated. */
 export interface Claims {
-  /** The author a check-in or a note names, whatever its type. */
+  /** The author a check-in, a note or an inspection record names, whatever its type. */
   author?: unknown
-  /** The campaign a check-in names, cut to the length an id can have. */
+  /** The campaign a check-in or an inspection record names, cut to the length an id can have. */
   campaign?: string
   /** The record the mutation is about, when its id could be stored (and so looked up). */
   recordId?: string
-  /** The record a check-in corrects, when its id could be stored. */
+  /** The record a check-in or an inspection record corrects, when its id could be stored. */
   correctionOf?: string
-  /** The photo hashes a check-in names (as many as a check-in may have), so a push reads their owners at once. */
+  /** The check-in an inspection record is made from, when its id could be stored. */
+  checkInId?: string
+  /**
+   * The photo hashes a check-in names (as many as a check-in may have), and an inspection record's photos and
+   * drawn signatures, so a push reads their owners at once.
+   */
   photos?: string[]
+  /** The accounts a check-in's co-inspectors or an inspection's inspectors name, so their certificates are read at once. */
+  people?: string[]
 }
 
 /** A mutation as a push handles it: with the hash of its name and args, and what they claim. */
@@ -53,7 +60,11 @@ const ClaimsSchema = v.fallback(
     authorId: Anything,
     campaignId: orNothing(v.string()),
     correctionOf: orNothing(v.string()),
+    checkInId: orNothing(v.string()),
     photos: orNothing(v.array(v.fallback(v.object({ sha256: orNothing(v.string()) }), {}))),
+    signatures: orNothing(v.array(v.fallback(v.object({ sha256: orNothing(v.string()) }), {}))),
+    coInspectors: orNothing(v.array(v.fallback(v.object({ userId: orNothing(v.string()) }), {}))),
+    inspectors: orNothing(v.array(v.fallback(v.object({ userId: orNothing(v.string()) }), {}))),
     note: orNothing(v.object({ id: orNothing(v.string()), authorId: Anything })),
   }),
   {},
@@ -67,17 +78,28 @@ export function claimsOf(m: PushMutation): Claims {
   const args = v.parse(ClaimsSchema, m.args)
   const recordId = args.id ?? args.note?.id
   const checkIn = m.name === 'checkin.create'
+  const inspection = m.name === 'inspection.create'
+  const hashes = (list: { sha256?: string }[] | undefined, max: number) =>
+    (list ?? []).slice(0, max).flatMap((p) => (p.sha256 !== undefined && SHA256_RE.test(p.sha256) ? [p.sha256] : []))
+  const people = (list: { userId?: string }[] | undefined) =>
+    (list ?? [])
+      .slice(0, LIMITS.coInspectors + 1)
+      .flatMap((p) => (p.userId && isStorableId(p.userId) ? [p.userId] : []))
   return {
     author: args.authorId !== undefined ? args.authorId : args.note?.authorId,
-    campaign: checkIn ? args.campaignId?.slice(0, ID_MAX) : undefined,
+    campaign: checkIn || inspection ? args.campaignId?.slice(0, ID_MAX) : undefined,
     recordId: recordId !== undefined && isStorableId(recordId) ? recordId : undefined,
     correctionOf:
-      checkIn && args.correctionOf !== undefined && isStorableId(args.correctionOf) ? args.correctionOf : undefined,
+      (checkIn || inspection) && args.correctionOf !== undefined && isStorableId(args.correctionOf)
+        ? args.correctionOf
+        : undefined,
+    checkInId: inspection && args.checkInId !== undefined && isStorableId(args.checkInId) ? args.checkInId : undefined,
     photos: checkIn
-      ? (args.photos ?? [])
-          .slice(0, LIMITS.photosPerCheckIn)
-          .flatMap((p) => (p.sha256 !== undefined && SHA256_RE.test(p.sha256) ? [p.sha256] : []))
-      : undefined,
+      ? hashes(args.photos, LIMITS.photosPerCheckIn)
+      : inspection
+        ? [...hashes(args.photos, LIMITS.photosPerCheckIn), ...hashes(args.signatures, LIMITS.signatures)]
+        : undefined,
+    people: checkIn ? people(args.coInspectors) : inspection ? people(args.inspectors) : undefined,
   }
 }
 
@@ -125,7 +147,7 @@ export const campaignsNamed = (batch: readonly HashedMutation[]): string[] => [
   ),
 ]
 
-/** A check-in under a campaign that does not exist, or never named this user, is a forgery too. */
+/** A check-in or inspection record under a campaign that does not exist, or never named this user, is a forgery too. */
 export function refuseForeignCampaigns(batch: readonly HashedMutation[], allowed: ReadonlySet<string>): void {
   const forged = batch.find(({ claims }) => claims.campaign !== undefined && !allowed.has(claims.campaign))
   if (forged) {

@@ -1,9 +1,11 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { MutationResult, PushRequest, PushResponse } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
+import { appendAudit, pushAuditEntries } from '../audit/log'
 import { nowIso, type Database, type MutationsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { applyInOrder, PushWork } from './apply'
+import { clockSkewOf } from './chain'
 import { checkSignatures } from './signatures'
 import {
   campaignsNamed,
@@ -31,6 +33,8 @@ type Tx = Transaction<Database>
  * the record of what happened to them; the next ones are applied in order. All of it commits, or none.
  */
 export async function push(ctx: PushContext, req: PushRequest): Promise<PushResponse> {
+  // The phone's clock against the server's as the push arrived, before it waits for anything.
+  const clockSkewMs = clockSkewOf(req.clientTime)
   const batch = await inSequence(req.mutations)
   await authorize(ctx.db, ctx.user, batch)
   // Checked before the transaction: verifying is work for the processor, not while holding the version lock.
@@ -39,10 +43,15 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     const version = await lockVersion(tx)
     const lastSeq = await claimClient(tx, req.clientId, ctx.user)
     const { replayed, fresh } = classify(batch, lastSeq, await keptMutations(tx, req.clientId, batch, lastSeq))
-    const work = new PushWork(tx, req.clientId, ctx.user, { version, lastSeq })
+    const work = new PushWork(tx, req.clientId, ctx.user, { version, lastSeq }, clockSkewMs)
     work.signings = signings
-    await work.prefetch(fresh.flatMap((m) => [m.claims.recordId ?? [], m.claims.correctionOf ?? []].flat()))
+    await work.prefetch(
+      fresh.flatMap((m) => [m.claims.recordId ?? [], m.claims.correctionOf ?? [], m.claims.checkInId ?? []].flat()),
+    )
     await work.prefetchPhotos(fresh.flatMap((m) => m.claims.photos ?? []))
+    await work.certificates.prefetchPeople([ctx.user.id, ...fresh.flatMap((m) => m.claims.people ?? [])])
+    await work.certificates.prefetchCampaigns(fresh.flatMap((m) => m.claims.campaign ?? []))
+    await work.prepareChains(fresh)
     const applied = await applyInOrder(work, ctx.taskNumbers, fresh)
     await writeWork(tx, work)
     await ctx.beforeCommit?.(tx)
@@ -54,9 +63,15 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
   })
 }
 
+/** The mutations whose answers carry the hash and version of the record they stored, and that record's kind. */
+const ANSWERED_KINDS: Readonly<Record<string, string>> = {
+  'checkin.create': 'checkin',
+  'inspection.create': 'inspection',
+}
+
 /**
- * Adds to each check-in this push wrote the hash and version of its row as stored, read back in the
- * transaction, so the phone can verify what the server holds without pulling it back.
+ * Adds to each check-in and inspection record this push wrote the hash and version of its row as stored, read
+ * back in the transaction, so the phone can verify what the server holds without pulling it back.
  */
 async function committed(
   tx: Tx,
@@ -67,8 +82,9 @@ async function committed(
   const bySeq = new Map(fresh.map((m) => [m.seq, m]))
   const idOf = (r: MutationResult) => {
     const m = bySeq.get(r.seq)
-    const id = r.status === 'applied' && m?.name === 'checkin.create' ? m.claims.recordId : undefined
-    return id !== undefined && work.records.get(id)?.kind === 'checkin' ? id : undefined
+    const kind = m && ANSWERED_KINDS[m.name]
+    const id = r.status === 'applied' && kind ? m.claims.recordId : undefined
+    return id !== undefined && work.records.get(id)?.kind === kind ? id : undefined
   }
   const ids = [...new Set(results.flatMap((r) => idOf(r) ?? []))]
   const stored = new Map<string, { hash: string | null; version: number }>()
@@ -97,13 +113,16 @@ export async function authorize(
 ): Promise<void> {
   refuseForgedAuthors(batch, user)
   const named = campaignsNamed(batch)
-  if (named.length === 0) return
-  const allowed = await db
-    .selectFrom('campaign_access')
-    .select('campaign_id')
-    .where('user_id', '=', user.id)
-    .where('campaign_id', 'in', named)
-    .execute()
+  // Even when none could be looked up: a campaign id that could not be stored (a NUL in it) is no one's.
+  const allowed =
+    named.length === 0
+      ? []
+      : await db
+          .selectFrom('campaign_access')
+          .select('campaign_id')
+          .where('user_id', '=', user.id)
+          .where('campaign_id', 'in', named)
+          .execute()
   refuseForeignCampaigns(batch, new Set(allowed.map((a) => a.campaign_id)))
 }
 
@@ -151,6 +170,8 @@ async function keptMutations(
 
 /** Writes the work in batches (100 rows; photo links 500), moves the client's sequence and the version counter on. */
 export async function writeWork(tx: Tx, work: PushWork): Promise<void> {
+  // Gaps this push filled settle the records waiting after them: its own rows now, stored ones below.
+  const settledStored = work.takeStoredReevaluations()
   const rows = [...work.records.values()]
   for (let i = 0; i < rows.length; i += 100) {
     await tx
@@ -166,10 +187,35 @@ export async function writeWork(tx: Tx, work: PushWork): Promise<void> {
           signature_status: eb.ref('excluded.signature_status'),
           signature: eb.ref('excluded.signature'),
           updated_at: eb.ref('excluded.updated_at'),
+          // A note saved again is the next link of its phone's chain, sent at that push's clock.
+          chain_client: eb.ref('excluded.chain_client'),
+          chain_seq: eb.ref('excluded.chain_seq'),
+          chain_status: eb.ref('excluded.chain_status'),
+          clock_skew_ms: eb.ref('excluded.clock_skew_ms'),
         })),
       )
       .execute()
   }
+  await work.chain.write(tx)
+  // A gap this push filled settles the record waiting after it, stored by an earlier push (another phone's too).
+  for (const r of settledStored) {
+    await tx
+      .updateTable('records')
+      .set({ chain_status: r.status })
+      .where('id', '=', r.recordId)
+      .where('chain_client', '=', r.clientId)
+      .where('chain_seq', '=', r.seq)
+      .execute()
+  }
+  if (work.clockSkewMs !== null) {
+    await tx
+      .updateTable('clients')
+      .set({ clock_skew_ms: work.clockSkewMs, clock_checked_at: nowIso() })
+      .where('client_id', '=', work.clientId)
+      .execute()
+  }
+  // Check-ins and inspection records are never rewritten: each one in the work is new, and goes in the audit log.
+  await appendAudit(tx, pushAuditEntries(rows, work.user.id, work.clientId))
   for (let i = 0; i < work.recordPhotos.length; i += 500) {
     await tx
       .insertInto('record_photos')

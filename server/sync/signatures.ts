@@ -7,7 +7,7 @@ import { verify, type KeyObject } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import * as v from 'valibot'
 import { recordHash } from '../../src/kernel/canonical'
-import { fromBase64Url, recordSigningText, type SignatureStatus } from '../../src/kernel/signature'
+import { fromBase64Url, recordSigningText, type SignatureStatus, type SignedKind } from '../../src/kernel/signature'
 import { RecordSignatureSchema } from '../../src/kernel/signature-schema'
 import { parseArgs, type PushMutation } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
@@ -24,11 +24,18 @@ const signed = (status: SignatureStatus, signature: v.InferOutput<typeof RecordS
   signature: JSON.stringify(signature),
 })
 
+/** The mutations whose records phones sign. */
+const SIGNED_MUTATIONS = new Set(['checkin.create', 'note.put', 'inspection.create'])
+
 /** The record a mutation would write, and its kind, when its args are valid (otherwise it is rejected anyway). */
-function signedRecord(m: PushMutation): { kind: 'checkin' | 'note'; record: unknown } | undefined {
+function signedRecord(m: PushMutation): { kind: SignedKind; record: unknown } | undefined {
   if (m.name === 'checkin.create') {
     const parsed = parseArgs('checkin.create', m.args)
     return parsed.ok ? { kind: 'checkin', record: parsed.value } : undefined
+  }
+  if (m.name === 'inspection.create') {
+    const parsed = parseArgs('inspection.create', m.args)
+    return parsed.ok ? { kind: 'inspection', record: parsed.value } : undefined
   }
   if (m.name === 'note.put') {
     const parsed = parseArgs('note.put', m.args)
@@ -64,7 +71,7 @@ export async function checkSignatures(
   const out = new Map<number, RecordSigning>()
   const readable = new Map<number, v.InferOutput<typeof RecordSignatureSchema>>()
   for (const m of batch) {
-    if (m.signature === undefined || (m.name !== 'checkin.create' && m.name !== 'note.put')) continue
+    if (m.signature === undefined || !SIGNED_MUTATIONS.has(m.name)) continue
     const parsed = v.safeParse(RecordSignatureSchema, m.signature)
     if (parsed.success) readable.set(m.seq, parsed.output)
     else out.set(m.seq, { signature_status: 'invalid', signature: null })

@@ -3,7 +3,8 @@
  * Shared by both, like src/sync/schema.ts; the server validates every payload again.
  */
 import * as v from 'valibot'
-import { IdSchema, type CheckIn, type Outcome, type VenueType } from './sync-schema'
+import { IdSchema, type CheckIn, type Outcome, type Review, type VenueType } from './sync-schema'
+import type { SignatureStatus } from './signature'
 import type { PersonRef } from './users'
 
 export const CAMPAIGN_LIMITS = {
@@ -88,10 +89,29 @@ export interface Count<K extends string = string> {
   count: number
 }
 
+/** Where a record stands in its creating client's hash chain, as the server found it. */
+export type ChainStatus = 'linked' | 'first' | 'gap' | 'broken' | 'unchained'
+
+/** What the server found of a check-in (issue 11); flagged, never refused. */
+export interface ReportFlags {
+  signature: SignatureStatus
+  chain: ChainStatus
+  /** The phone's clock minus the server's when the record was pushed; null when the phone sent no time. */
+  clockSkewMs: number | null
+  certifiedCount: number | null
+  twoCertified: 'ok' | 'missing' | 'not_required' | null
+}
+
 /** A check-in as a report shows it: the record, its author's name and department. */
 export interface ReportCheckIn extends CheckIn {
   authorName: string
   department: string
+  /** Absent from servers before issue 11. */
+  flags?: ReportFlags
+  /** The latest signed inspection record (现场检查笔录) of the check-in. */
+  inspection?: { id: string; signedAt: string; partyRefused: boolean } | null
+  /** The latest review. */
+  review?: Review | null
 }
 
 export interface ReportFilter {

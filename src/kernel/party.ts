@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot'
 import { creditCodeProblem, normalizeCreditCode } from './credit-code'
-import { IdSchema } from './sync-schema'
+import { IdSchema, type CheckIn, type Outcome } from './sync-schema'
 
 export const PARTY_LIMITS = {
   name: 200,
@@ -70,3 +70,26 @@ export const PartyInputSchema = v.strictObject({
 })
 export type PartyInput = v.InferInput<typeof PartyInputSchema>
 export type ParsedPartyInput = v.InferOutput<typeof PartyInputSchema>
+
+/** One earlier inspection of a party as every phone of its scope may know it: when, by whom (department), what came of it. */
+export interface PartyVisitSummary {
+  /** Guangdong's calendar day of the check-in, YYYY-MM-DD. */
+  date: string
+  department: string
+  outcome: Outcome
+}
+
+/**
+ * A party as a phone keeps it for offline look-up (`GET /api/parties/mine`): the register's party, the pinyin
+ * initials of its name (the phone carries no pinyin dictionary), and its earlier inspections in short, newest first.
+ */
+export interface PartyForPhone extends Party {
+  initials: string
+  visits: PartyVisitSummary[]
+}
+
+/** An earlier inspection of a party in full, for those who may read it (`GET /api/parties/:id/inspections`). */
+export interface PartyCheckIn extends CheckIn {
+  authorName: string
+  department: string
+}

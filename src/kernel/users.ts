@@ -17,6 +17,9 @@ export interface PersonRef {
 /** The signed-in user, as the server answers a sign-in and the phone keeps them. */
 export interface SessionUser extends PersonRef {
   username: string
+  /** Their own certificate, as the server had it at sign-in (absent from sessions kept by earlier versions). */
+  certificateNumber?: string | null
+  certificateExpiry?: string | null
 }
 
 /** An account as an admin sees it; never the password hash. */

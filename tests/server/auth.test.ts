@@ -72,6 +72,8 @@ describeStores('accounts and sign-in on %s', (kind) => {
       displayName: '王巡查',
       department: '省知识产权局',
       role: 'inspector',
+      certificateNumber: null,
+      certificateExpiry: null,
     })
     expect(res.json().user).not.toHaveProperty('password_hash')
     const setCookie = String(res.headers['set-cookie'])

@@ -49,6 +49,28 @@ describe('npm run demo', () => {
       expect(
         checkIns.filter((c) => (JSON.parse(c.data!) as { photos: unknown[] }).photos.length > 0).length,
       ).toBeGreaterThan(10)
+      // Parties visited again and again, signed inspection records, reviews: every record chained and signed
+      // by its inspector's phone, as the app makes them.
+      const rows = await store.db
+        .selectFrom('records')
+        .select(['kind', 'party_id', 'signature_status', 'chain_status', 'two_certified', 'data'])
+        .execute()
+      const visits = new Map<string, number>()
+      for (const r of rows)
+        if (r.kind === 'checkin' && r.party_id) visits.set(r.party_id, (visits.get(r.party_id) ?? 0) + 1)
+      expect(await store.db.selectFrom('parties').select('id').execute()).toHaveLength(7)
+      expect([...visits.values()].filter((n) => n >= 3).length).toBeGreaterThanOrEqual(3)
+      const inspections = rows.filter((r) => r.kind === 'inspection')
+      expect(inspections.length).toBeGreaterThanOrEqual(10)
+      expect(inspections.every((r) => r.two_certified === 'ok')).toBe(true)
+      const signatures = inspections.flatMap((r) => (JSON.parse(r.data!) as { signatures: unknown[] }).signatures)
+      expect(signatures.length).toBe(inspections.length * 3)
+      const signed = rows.filter((r) => r.kind !== 'review')
+      expect(signed.every((r) => r.signature_status === 'valid')).toBe(true)
+      expect(signed.every((r) => r.chain_status === 'linked' || r.chain_status === 'first')).toBe(true)
+      const reviews = rows.filter((r) => r.kind === 'review').map((r) => JSON.parse(r.data!) as { action: string })
+      expect(reviews.map((r) => r.action)).toContain('returned')
+      expect(reviews.map((r) => r.action)).toContain('reviewed')
     } finally {
       await store.close()
     }

@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Campaign } from '../../src/kernel/campaign-schema'
 import { creditCodeCheckChar } from '../../src/kernel/credit-code'
-import type { Party } from '../../src/kernel/party'
+import type { Party, PartyCheckIn, PartyForPhone } from '../../src/kernel/party'
+import type { CheckIn } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
-import { HOSTILE } from '../helpers/records'
+import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { describeStores, makeServer, signedIn, type TestServer } from '../helpers/server'
 
 type Who = { user: { id: string; department: string }; cookie: string }
@@ -267,5 +268,136 @@ describeStores('the party register on %s', (kind) => {
     expect((await create(undefined, party())).statusCode).toBe(401)
     expect((await s.app.inject({ url: '/api/parties' })).statusCode).toBe(401)
     expect((await s.app.inject({ url: `/api/parties/${uuidv7()}` })).statusCode).toBe(401)
+    expect((await s.app.inject({ url: '/api/parties/mine' })).statusCode).toBe(401)
+    expect((await s.app.inject({ url: `/api/parties/${uuidv7()}/inspections` })).statusCode).toBe(401)
+  })
+
+  const mine = async (who: Who) => {
+    const res = await s.app.inject({ url: '/api/parties/mine', headers: { cookie: who.cookie } })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.headers['cache-control']).toBe('private, no-store')
+    return res.json().parties as PartyForPhone[]
+  }
+  const seqs = new Map<string, number>()
+  const push = async (who: Who, records: CheckIn[]) => {
+    const start = seqs.get(who.user.id) ?? 0
+    seqs.set(who.user.id, start + records.length)
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/api/sync/push',
+      headers: { cookie: who.cookie },
+      payload: {
+        clientId: `phone-${who.user.id}`,
+        mutations: records.map((args, i) => ({ seq: start + i + 1, name: 'checkin.create', args })),
+      },
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json().results.map((r: { status: string }) => r.status)).toEqual(records.map(() => 'applied'))
+  }
+
+  it('gives a phone its department’s and campaigns’ parties with pinyin initials, found by initials too', async () => {
+    const shop = party({ name: '广州市某某商行' })
+    const booth = party({ name: '重庆银行展位', campaignId: campaign.id })
+    expect((await create(me, shop)).statusCode).toBe(201)
+    expect((await create(me, booth)).statusCode).toBe(201)
+    const own = await mine(me)
+    expect(own.find((p) => p.id === shop.id)).toMatchObject({ name: '广州市某某商行', initials: 'gzsmmsh', visits: [] })
+    // 重庆 is chong-qing and 银行 yin-hang: the reading in context, not each character's first.
+    expect(own.find((p) => p.id === booth.id)?.initials).toBe('cqyhzw')
+    // Another department's inspector: neither; the campaign's inspector of that department: the campaign's only.
+    expect((await mine(stranger)).map((p) => p.id)).not.toContain(shop.id)
+    expect((await mine(stranger)).map((p) => p.id)).not.toContain(booth.id)
+    const theirs = (await mine(fairInspector)).map((p) => p.id)
+    expect(theirs).toContain(booth.id)
+    expect(theirs).not.toContain(shop.id)
+    // The register's search takes initials as well as words of the name and the start of a code.
+    expect(await names(me, '?q=gzsm')).toEqual(['广州市某某商行'])
+    expect(await names(me, '?q=SMMSH')).toEqual(['广州市某某商行'])
+    expect(await names(stranger, '?q=gzsm')).toEqual([])
+    expect(await names(fairInspector, '?q=cqyh')).toEqual(['重庆银行展位'])
+  })
+
+  it('lists a party’s earlier inspections: in short for its phones across departments, in full for those who may read them', async () => {
+    const stall = party({ name: '东门夜市档口 <img src=x onerror=alert(1)>', campaignId: campaign.id })
+    expect((await create(me, stall)).statusCode).toBe(201)
+    const first = makeCheckIn({
+      authorId: me.user.id,
+      partyId: stall.id,
+      outcome: 'no_problem',
+      occurredAt: '2026-11-02T02:00:00.000Z',
+    })
+    const second = makeCheckIn({
+      authorId: me.user.id,
+      partyId: stall.id,
+      campaignId: campaign.id,
+      outcome: 'no_problem',
+      // 23:30 UTC is the next morning in Guangdong.
+      occurredAt: '2026-11-09T23:30:00.000Z',
+    })
+    // The second, corrected by its author: the correction stands in its place.
+    const correction = { ...second, id: uuidv7(), outcome: 'suspected' as const, correctionOf: second.id }
+    await push(me, [first, second, correction])
+    // Another department's inspector of the campaign, once under the campaign and once on their own.
+    const theirCampaign = makeCheckIn({
+      authorId: fairInspector.user.id,
+      partyId: stall.id,
+      campaignId: campaign.id,
+      outcome: 'suspected',
+      occurredAt: '2026-11-15T03:00:00.000Z',
+    })
+    const theirOwn = makeCheckIn({
+      authorId: fairInspector.user.id,
+      partyId: stall.id,
+      outcome: 'case_opened',
+      occurredAt: '2026-11-20T03:00:00.000Z',
+    })
+    // A check-in of another party is not this one's.
+    await push(fairInspector, [theirCampaign, theirOwn, makeCheckIn({ authorId: fairInspector.user.id })])
+
+    const visits = [
+      { date: '2026-11-20', department: '省工商局', outcome: 'case_opened' },
+      { date: '2026-11-15', department: '省工商局', outcome: 'suspected' },
+      { date: '2026-11-10', department: '省知识产权局', outcome: 'suspected' },
+      { date: '2026-11-02', department: '省知识产权局', outcome: 'no_problem' },
+    ]
+    expect((await mine(me)).find((p) => p.id === stall.id)?.visits).toEqual(visits)
+    expect((await mine(fairInspector)).find((p) => p.id === stall.id)?.visits).toEqual(visits)
+
+    const inspections = async (who: Who, id = stall.id) =>
+      s.app.inject({ url: `/api/parties/${id}/inspections`, headers: { cookie: who.cookie } })
+    // Mine: my own two and the campaign's; the other department's own check-in is not mine to read.
+    const forMe = await inspections(me)
+    expect(forMe.statusCode, forMe.body).toBe(200)
+    const body = forMe.json() as { party: Party; checkIns: PartyCheckIn[]; total: number; hidden: number }
+    expect(body.party.name).toBe(stall.name)
+    expect(body.checkIns.map((c) => c.id)).toEqual([theirCampaign.id, correction.id, first.id])
+    expect(body.checkIns[0]).toMatchObject({
+      venueName: theirCampaign.venueName,
+      outcome: 'suspected',
+      authorName: '测试inspector',
+      department: '省工商局',
+    })
+    expect(body.checkIns[1]).toMatchObject({
+      outcome: 'suspected',
+      correctionOf: second.id,
+      department: '省知识产权局',
+    })
+    expect([body.total, body.hidden]).toEqual([4, 1])
+    // Theirs: their own and the campaign's (my correction among them), not my check-in outside the campaign.
+    const forThem = (await inspections(fairInspector)).json() as { checkIns: PartyCheckIn[]; hidden: number }
+    expect(forThem.checkIns.map((c) => c.id)).toEqual([theirOwn.id, theirCampaign.id, correction.id])
+    expect(forThem.hidden).toBe(1)
+    // The admin reads them all; someone the party is not filed for learns nothing, as for no party at all.
+    expect(((await inspections(admin)).json() as { checkIns: unknown[] }).checkIns).toHaveLength(4)
+    for (const [who, id] of [
+      [stranger, stall.id],
+      [me, uuidv7()],
+      [me, 'x'.repeat(65)],
+    ] as const) {
+      const res = await inspections(who, id)
+      expect(res.statusCode).toBe(404)
+      expect(res.json().error).toBe('not_found')
+      expect(res.body).not.toContain('东门夜市')
+    }
   })
 })
