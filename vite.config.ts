@@ -34,6 +34,11 @@ const LATER_NAMESPACES = [
   'csv',
   'venueType',
   'outcome',
+  'review',
+  'flags',
+  'audit',
+  'inspectionDoc',
+  'signaturePad',
 ]
 
 /**

@@ -186,6 +186,11 @@ export interface ParkedRecords {
   notes: LocalNote[]
   photos: LocalPhoto[]
   parkedAt: number
+  /** Their signed inspection records (absent from rows parked before them). */
+  inspections?: LocalInspection[]
+  /** Their client id's record chain, so it goes on where it stopped (absent before chains). */
+  chainSeq?: number
+  chainHead?: string
 }
 
 /** One earlier inspection of a party, as a phone may know it offline: when, by which department, with what outcome. */
@@ -215,6 +220,13 @@ export interface LocalParty {
   state: 'waiting' | 'synced' | 'rejected'
   reason?: string
   savedAt: number
+  /** Made here: the campaign to file it under on the server too (src/db/parties.ts). */
+  campaignId?: string
+  /**
+   * Made here, then merged on the server into the party that already had its credit code: that party's id.
+   * Kept so check-ins that named this id still find the party.
+   */
+  mergedInto?: string
 }
 
 /** A colleague an inspector may pick as co-inspector offline: from their department and campaigns. */

@@ -12,6 +12,7 @@ import {
 import { uuidv7 } from '@/kernel/uuid'
 import type { LocalCheckIn, LocalNote, LocalPhoto, ZhixunDB } from './db'
 import { enqueue } from './outbox'
+import { saveChained } from './chain'
 import { signRecordHash } from './signingKeys'
 export { syncMeta, unsentSummary } from './outbox'
 
@@ -35,7 +36,8 @@ function check<T extends v.GenericSchema>(schema: T, value: unknown): v.InferOut
 
 /**
  * Saves a finished check-in with its photos and queues it for the server, all in one transaction: the
- * record is never on the phone without its outbox entry, or the other way round.
+ * record is never on the phone without its outbox entry, or the other way round. It takes the next link of
+ * this phone's record chain (src/db/chain.ts), inside the record, so its signature covers it.
  */
 export async function saveCheckIn(
   db: ZhixunDB,
@@ -43,31 +45,37 @@ export async function saveCheckIn(
   photos: NewPhoto[] = [],
   draftKey?: string,
 ): Promise<LocalCheckIn> {
-  const data = check(CheckInSchema, input)
-  // Hashing and signing are not IndexedDB work, so they happen before the transaction, never inside it.
-  const hash = await recordHash(data)
-  const signature = await signRecordHash(db, 'checkin', hash, data.authorId)
-  const now = Date.now()
-  const record: LocalCheckIn = {
-    id: data.id,
-    data,
-    taskNumbers: data.taskNumbers,
-    hash,
-    state: 'waiting',
-    origin: 'mine',
-    savedAt: now,
-    ...(signature ? { signature } : {}),
-  }
-  await db.transaction('rw', [db.checkins, db.outbox, db.syncMeta, db.photos, db.drafts], async () => {
-    await putQueuedCheckIn(db, record, photos)
-    if (draftKey) await db.drafts.delete(draftKey)
-  })
-  return record
+  const checked = check(CheckInSchema, input)
+  return saveChained(
+    db,
+    [db.checkins, db.photos, db.drafts],
+    // Hashing and signing are not IndexedDB work, so they happen before the transaction, never inside it.
+    async (chain) => {
+      const data: CheckIn = { ...checked, chain }
+      const hash = await recordHash(data)
+      const signature = await signRecordHash(db, 'checkin', hash, data.authorId)
+      return {
+        id: data.id,
+        data,
+        taskNumbers: data.taskNumbers,
+        hash,
+        state: 'waiting',
+        origin: 'mine',
+        savedAt: Date.now(),
+        ...(signature ? { signature } : {}),
+      } satisfies LocalCheckIn
+    },
+    async (record) => {
+      await putQueuedCheckIn(db, record, photos)
+      if (draftKey) await db.drafts.delete(draftKey)
+    },
+  )
 }
 
 /**
  * Writes a check-in (already validated and hashed), its photos and its outbox entry. Call it inside a
- * transaction over checkins, outbox, syncMeta and photos.
+ * transaction over checkins, outbox, syncMeta and photos. It leaves the record's chain link as it is: an
+ * imported record keeps the one its phone gave it (or none, from a phone before chains).
  */
 export async function putQueuedCheckIn(db: ZhixunDB, record: LocalCheckIn, photos: readonly NewPhoto[]): Promise<void> {
   for (const p of photos) {
@@ -91,7 +99,10 @@ export async function putQueuedCheckIn(db: ZhixunDB, record: LocalCheckIn, photo
   })
 }
 
-/** Saves a new or edited field note and queues it; the edit carries the server version it was made from. */
+/**
+ * Saves a new or edited field note and queues it; the edit carries the server version it was made from. Each
+ * save is a record of the chain of its own (src/db/chain.ts).
+ */
 export async function saveNote(
   db: ZhixunDB,
   input: { id?: string; taskNumber: number; text: string; authorId: string },
@@ -107,26 +118,32 @@ export async function saveNote(
     createdAt: existing?.data.createdAt ?? now.toISOString(),
     updatedAt: now.toISOString(),
   })
-  const hash = await recordHash(note)
-  const signature = await signRecordHash(db, 'note', hash, note.authorId)
   const baseVersion = existing?.serverVersion ?? null
-  const record: LocalNote = {
-    id: note.id,
-    taskNumber: note.taskNumber,
-    data: note,
-    hash,
-    state: 'waiting',
-    serverVersion: baseVersion,
-    deleted: 0,
-    origin: existing?.origin ?? 'mine',
-    savedAt: now.getTime(),
-    ...(signature ? { signature } : {}),
-  }
-  await db.transaction('rw', [db.notes, db.outbox, db.syncMeta, db.drafts], async () => {
-    await putQueuedNote(db, record)
-    if (draftKey) await db.drafts.delete(draftKey)
-  })
-  return record
+  return saveChained(
+    db,
+    [db.notes, db.drafts],
+    async (chain) => {
+      const data: FieldNote = { ...note, chain }
+      const hash = await recordHash(data)
+      const signature = await signRecordHash(db, 'note', hash, data.authorId)
+      return {
+        id: data.id,
+        taskNumber: data.taskNumber,
+        data,
+        hash,
+        state: 'waiting',
+        serverVersion: baseVersion,
+        deleted: 0,
+        origin: existing?.origin ?? 'mine',
+        savedAt: now.getTime(),
+        ...(signature ? { signature } : {}),
+      } satisfies LocalNote
+    },
+    async (record) => {
+      await putQueuedNote(db, record)
+      if (draftKey) await db.drafts.delete(draftKey)
+    },
+  )
 }
 
 /**

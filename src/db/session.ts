@@ -32,7 +32,14 @@ async function park(db: ZhixunDB, userId: string, displayName: string): Promise<
   const ids = [...new Set(outbox.map((e) => e.recordId))]
   const checkins = (await db.checkins.bulkGet(ids)).filter((c) => c !== undefined)
   const notes = (await db.notes.bulkGet(ids)).filter((n) => n !== undefined)
-  const shas = [...new Set(checkins.flatMap((c) => c.data.photos.map((p) => p.sha256)))]
+  const inspections = (await db.inspections.bulkGet(ids)).filter((r) => r !== undefined)
+  // An inspection record's photos and drawn signatures go up as photos do: parked with it.
+  const shas = [
+    ...new Set([
+      ...checkins.flatMap((c) => c.data.photos.map((p) => p.sha256)),
+      ...inspections.flatMap((r) => [...(r.data?.photos ?? []), ...(r.data?.signatures ?? [])].map((p) => p.sha256)),
+    ]),
+  ]
   const photos = (await db.photos.bulkGet(shas)).filter((p) => p !== undefined)
   const row: ParkedRecords = {
     userId,
@@ -44,6 +51,8 @@ async function park(db: ZhixunDB, userId: string, displayName: string): Promise<
     notes,
     photos,
     parkedAt: Date.now(),
+    inspections,
+    ...(meta.chainSeq ? { chainSeq: meta.chainSeq, chainHead: meta.chainHead } : {}),
   }
   await db.parked.put(row)
 }
@@ -53,6 +62,7 @@ async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
   await db.outbox.bulkAdd([...parked.outbox].sort((a, b) => a.wireSeq - b.wireSeq))
   await db.checkins.bulkPut(parked.checkins)
   await db.notes.bulkPut(parked.notes)
+  await db.inspections.bulkPut(parked.inspections ?? [])
   await db.photos.bulkPut(parked.photos)
   // They were all exported before they were parked, and still are.
   const exportedThroughSeq = (await db.outbox.orderBy('seq').last())?.seq ?? 0
@@ -64,6 +74,7 @@ async function unpark(db: ZhixunDB, parked: ParkedRecords): Promise<void> {
     pullCursor: 0,
     userId: parked.userId,
     exportedThroughSeq,
+    ...(parked.chainSeq ? { chainSeq: parked.chainSeq, chainHead: parked.chainHead } : {}),
   })
   await db.parked.delete(parked.userId)
 }
@@ -80,10 +91,14 @@ export async function startSession(db: ZhixunDB, user: SessionUser, expiresAt: s
     db.outbox,
     db.checkins,
     db.notes,
+    db.inspections,
+    db.reviews,
     db.photos,
     db.drafts,
     db.campaigns,
     db.parked,
+    db.parties,
+    db.colleagues,
   ]
   await db.transaction('rw', tables, async () => {
     const meta = await db.syncMeta.get('sync')
@@ -94,10 +109,16 @@ export async function startSession(db: ZhixunDB, user: SessionUser, expiresAt: s
       await Promise.all([
         db.checkins.clear(),
         db.notes.clear(),
+        db.inspections.clear(),
+        db.reviews.clear(),
         db.photos.clear(),
         db.drafts.clear(),
         db.campaigns.clear(),
         db.outbox.clear(),
+        // The last user's register and colleagues are their department's; parties they made and the server
+        // has not taken stay, to go up with the next sync.
+        db.colleagues.clear(),
+        db.parties.filter((p) => p.state === 'synced').delete(),
       ])
       const parked = await db.parked.get(user.id)
       if (parked) await unpark(db, parked)

@@ -1,4 +1,13 @@
-import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, SyncMeta, ZhixunDB } from './db'
+import type {
+  LocalCheckIn,
+  LocalInspection,
+  LocalNote,
+  LocalPhoto,
+  LocalReview,
+  OutboxEntry,
+  SyncMeta,
+  ZhixunDB,
+} from './db'
 import { syncMeta } from './outbox'
 import { markSessionExpired } from './session'
 
@@ -12,6 +21,11 @@ export interface RecordWrites {
   newCheckIns: LocalCheckIn[]
   /** Written in this order: one note may be written more than once and the last write counts. */
   notes: NoteWrite[]
+  /** Changes to inspection records already on this phone (missing ones are skipped). */
+  inspections?: { key: string; changes: Partial<LocalInspection> }[]
+  newInspections?: LocalInspection[]
+  /** Reviews pulled from the server (they only ever arrive whole). */
+  reviews?: LocalReview[]
 }
 
 /** This phone's copies of the records a pulled page names, read in the transaction that writes the page. */
@@ -21,6 +35,7 @@ export type Acknowledged = RecordWrites & { pulledThrough?: { from: number; to: 
 export interface LocalRecords {
   checkIns: ReadonlyMap<string, LocalCheckIn>
   notes: ReadonlyMap<string, LocalNote>
+  inspections?: ReadonlyMap<string, LocalInspection>
   /** Records with an entry still in the outbox. */
   queued: ReadonlySet<string>
 }
@@ -31,6 +46,9 @@ export function dexieSyncStorage(db: ZhixunDB) {
     if (w.checkIns.length) await db.checkins.bulkUpdate(w.checkIns)
     if (w.newCheckIns.length) await db.checkins.bulkPut(w.newCheckIns)
     for (const n of w.notes) await ('put' in n ? db.notes.put(n.put) : db.notes.update(n.id, n.changes))
+    if (w.inspections?.length) await db.inspections.bulkUpdate(w.inspections)
+    if (w.newInspections?.length) await db.inspections.bulkPut(w.newInspections)
+    if (w.reviews?.length) await db.reviews.bulkPut(w.reviews)
   }
 
   return {
@@ -54,33 +72,40 @@ export function dexieSyncStorage(db: ZhixunDB) {
       done: readonly OutboxEntry[],
       decide: (stillQueued: ReadonlySet<string>) => Acknowledged,
     ): Promise<void> {
-      await db.transaction('rw', [db.outbox, db.checkins, db.notes, db.syncMeta], async () => {
-        await db.outbox.bulkDelete(done.map((e) => e.seq!))
-        const stillQueued = await db.outbox
-          .where('recordId')
-          .anyOf(done.map((e) => e.recordId))
-          .keys()
-        const writes = decide(new Set(stillQueued as string[]))
-        await write(writes)
-        const through = writes.pulledThrough
-        if (through && (await db.syncMeta.get('sync'))?.pullCursor === through.from - 1)
-          await db.syncMeta.update('sync', { pullCursor: through.to })
-      })
+      await db.transaction(
+        'rw',
+        [db.outbox, db.checkins, db.notes, db.inspections, db.reviews, db.syncMeta],
+        async () => {
+          await db.outbox.bulkDelete(done.map((e) => e.seq!))
+          const stillQueued = await db.outbox
+            .where('recordId')
+            .anyOf(done.map((e) => e.recordId))
+            .keys()
+          const writes = decide(new Set(stillQueued as string[]))
+          await write(writes)
+          const through = writes.pulledThrough
+          if (through && (await db.syncMeta.get('sync'))?.pullCursor === through.from - 1)
+            await db.syncMeta.update('sync', { pullCursor: through.to })
+        },
+      )
     },
 
     async applyPulled(
-      ids: { checkIns: string[]; notes: string[] },
+      ids: { checkIns: string[]; notes: string[]; inspections?: string[] },
       decide: (local: LocalRecords) => RecordWrites & { pullCursor: number },
     ): Promise<number> {
-      return db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta], async () => {
-        const [checkIns, notes, queued] = await Promise.all([
+      const tables = [db.checkins, db.notes, db.inspections, db.reviews, db.outbox, db.syncMeta]
+      return db.transaction('rw', tables, async () => {
+        const [checkIns, notes, inspections, queued] = await Promise.all([
           db.checkins.bulkGet(ids.checkIns),
           db.notes.bulkGet(ids.notes),
+          db.inspections.bulkGet(ids.inspections ?? []),
           db.outbox.where('recordId').anyOf(ids.notes).keys(),
         ])
         const writes = decide({
           checkIns: new Map(checkIns.flatMap((c) => (c ? [[c.id, c]] : []))),
           notes: new Map(notes.flatMap((n) => (n ? [[n.id, n]] : []))),
+          inspections: new Map(inspections.flatMap((r) => (r ? [[r.id, r]] : []))),
           queued: new Set(queued as string[]),
         })
         await write(writes)

@@ -122,6 +122,9 @@ export const useSyncStore = defineStore('sync', () => {
         } finally {
           campaignsRefreshing.value = false
         }
+        // Then the party register and the colleagues (parties made here go up first): the party and
+        // co-inspector pickers work offline from then on. A failure keeps the last lists until the next sync.
+        await import('@/db/parties').then(({ syncRegister }) => syncRegister(db)).catch(() => undefined)
       },
       online: () => navigator.onLine,
       withLock: webLock('zhixun-sync'),

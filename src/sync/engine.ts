@@ -1,14 +1,25 @@
 import { ApiError } from '@/api/http'
 import { recordHash } from '@/kernel/canonical'
 import { ZhixunError } from '@/kernel/errors'
-import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, RecordSigning, RecordState } from '@/db/db'
+import type {
+  LocalCheckIn,
+  LocalInspection,
+  LocalNote,
+  LocalPhoto,
+  LocalReview,
+  OutboxEntry,
+  RecordSigning,
+  RecordState,
+} from '@/db/db'
 import {
   LIMITS,
   type Change,
   type CheckIn,
   type FieldNote,
+  type Inspection,
   type MutationResult,
   type PushResponse,
+  type Review,
 } from '../kernel/sync-schema'
 import type { Acknowledged, LocalRecords, NoteWrite, RecordWrites, SyncStorage } from './storage'
 import type { SyncTransport } from './transport'
@@ -131,6 +142,8 @@ export class SyncEngine {
       try {
         res = await this.transport.push({
           clientId,
+          // The phone's clock as it sends: the server keeps how far it is from its own.
+          clientTime: new Date(this.now()).toISOString(),
           mutations: batch.map((e) => ({
             seq: e.wireSeq,
             name: e.name,
@@ -160,11 +173,20 @@ export class SyncEngine {
     }
   }
 
-  /** Uploads, resumably, every photo the batch refers to that the server has not verified yet. */
+  /**
+   * Uploads, resumably, every photo the batch refers to that the server has not verified yet: a check-in's
+   * photos, and an inspection record's photos and drawn signatures (PNG images that travel as photos do).
+   */
   private async uploadPhotos(batch: OutboxEntry[]): Promise<number> {
     const shas = new Set<string>()
-    for (const e of batch)
+    for (const e of batch) {
       if (e.name === 'checkin.create') for (const p of (e.args as CheckIn).photos) shas.add(p.sha256)
+      if (e.name === 'inspection.create') {
+        const inspection = e.args as Inspection
+        for (const p of inspection.photos) shas.add(p.sha256)
+        for (const s of inspection.signatures) shas.add(s.sha256)
+      }
+    }
     const pending: LocalPhoto[] = []
     for (const sha of shas) {
       const photo = await this.storage.photo(sha)
@@ -214,10 +236,10 @@ export class SyncEngine {
     // sent, to verify them now instead of pulling them back.
     const sentHashes = new Map<number, string>()
     for (const e of done)
-      if (e.name === 'checkin.create' && bySeq.get(e.wireSeq)?.hash)
-        sentHashes.set(e.wireSeq, await recordHash(e.args as CheckIn))
+      if ((e.name === 'checkin.create' || e.name === 'inspection.create') && bySeq.get(e.wireSeq)?.hash)
+        sentHashes.set(e.wireSeq, await recordHash(e.args))
     await this.storage.acknowledge(done, (stillQueued) => {
-      const writes: Acknowledged = { checkIns: [], newCheckIns: [], notes: [] }
+      const writes: Acknowledged = { checkIns: [], newCheckIns: [], notes: [], inspections: [] }
       const noteUpdates: NoteWrite[] = []
       const verifiedVersions = new Set<number>()
       for (const entry of done) {
@@ -242,6 +264,7 @@ export class SyncEngine {
           ...verification,
         }
         if (entry.name === 'checkin.create') writes.checkIns.push({ key: entry.recordId, changes })
+        else if (entry.name === 'inspection.create') writes.inspections!.push({ key: entry.recordId, changes })
         else noteUpdates.push({ id: entry.recordId, changes })
         if (result.keptAs && entry.name === 'note.put') {
           // The server kept this edit as a note of its own, beside the one changed first; show it at once.
@@ -289,8 +312,12 @@ export class SyncEngine {
 
   /** Writes a page of changes and the new cursor in one transaction. */
   private async applyChanges(changes: Change[], pageCursor: number): Promise<number> {
-    const ids = { checkIns: [] as string[], notes: [] as string[] }
-    for (const c of changes) (c.kind === 'checkin' ? ids.checkIns : ids.notes).push(c.id)
+    const ids = { checkIns: [] as string[], notes: [] as string[], inspections: [] as string[] }
+    for (const c of changes) {
+      if (c.kind === 'checkin') ids.checkIns.push(c.id)
+      else if (c.kind === 'note') ids.notes.push(c.id)
+      else if (c.kind === 'inspection') ids.inspections.push(c.id)
+    }
     return this.storage.applyPulled(ids, (local) => this.pulledWrites(changes, pageCursor, local))
   }
 
@@ -301,7 +328,7 @@ export class SyncEngine {
     local: LocalRecords,
   ): RecordWrites & { pullCursor: number } {
     let cursor = pageCursor
-    const writes: RecordWrites = { checkIns: [], newCheckIns: [], notes: [] }
+    const writes: RecordWrites = { checkIns: [], newCheckIns: [], notes: [], ...this.pulledInspections(changes, local) }
     for (const change of changes) {
       if (change.kind !== 'checkin') continue
       const mine = local.checkIns.get(change.id)
@@ -333,7 +360,7 @@ export class SyncEngine {
     // Notes are written one after another, so each change sees what the ones before it in the page wrote.
     const notes = new Map(local.notes)
     for (const change of changes) {
-      if (change.kind === 'checkin') continue
+      if (change.kind !== 'note') continue
       const mine = notes.get(change.id)
       if (mine && local.queued.has(change.id)) {
         // An edit of this note is still queued; read this change again once it has been pushed.
@@ -373,5 +400,60 @@ export class SyncEngine {
       notes.set(change.id, record)
     }
     return { ...writes, pullCursor: cursor }
+  }
+
+  /**
+   * Inspection records and reviews of a pulled page. A signed inspection record never changes: one of this
+   * phone's that comes back with its hash is verified, with another hash it is a mismatch to show; one made
+   * elsewhere is kept as the server's. Reviews are the server's own, kept as they come.
+   */
+  private pulledInspections(
+    changes: Change[],
+    local: LocalRecords,
+  ): Required<Pick<RecordWrites, 'inspections' | 'newInspections' | 'reviews'>> {
+    const out = {
+      inspections: [] as { key: string; changes: Partial<LocalInspection> }[],
+      newInspections: [] as LocalInspection[],
+      reviews: [] as LocalReview[],
+    }
+    for (const change of changes) {
+      if (change.kind === 'review' && change.data && !change.deleted) {
+        const r = change.data as Review
+        out.reviews.push({
+          id: r.id,
+          checkInId: r.checkInId,
+          action: r.action,
+          comment: r.comment,
+          reviewerName: r.reviewerName,
+          at: r.at,
+        })
+      }
+      if (change.kind !== 'inspection') continue
+      const mine = local.inspections?.get(change.id)
+      const data = change.data as Inspection | null
+      if (mine && mine.state !== 'draft') {
+        if (mine.hash === change.hash) {
+          const cleared = mine.state === 'mismatch' ? { reason: undefined, code: undefined, detail: undefined } : {}
+          out.inspections.push({
+            key: change.id,
+            changes: { state: 'verified', serverVersion: change.version, ...cleared },
+          })
+        } else if (mine.origin === 'mine' && SERVER_HAS_IT.has(mine.state)) {
+          out.inspections.push({ key: change.id, changes: mismatch(change) })
+        }
+      } else if (!mine && data) {
+        out.newInspections.push({
+          id: change.id,
+          checkInId: data.checkInId,
+          data,
+          hash: change.hash ?? '',
+          state: 'verified',
+          serverVersion: change.version,
+          origin: 'server',
+          savedAt: this.now(),
+        })
+      }
+    }
+    return out
   }
 }

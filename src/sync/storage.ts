@@ -28,7 +28,7 @@ export interface SyncStorage {
   acknowledge(done: readonly OutboxEntry[], decide: (stillQueued: ReadonlySet<string>) => Acknowledged): Promise<void>
   /** Reads the local copies of a pulled page's records, writes what `decide` makes of them and its cursor. */
   applyPulled(
-    ids: { checkIns: string[]; notes: string[] },
+    ids: { checkIns: string[]; notes: string[]; inspections?: string[] },
     decide: (local: LocalRecords) => RecordWrites & { pullCursor: number },
   ): Promise<number>
 }

@@ -1,4 +1,12 @@
-import type { LocalCheckIn, LocalNote, LocalPhoto, OutboxEntry, SyncMeta } from '../../src/db/db'
+import type {
+  LocalCheckIn,
+  LocalInspection,
+  LocalNote,
+  LocalPhoto,
+  LocalReview,
+  OutboxEntry,
+  SyncMeta,
+} from '../../src/db/db'
 import { recordHash } from '../../src/kernel/canonical'
 import type { CheckIn, FieldNote, MutationName } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
@@ -20,6 +28,8 @@ export class MemorySyncStorage implements SyncStorage {
   readonly outbox = new Map<number, OutboxEntry>()
   readonly checkIns = new Map<string, LocalCheckIn>()
   readonly notes = new Map<string, LocalNote>()
+  readonly inspections = new Map<string, LocalInspection>()
+  readonly reviews = new Map<string, LocalReview>()
   readonly photos = new Map<string, LocalPhoto>()
   /** The signed-in session, as far as sync cares. */
   session: { expired: boolean } | undefined = { expired: false }
@@ -70,7 +80,7 @@ export class MemorySyncStorage implements SyncStorage {
   }
 
   async applyPulled(
-    ids: { checkIns: string[]; notes: string[] },
+    ids: { checkIns: string[]; notes: string[]; inspections?: string[] },
     decide: (local: LocalRecords) => RecordWrites & { pullCursor: number },
   ): Promise<number> {
     const pick = <T>(map: Map<string, T>, keys: string[]) =>
@@ -79,6 +89,7 @@ export class MemorySyncStorage implements SyncStorage {
     const writes = decide({
       checkIns: pick(this.checkIns, ids.checkIns),
       notes: pick(this.notes, ids.notes),
+      inspections: pick(this.inspections, ids.inspections ?? []),
       queued: new Set([...this.outbox.values()].map((e) => e.recordId).filter((id) => noteIds.has(id))),
     })
     this.write(writes)
@@ -99,6 +110,12 @@ export class MemorySyncStorage implements SyncStorage {
         if (row) this.notes.set(n.id, updated(row, n.changes))
       }
     }
+    for (const { key, changes } of w.inspections ?? []) {
+      const row = this.inspections.get(key)
+      if (row) this.inspections.set(key, updated(row, changes))
+    }
+    for (const row of w.newInspections ?? []) this.inspections.set(row.id, structuredClone(row))
+    for (const row of w.reviews ?? []) this.reviews.set(row.id, structuredClone(row))
   }
 
   // What the app's repository functions do when the inspector saves something (no validation here).

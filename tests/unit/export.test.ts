@@ -34,8 +34,10 @@ describe('exporting my records', () => {
     const file = await exportRecords(db, new Date('2026-11-27T08:00:00Z'))
     expect(file).toMatchObject({ format: 'zhixun-records', formatVersion: 2, exportedAt: '2026-11-27T08:00:00.000Z' })
     // Each record with its hash and the signature made when it was saved (tests/unit/evidence.test.ts checks them).
+    // The first record of this phone's chain, so the link has no previous hash.
+    const chained = { ...checkIn, chain: { clientId: (await db.syncMeta.get('sync'))!.clientId, seq: 1, prev: null } }
     expect(file.checkIns).toEqual([
-      { ...checkIn, state: 'waiting', hash: await recordHash(checkIn), signature: expect.any(Object) },
+      { ...chained, state: 'waiting', hash: await recordHash(chained), signature: expect.any(Object) },
     ])
     expect(file.notes.map((n) => [n.text, n.state, n.deleted])).toEqual([['清源行动：线索一条。', 'waiting', false]])
     expect(file.photos).toHaveLength(1)

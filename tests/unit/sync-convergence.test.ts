@@ -68,14 +68,16 @@ it(`converges: nothing lost, nothing twice (seed ${SEED}; replay with SYNC_SEED=
         photos: withPhoto ? [ref] : [],
         note: `step ${step}`,
       })
-      await saveCheckIn(
+      const saved = await saveCheckIn(
         phone.db,
         checkIn,
         withPhoto
           ? [{ ...ref, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer }]
           : [],
       )
-      phone.createdCheckIns.set(checkIn.id, checkIn)
+      // Saved as recorded, with the phone's chain link added: what the server must end up holding.
+      expect(saved.data).toEqual({ ...checkIn, chain: expect.objectContaining({ seq: expect.any(Number) }) })
+      phone.createdCheckIns.set(checkIn.id, saved.data)
     } else if (r < 0.5) {
       const note = await saveNote(phone.db, {
         taskNumber: 1 + Math.floor(rand() * 160),

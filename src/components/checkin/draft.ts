@@ -6,6 +6,7 @@ import {
   VENUE_TYPES,
   type CheckIn,
   type GeoLocation,
+  type InspectorRef,
   type Outcome,
   type VenueType,
 } from '@/kernel/sync-schema'
@@ -33,6 +34,10 @@ export interface CheckInDraft {
   campaignId: string | null
   photos: NewPhoto[]
   correctionOf: string | null
+  /** The inspected party (its register id); absent in drafts kept by earlier versions. */
+  partyId?: string | null
+  /** The co-inspectors present, as picked (the author is the lead); absent in drafts kept by earlier versions. */
+  coInspectors?: InspectorRef[]
 }
 
 /** The phone's own clock zone, as an `<input type="datetime-local">` value (`YYYY-MM-DDTHH:MM`). */
@@ -56,6 +61,8 @@ export function emptyDraft(taskNumbers: number[], now = new Date()): CheckInDraf
     campaignId: null,
     photos: [],
     correctionOf: null,
+    partyId: null,
+    coInspectors: [],
   }
 }
 
@@ -84,6 +91,8 @@ export function correctionDraft(original: CheckIn, now = new Date()): CheckInDra
     note: original.note,
     campaignId: original.campaignId,
     correctionOf: original.id,
+    partyId: original.partyId ?? null,
+    coInspectors: (original.coInspectors ?? []).map((c) => ({ ...c })),
   }
 }
 
@@ -155,6 +164,7 @@ export function plainDraft(d: CheckInDraft): CheckInDraft {
     ...d,
     location: d.location ? { ...d.location } : null,
     taskNumbers: [...d.taskNumbers],
+    ...(d.coInspectors ? { coInspectors: d.coInspectors.map((c) => ({ ...c })) } : {}),
     photos: d.photos.map((p) => ({
       sha256: p.sha256,
       size: p.size,
@@ -182,5 +192,8 @@ export function draftToCheckIn(d: CheckInDraft, authorId: string, now = new Date
     photos: d.photos.map(({ sha256, size, type, source }) => ({ sha256, size, type, ...(source ? { source } : {}) })),
     correctionOf: d.correctionOf,
     createdAt: now.toISOString(),
+    // Named only when there is one: a check-in without them is what earlier versions made.
+    ...(d.coInspectors?.length ? { coInspectors: d.coInspectors.map((c) => ({ ...c })) } : {}),
+    ...(d.partyId ? { partyId: d.partyId } : {}),
   }
 }

@@ -1,0 +1,167 @@
+import { computed, toValue, type MaybeRefOrGetter } from 'vue'
+import { db } from '@/db/db'
+import {
+  correctInspection,
+  InspectionLockedError,
+  inspectionsOfCheckIn,
+  saveInspectionDraft,
+  signingRules,
+  signInspection,
+  startInspection,
+  type InspectionDraftRow,
+  type Me,
+  type SignatureImage,
+} from '@/db/inspections'
+import { RecordInvalidError } from '@/db/records'
+import type { InspectionDraft } from '@/kernel/inspection-rules'
+import { tryOnScopeDispose } from './scope'
+import { useLiveQuery } from './useLiveQuery'
+
+/** An inspection record as this phone has it, its check-in, and the other records of that check-in. */
+export function useInspection(id: MaybeRefOrGetter<string>) {
+  const { value, loaded } = useLiveQuery(
+    async () => {
+      const row = await db.inspections.get(toValue(id))
+      if (!row) return { row }
+      const [checkIn, siblings] = await Promise.all([
+        db.checkins.get(row.checkInId),
+        inspectionsOfCheckIn(db, row.checkInId),
+      ])
+      return { row, checkIn, siblings }
+    },
+    () => toValue(id),
+  )
+  const row = computed(() => value.value?.row)
+  const checkIn = computed(() => value.value?.checkIn)
+  /** Records that correct this one. */
+  const corrections = computed(() =>
+    (value.value?.siblings ?? []).filter((r) => (r.data ?? draftForm(r.draft))?.correctionOf === toValue(id)),
+  )
+  return { row, checkIn, corrections, loaded }
+}
+
+const draftForm = (draft: unknown) => (draft as { form?: { correctionOf: string | null } } | undefined)?.form
+
+/**
+ * Where to show photos and drawn signatures from: the phone's own copy (or a draft's drawing not yet saved as a
+ * photo) where it has one, the server's otherwise. One object URL per image for as long as the page lives.
+ */
+export function useImageUrls(
+  shas: MaybeRefOrGetter<readonly string[]>,
+  drawings: MaybeRefOrGetter<readonly SignatureImage[]>,
+) {
+  const key = () => toValue(shas).join(',')
+  const { value: local } = useLiveQuery(async () => {
+    const list = toValue(shas)
+    const rows = await db.photos.bulkGet([...list])
+    return new Map(rows.flatMap((r) => (r ? [[r.sha256, r] as const] : [])))
+  }, key)
+  const urls = new Map<string, string>()
+  const objectUrl = (sha: string, bytes: ArrayBuffer, type: string) => {
+    let url = urls.get(sha)
+    if (!url) {
+      url = URL.createObjectURL(new Blob([bytes], { type }))
+      urls.set(sha, url)
+    }
+    return url
+  }
+  const url = computed(() => {
+    const photos = local.value
+    const drawn = new Map(toValue(drawings).map((d) => [d.sha256, d]))
+    return (sha: string): string | undefined => {
+      const photo = photos?.get(sha)
+      if (photo) return objectUrl(sha, photo.bytes, photo.type)
+      const drawing = drawn.get(sha)
+      if (drawing) return objectUrl(sha, drawing.bytes, 'image/png')
+      return /^[0-9a-f]{64}$/.test(sha) ? `/api/photos/${sha}` : undefined
+    }
+  })
+  tryOnScopeDispose(() => urls.forEach((u) => URL.revokeObjectURL(u)))
+  return { url }
+}
+
+/** The 现场检查笔录 of a check-in: the latest draft of mine to continue, the latest signed one to view. */
+export function useCheckInInspections(checkInId: MaybeRefOrGetter<string>) {
+  const { value: records } = useLiveQuery(
+    () => inspectionsOfCheckIn(db, toValue(checkInId)),
+    () => toValue(checkInId),
+  )
+  const draft = computed(() =>
+    [...(records.value ?? [])].reverse().find((r) => r.state === 'draft' && r.origin === 'mine'),
+  )
+  const signed = computed(() =>
+    (records.value ?? [])
+      .filter((r) => r.data)
+      .sort((a, b) => a.data!.signedAt.localeCompare(b.data!.signedAt))
+      .at(-1),
+  )
+  return { records, draft, signed }
+}
+
+/** A supervisor's latest review of a check-in, as pulled. */
+export function useCheckInReview(checkInId: MaybeRefOrGetter<string>) {
+  const { value: reviews } = useLiveQuery(
+    () => db.reviews.where('checkInId').equals(toValue(checkInId)).sortBy('at'),
+    () => toValue(checkInId),
+  )
+  return { review: computed(() => reviews.value?.at(-1)) }
+}
+
+/** The rules a draft is signed under (its campaign's, the certificates this phone knows), followed as they change. */
+export function useSigningRules(form: MaybeRefOrGetter<InspectionDraft | undefined>) {
+  const { value: rules } = useLiveQuery(
+    () => {
+      const f = toValue(form)
+      return f ? signingRules(db, f) : undefined
+    },
+    () => {
+      const f = toValue(form)
+      return [f?.campaignId, f?.inspectors.map((i) => i.userId).join(',')]
+    },
+  )
+  return { rules }
+}
+
+/** Why an action on an inspection record failed, for the page to say in the inspector's language. */
+export type InspectionFailure =
+  { code: 'locked' } | { code: 'invalid'; detail: string } | { code: 'not_found' | 'not_yours' | 'storage' }
+
+function failure(err: unknown): InspectionFailure {
+  if (err instanceof InspectionLockedError) return { code: 'locked' }
+  if (err instanceof RecordInvalidError) return { code: 'invalid', detail: err.detail }
+  return { code: 'storage' }
+}
+
+/** What the inspection page does to records: start a draft, keep it, sign it, correct a signed one. */
+export function useInspectionActions() {
+  return {
+    /** The draft of the check-in to continue, or a new one; or why there can be none. */
+    async start(checkInId: string, me: Me): Promise<{ id: string } | InspectionFailure> {
+      const checkIn = await db.checkins.get(checkInId)
+      if (!checkIn) return { code: 'not_found' }
+      if (checkIn.data.authorId !== me.id) return { code: 'not_yours' }
+      return { id: (await startInspection(db, checkIn, me)).id }
+    },
+    /** Keeps the draft; a record signed in the meantime is left as signed (no failure to show). */
+    async saveDraft(id: string, draft: InspectionDraftRow): Promise<InspectionFailure | undefined> {
+      try {
+        await saveInspectionDraft(db, id, draft)
+        return undefined
+      } catch (err) {
+        return err instanceof InspectionLockedError ? undefined : failure(err)
+      }
+    },
+    async sign(id: string, draft: InspectionDraftRow): Promise<InspectionFailure | undefined> {
+      try {
+        await signInspection(db, id, draft)
+        return undefined
+      } catch (err) {
+        return failure(err)
+      }
+    },
+    /** A new draft correcting the signed record `id`: its id. */
+    async correct(id: string): Promise<string> {
+      return (await correctInspection(db, id)).id
+    },
+  }
+}
