@@ -9,6 +9,9 @@ export default mergeConfig(
       environment: 'node',
       // Component tests that mount whole pages over IndexedDB take seconds on a busy 2-core machine.
       testTimeout: 20_000,
+      // A server test's beforeAll makes a fresh PostgreSQL schema and runs every migration (ten now, with
+      // triggers): a few seconds on a busy 2-core machine, more than the 10 s default allows when all run at once.
+      hookTimeout: 30_000,
       // Files and the tests in each run in a new order every time, so no test leans on another's leftovers.
       // Vitest prints the seed ("Running tests with seed …"); `--sequence.seed=<seed>` replays that order.
       sequence: { shuffle: true },

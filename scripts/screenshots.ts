@@ -3,8 +3,10 @@
  * built app served by the real server over a throwaway SQLite file, in Debian's Chromium at 360 px. A check-in
  * with three photos goes in through the API, as a phone would send it; the inspector's phone pulls it, and the
  * first photo is opened full size (the viewer is black in light and dark mode alike); then the check-in form,
- * located, counted and tapped to save before the venue's name is in. Output: docs/screenshot-photo-viewer.png
- * and docs/screenshot-checkin-form.png. Commit them.
+ * located, counted and tapped to save before the venue's name is in; then the on-site inspection record (现场检查笔录)
+ * made from the check-in: the party signing on the lead's phone, and the signed record's first printed A4 page.
+ * Output: docs/screenshot-photo-viewer.png, docs/screenshot-checkin-form.png, docs/screenshot-inspection-signing.png
+ * and docs/screenshot-inspection-print.png. Commit them.
  */
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -39,6 +41,17 @@ try {
     department: '省知识产权局',
     role: 'inspector',
     password,
+    certificateNumber: '44010020260001',
+    certificateExpiry: '2028-12-31',
+  })
+  const colleague = await createUser(store.db, departments, {
+    username: 'screenshot.colleague',
+    displayName: '林晓燕',
+    department: '省知识产权局',
+    role: 'inspector',
+    password,
+    certificateNumber: '44010020260002',
+    certificateExpiry: '2028-12-31',
   })
   const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } })
   const cookie = String(login.headers['set-cookie']).split(';')[0]!
@@ -81,6 +94,7 @@ try {
     photos: refs,
     correctionOf: null,
     createdAt: now.toISOString(),
+    coInspectors: [{ userId: colleague.id, name: '林晓燕', certificateNumber: '44010020260002' }],
   }
   const pushed = await app.inject({
     method: 'POST',
@@ -146,6 +160,60 @@ try {
     console.log(`wrote ${path}`)
     await context.close()
   }
+  {
+    // The 现场检查笔录 made from that check-in on the lead's phone: both inspectors have signed, the party signs
+    // on the same phone; then the signed record as it prints, its first A4 page.
+    const context = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      deviceScaleFactor: 1,
+      locale: 'zh-CN',
+    })
+    const page = await context.newPage()
+    await page.goto(`${url}/signin`)
+    await page.getByTestId('sign-in-username').fill(username)
+    await page.getByTestId('sign-in-password').fill(password)
+    await page.getByTestId('sign-in-submit').click()
+    await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
+    await page.goto(`${url}/checkins/${checkIn.id}`)
+    await page.getByTestId('inspection-make').click()
+    await page.getByTestId('inspection-draft').waitFor()
+    await page.getByTestId('insp-party-name').fill('广州市恒达电子商行')
+    await page.getByTestId('insp-party-person').fill('陈建华')
+    await page
+      .getByTestId('insp-findings')
+      .fill('3 楼 B12 档口陈列蓝牙耳机 40 盒，外包装使用的商标与权利人注册商标近似，当事人未能提供进货凭证和授权文件。')
+    await page.getByTestId('insp-add-item').click()
+    await page.getByTestId('insp-item-name-0').fill('蓝牙耳机（盒）')
+    await page.getByTestId('insp-item-count-0').fill('40')
+    for (const id of [user.id, colleague.id]) {
+      await page.getByTestId(`insp-sign-inspector-${id}`).click()
+      await drawSignature(page, id === user.id ? 0 : 1)
+      await page.getByTestId('signature-done').click()
+      await page.getByTestId('insp-pad').waitFor({ state: 'detached' })
+    }
+    await page.getByTestId('insp-sign-party').click()
+    await drawSignature(page, 2)
+    const signing = resolve(root, 'docs/screenshot-inspection-signing.png')
+    await page.screenshot({ path: signing })
+    console.log(`wrote ${signing}`)
+    await page.getByTestId('signature-done').click()
+    await page.getByTestId('insp-pad').waitFor({ state: 'detached' })
+    await page.getByTestId('insp-sign').click()
+    await page.getByTestId('inspection-locked').waitFor()
+    // As it prints: A4 at 96 dpi, print media; the first sheet alone.
+    await page.setViewportSize({ width: 794, height: 1123 })
+    await page.emulateMedia({ media: 'print' })
+    const doc = page.getByTestId('inspection-doc')
+    await doc.waitFor()
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="inspection-doc"]')?.getAttribute('data-measured') === 'true',
+    )
+    await page.evaluate(() => Promise.all([...document.images].map((img) => (img.complete ? undefined : img.decode()))))
+    const print = resolve(root, 'docs/screenshot-inspection-print.png')
+    await page.getByTestId('doc-page').first().screenshot({ path: print })
+    console.log(`wrote ${print}`)
+    await context.close()
+  }
 } finally {
   await browser.close()
   await app.close()
@@ -197,4 +265,21 @@ async function drawPhoto(page: Page, n: number): Promise<Buffer> {
     return btoa(text)
   }, n)
   return Buffer.from(base64, 'base64')
+}
+
+/** A signature drawn with the mouse on the open pad: a few loops and a flourish, different for each `n`. */
+async function drawSignature(page: Page, n: number): Promise<void> {
+  const canvas = page.getByTestId('signature-canvas')
+  await canvas.scrollIntoViewIfNeeded()
+  const box = (await canvas.boundingBox())!
+  const y = box.y + box.height / 2
+  await page.mouse.move(box.x + 24, y)
+  await page.mouse.down()
+  for (let i = 1; i <= 40; i++) {
+    const x = box.x + 24 + i * ((box.width - 48) / 40)
+    await page.mouse.move(x, y + Math.sin(i / (1.6 + n * 0.4)) * box.height * 0.28 - (i % 9 === 0 ? 18 : 0), {
+      steps: 2,
+    })
+  }
+  await page.mouse.up()
 }

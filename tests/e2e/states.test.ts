@@ -202,6 +202,22 @@ describe('ready to use offline (item 9)', () => {
     await context.close()
   })
 
+  it('waits while a form is open, and says it on the next page read', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
+    const page = await context.newPage()
+    await page.goto(`${server.url}/checkins/new`)
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 })
+    await untilStill(page)
+    // Ready offline by now (the worker controls the page, the task data is read), but the first visit is a form:
+    // a notice there would float over its first field.
+    const notice = page.getByTestId('offline-ready')
+    expect(await notice.count()).toBe(0)
+    await page.getByRole('link', { name: '首页', exact: true }).click()
+    await notice.waitFor({ timeout: 30_000 })
+    expect(await notice.textContent()).toContain('知巡已可离线使用')
+    await context.close()
+  })
+
   it('says it in English', async () => {
     const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'en' })
     const page = await context.newPage()
