@@ -14,6 +14,7 @@ import {
   type SignatureImage,
 } from '../../src/db/inspections'
 import { saveCheckIn } from '../../src/db/records'
+import { markExported, unexportedCount } from '../../src/db/session'
 import { signatureOf, signBlockers } from '../../src/kernel/inspection-rules'
 import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { recordHash } from '../../src/kernel/canonical'
@@ -218,6 +219,18 @@ describe('an inspection record made from a check-in', () => {
     await expect(saveInspectionDraft(db, row.id, changed)).rejects.toBeInstanceOf(InspectionLockedError)
     expect(await db.inspections.get(row.id)).toEqual(before)
     expect(await db.outbox.where('recordId').equals(row.id).count()).toBe(1)
+  })
+
+  it('holds the phone while it is not on the server, even after an export file (files do not carry it yet)', async () => {
+    await requireTwo(false)
+    const row = await startInspection(db, checkIn, ME)
+    await signInspection(db, row.id, fullySigned(draftOf(row)!))
+    const last = (await db.outbox.orderBy('seq').last())!.seq!
+    await markExported(db, last)
+    // The check-in went into the file; the signed record did not, so it still counts as only on this phone.
+    expect(await unexportedCount(db)).toBe(1)
+    await db.outbox.where('recordId').equals(row.id).delete()
+    expect(await unexportedCount(db)).toBe(0)
   })
 
   it('refuses the second of two signings racing for the same draft', async () => {
