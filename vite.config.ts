@@ -39,6 +39,9 @@ const LATER_NAMESPACES = [
   'audit',
   'inspectionDoc',
   'signaturePad',
+  'inspection',
+  'parties',
+  'certificate',
 ]
 
 /**

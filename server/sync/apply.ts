@@ -11,6 +11,7 @@ import {
   type FieldNote,
   type Inspection,
   type MutationResult,
+  WORK_PLANS,
 } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
@@ -265,6 +266,10 @@ async function applyCheckIn(
   taskNumbers: ReadonlySet<number>,
   checkIn: CheckIn,
 ): Promise<MutationOutcome> {
+  if (checkIn.planId !== undefined && !(WORK_PLANS as readonly string[]).includes(checkIn.planId)) {
+    const plan = checkIn.planId.slice(0, 64)
+    return { status: 'rejected', code: 'unknown_plan', detail: plan, reason: `unknown work plan ${plan}` }
+  }
   const unknown = checkIn.taskNumbers.find((n) => !taskNumbers.has(n))
   if (unknown !== undefined) return unknownTask(unknown)
   const { data, hash } = await storedForm(checkIn)

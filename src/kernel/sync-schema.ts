@@ -30,6 +30,13 @@ export type Limits = typeof LIMITS
 export const VENUE_TYPES = ['market', 'trade_fair', 'port', 'online', 'enterprise', 'other'] as const
 export const OUTCOMES = ['no_problem', 'suspected', 'case_opened', 'referred'] as const
 export const PHOTO_TYPES = ['image/jpeg', 'image/webp', 'image/png'] as const
+/**
+ * The work plans records may name tasks of, by the plan's document number. Today there is one, and records
+ * name its tasks by number alone; a record may name the plan beside its task numbers (`planId`), so next
+ * year's plan can sit beside this one without old records being rewritten: a record without one means this plan.
+ */
+export const WORK_PLANS = ['粤府知办〔2016〕17号'] as const
+
 /** Which button a photo came from: taken with the camera just now, or chosen from the phone's gallery. */
 export const PHOTO_SOURCES = ['camera', 'gallery'] as const
 export type VenueType = (typeof VENUE_TYPES)[number]
@@ -104,6 +111,8 @@ export const CheckInSchema = v.strictObject({
     v.minLength(1, 'at least one task'),
     v.maxLength(LIMITS.taskNumbersPerCheckIn),
   ),
+  /** The work plan whose tasks `taskNumbers` are (WORK_PLANS); absent on every record so far: the 2016 plan. */
+  planId: v.optional(Line(64)),
   campaignId: v.nullable(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
   photos: v.pipe(v.array(PhotoRefSchema), v.maxLength(LIMITS.photosPerCheckIn)),
   /** A correction names the check-in it corrects; both are kept. */
@@ -265,6 +274,7 @@ export type ReasonCode =
   | 'changed_not_deleted'
   | 'not_yours'
   | 'locked'
+  | 'unknown_plan'
 export interface MutationResult {
   seq: number
   status: MutationStatus

@@ -385,6 +385,14 @@ describe('the on-site inspection record that stands up in review', () => {
     const failed = await verifyPackage(bad, '--server', server.url)
     expect(failed.code, failed.out).not.toBe(0)
     expect(failed.out).toMatch(new RegExp(`^✗ ${photo.replace(/\./g, '\\.')}: SHA-256`, 'm'))
+
+    // The supervisor opens the signed record itself from the report, to read or print it: locked, as signed.
+    await item.getByTestId('report-inspection-link').click()
+    await page.getByTestId('inspection-signed').waitFor({ timeout: 20_000 })
+    const doc = page.getByTestId('inspection-doc')
+    await expect.poll(() => doc.getAttribute('data-measured')).toBe('true')
+    expect(await doc.textContent()).toContain(PARTY)
+    expect(await page.locator('[data-testid="inspection-signed"] input, textarea').count()).toBe(0)
     expect(dialogs).toEqual([])
   }, 180_000)
 })
