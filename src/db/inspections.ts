@@ -257,15 +257,28 @@ export async function signInspection(
     async (record) => {
       // Another tab may have signed it in the meantime: the first signature stands.
       if ((await db.inspections.get(id))?.state !== 'draft') throw new InspectionLockedError(id)
-      for (const p of photos) if (!(await db.photos.get(p.sha256))) await db.photos.add(p)
-      await db.inspections.put(record)
-      await enqueue<'inspection.create'>(db, {
-        name: 'inspection.create',
-        args: record.data,
-        recordId: record.id,
-        queuedAt: record.savedAt,
-        ...(record.signature ? { signature: record.signature } : {}),
-      })
+      await putQueuedInspection(db, record, photos)
     },
   )
+}
+
+/**
+ * Writes a signed inspection record (already validated, hashed and signed), the photos and drawn signatures it
+ * needs that are not here yet, and its outbox entry. Call it inside a transaction over inspections, photos,
+ * outbox and syncMeta. It leaves the record's chain link as it is: an imported record keeps its phone's.
+ */
+export async function putQueuedInspection(
+  db: ZhixunDB,
+  record: LocalInspection & { data: Inspection },
+  photos: readonly LocalPhoto[],
+): Promise<void> {
+  for (const p of photos) if (!(await db.photos.get(p.sha256))) await db.photos.add(p)
+  await db.inspections.put(record)
+  await enqueue<'inspection.create'>(db, {
+    name: 'inspection.create',
+    args: record.data,
+    recordId: record.id,
+    queuedAt: record.savedAt,
+    ...(record.signature ? { signature: record.signature } : {}),
+  })
 }

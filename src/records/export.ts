@@ -2,7 +2,7 @@ import type { RecordState, SigningKeyRow, ZhixunDB } from '@/db/db'
 import { currentSigningKey, keysById } from '@/db/signingKeys'
 import { canonicalJson, recordHash, sha256Hex } from '@/kernel/canonical'
 import { manifestSigningText, signText, type PublicKeyJwk, type RecordSignature } from '@/kernel/signature'
-import type { CheckIn, FieldNote, PhotoRef } from '@/kernel/sync-schema'
+import type { CheckIn, FieldNote, Inspection, PhotoRef } from '@/kernel/sync-schema'
 
 export const EXPORT_FORMAT = 'zhixun-records'
 /** 1: before phones signed (no hashes, no manifest); 2: record hashes and signatures, a signed manifest. */
@@ -19,6 +19,8 @@ interface RecordMeta {
 }
 export type ExportedCheckIn = CheckIn & RecordMeta
 export type ExportedNote = FieldNote & RecordMeta & { deleted: boolean; conflictOf?: string | null }
+/** A signed 现场检查笔录 (never a draft): its photos and drawn signatures travel in the file's photos. */
+export type ExportedInspection = Inspection & RecordMeta
 
 /** The fields of a file's entry that are not the record's data. */
 export const ENTRY_META_FIELDS = ['state', 'reason', 'hash', 'signature', 'deleted'] as const
@@ -42,6 +44,8 @@ export interface ExportManifest {
   /** `keyId`: the key of the record's own signature, so that taking a signature away changes the manifest too. */
   checkIns: { id: string; hash: string; state: RecordState; keyId: string | null }[]
   notes: { id: string; hash: string; state: RecordState; deleted: boolean; keyId: string | null }[]
+  /** Absent when the file has no inspection records: such a manifest is the same as before they were exported. */
+  inspections?: { id: string; hash: string; state: RecordState; keyId: string | null }[]
   photos: PhotoRef[]
 }
 
@@ -53,6 +57,8 @@ export interface RecordsExport {
   clientId: string | null
   checkIns: ExportedCheckIn[]
   notes: ExportedNote[]
+  /** Signed 现场检查笔录; absent when there are none (and in files made before they were exported). */
+  inspections?: ExportedInspection[]
   photos: (PhotoRef & { base64: string })[]
   keys: ExportedKey[]
   manifest: ExportManifest
@@ -69,7 +75,7 @@ function base64(bytes: ArrayBuffer): string {
 
 /** The manifest a file's contents make; the importing phone makes it again and compares. */
 export function manifestOf(
-  file: Pick<RecordsExport, 'exportedAt' | 'clientId' | 'checkIns' | 'notes' | 'photos'>,
+  file: Pick<RecordsExport, 'exportedAt' | 'clientId' | 'checkIns' | 'notes' | 'inspections' | 'photos'>,
   keyId: string | null,
 ): ExportManifest {
   return {
@@ -84,6 +90,16 @@ export function manifestOf(
       deleted: n.deleted,
       keyId: n.signature?.keyId ?? null,
     })),
+    ...(file.inspections
+      ? {
+          inspections: file.inspections.map((r) => ({
+            id: r.id,
+            hash: r.hash,
+            state: r.state,
+            keyId: r.signature?.keyId ?? null,
+          })),
+        }
+      : {}),
     photos: file.photos.map((p) => ({ sha256: p.sha256, size: p.size, type: p.type })),
   }
 }
@@ -110,23 +126,32 @@ async function signManifest(signer: SigningKeyRow, manifest: ExportManifest): Pr
  * with this phone's key, so a record, photo or order changed in the file is refused on import.
  */
 export async function exportRecords(db: ZhixunDB, now = new Date()): Promise<RecordsExport> {
-  const read = await db.transaction('r', [db.checkins, db.notes, db.photos, db.syncMeta], async () => {
-    const [checkIns, notes, meta] = await Promise.all([
+  const tables = [db.checkins, db.notes, db.inspections, db.photos, db.syncMeta]
+  const read = await db.transaction('r', tables, async () => {
+    const [checkIns, notes, inspections, meta] = await Promise.all([
       db.checkins.filter((c) => c.origin === 'mine').toArray(),
       db.notes.filter((n) => n.origin === 'mine').toArray(),
+      // Signed ones only: a draft is no record yet, and is not sent either.
+      db.inspections.filter((r) => r.origin === 'mine' && r.state !== 'draft' && !!r.data && !!r.hash).toArray(),
       db.syncMeta.get('sync'),
     ])
-    const shas = [...new Set(checkIns.flatMap((c) => c.data.photos.map((p) => p.sha256)))]
+    const shas = [
+      ...new Set([
+        ...checkIns.flatMap((c) => c.data.photos.map((p) => p.sha256)),
+        ...inspections.flatMap((r) => [...r.data!.photos, ...r.data!.signatures].map((p) => p.sha256)),
+      ]),
+    ]
     const photos = (await db.photos.bulkGet(shas)).flatMap((p) =>
       p ? [{ sha256: p.sha256, size: p.size, type: p.type, base64: base64(p.bytes) }] : [],
     )
-    return { checkIns, notes, meta, photos }
+    return { checkIns, notes, inspections, meta, photos }
   })
   // Signing is not IndexedDB work: it happens once the records are read.
   const signer = await currentSigningKey(db).catch(() => undefined)
   const known = await keysById(db, [
     ...read.checkIns.flatMap((c) => c.signature?.keyId ?? []),
     ...read.notes.flatMap((n) => n.signature?.keyId ?? []),
+    ...read.inspections.flatMap((r) => r.signature?.keyId ?? []),
   ])
   if (signer) known.set(signer.keyId, signer)
   // A signature whose key this phone does not have could not be checked by anyone: it is left out.
@@ -151,17 +176,28 @@ export async function exportRecords(db: ZhixunDB, now = new Date()): Promise<Rec
       ...signatureOf(n.signature),
     })),
   )
+  const inspections: ExportedInspection[] = await Promise.all(
+    read.inspections.map(async (r) => ({
+      ...r.data!,
+      state: r.state as RecordState,
+      ...(r.reason ? { reason: r.reason } : {}),
+      hash: await recordHash(r.data!),
+      ...signatureOf(r.signature),
+    })),
+  )
   const body = {
     exportedAt: now.toISOString(),
     clientId: read.meta?.clientId ?? null,
     checkIns,
     notes,
+    // Left out when there are none, so that such a file is exactly what the previous version made.
+    ...(inspections.length > 0 ? { inspections } : {}),
     photos: read.photos,
   }
   let manifest = manifestOf(body, signer?.keyId ?? null)
   const signature = signer?.privateKey ? await signManifest(signer, manifest) : undefined
   if (!signature) manifest = manifestOf(body, null)
-  const usedKeys = new Set([...checkIns, ...notes].flatMap((r) => r.signature?.keyId ?? []))
+  const usedKeys = new Set([...checkIns, ...notes, ...inspections].flatMap((r) => r.signature?.keyId ?? []))
   if (signature) usedKeys.add(signature.keyId)
   const keys = [...usedKeys].map((keyId): ExportedKey => {
     const k = known.get(keyId) as SigningKeyRow

@@ -1,5 +1,14 @@
 import * as v from 'valibot'
-import type { LocalCheckIn, LocalNote, RecordSigning, SigningKeyRow, ZhixunDB } from '@/db/db'
+import type {
+  LocalCheckIn,
+  LocalInspection,
+  LocalNote,
+  LocalPhoto,
+  RecordSigning,
+  SigningKeyRow,
+  ZhixunDB,
+} from '@/db/db'
+import { putQueuedInspection } from '@/db/inspections'
 import { putQueuedCheckIn, putQueuedNote, type NewPhoto } from '@/db/records'
 import { keysById, rememberPublicKeys } from '@/db/signingKeys'
 import { canonicalJson, recordHash, sha256Hex } from '@/kernel/canonical'
@@ -17,10 +26,12 @@ import { PublicKeyJwkSchema, RecordSignatureSchema } from '@/kernel/signature-sc
 import {
   CheckInSchema,
   FieldNoteSchema,
+  InspectionSchema,
   PhotoRefSchema,
   Sha256Schema,
   type CheckIn,
   type FieldNote,
+  type Inspection,
 } from '@/kernel/sync-schema'
 import { ENTRY_META_FIELDS, EXPORT_FORMAT, manifestHash, manifestOf, type ExportManifest } from './export'
 
@@ -121,6 +132,12 @@ function entrySchemas<E extends v.ObjectEntries>(extra: E) {
 
 const V1 = entrySchemas({})
 const V2 = entrySchemas(SIGNED_ENTRY)
+
+/** A signed 现场检查笔录: checked in full when it is to be queued here, only counted when the server has it. */
+const InspectionEntrySchema = v.variant('state', [
+  v.strictObject({ ...InspectionSchema.entries, state: v.literal('waiting'), reason: Reason, ...SIGNED_ENTRY }),
+  v.looseObject({ state: v.picklist(SENT_STATES), authorId: v.string(), ...SIGNED_ENTRY }),
+])
 const PhotoEntrySchema = v.object({ ...PhotoRefSchema.entries, base64: v.string() })
 
 /** A file from before phones signed: records without hashes or signatures, taken in as unsigned. */
@@ -148,6 +165,9 @@ const ManifestSchema = v.strictObject({
       keyId: v.nullable(v.string()),
     }),
   ),
+  inspections: v.optional(
+    v.array(v.strictObject({ id: v.string(), hash: v.string(), state: v.string(), keyId: v.nullable(v.string()) })),
+  ),
   photos: v.array(PhotoRefSchema),
 })
 
@@ -159,6 +179,8 @@ const ExportFileV2Schema = v.object({
   clientId: v.nullable(v.string()),
   checkIns: v.array(V2.checkIn),
   notes: v.array(V2.note),
+  /** Absent in files made before inspection records were exported. */
+  inspections: v.optional(v.array(InspectionEntrySchema)),
   photos: v.array(PhotoEntrySchema),
   keys: v.array(v.strictObject({ keyId: Sha256Schema, clientId: v.string(), publicKey: PublicKeyJwkSchema })),
   manifest: ManifestSchema,
@@ -172,6 +194,8 @@ type CheckInEntry = ExportFile['checkIns'][number]
 type NoteEntry = ExportFile['notes'][number]
 type UnsentCheckIn = Extract<CheckInEntry, { state: 'waiting' }>
 type UnsentNote = v.InferOutput<typeof V1.unsentNote>
+type InspectionEntry = v.InferOutput<typeof InspectionEntrySchema>
+type UnsentInspection = Extract<InspectionEntry, { state: 'waiting' }>
 
 /** What every record of a version 2 file has beside its data. */
 interface SignedEntry {
@@ -181,6 +205,7 @@ interface SignedEntry {
 
 const isUnsentCheckIn = (c: CheckInEntry): c is UnsentCheckIn => c.state === 'waiting'
 const isUnsentNote = (n: NoteEntry): n is UnsentNote => n.state === 'waiting' && !n.deleted && !n.conflictOf
+const isUnsentInspection = (r: InspectionEntry): r is UnsentInspection => r.state === 'waiting'
 
 function fromBase64(text: string): ArrayBuffer {
   const binary = atob(text)
@@ -229,6 +254,7 @@ async function verifyFile(file: FileV2): Promise<Map<string, PublicKeyJwk>> {
   const entries: [SignedKind, SignedEntry][] = [
     ...file.checkIns.map((c): [SignedKind, SignedEntry] => ['checkin', c]),
     ...file.notes.map((n): [SignedKind, SignedEntry] => ['note', n]),
+    ...(file.inspections ?? []).map((r): [SignedKind, SignedEntry] => ['inspection', r]),
   ]
   for (const [, entry] of entries) {
     if ((await recordHash(dataOf(entry))) !== entry.hash) throw new ImportError('record_changed')
@@ -252,13 +278,16 @@ async function verifyFile(file: FileV2): Promise<Map<string, PublicKeyJwk>> {
 
 /** Why a file's contents do not make its manifest: the same records in another order, photos, or records. */
 function manifestProblem(made: ExportManifest, claimed: ExportManifest): ImportProblem {
-  const ids = (m: ExportManifest) => [...m.checkIns.map((c) => c.id), ...m.notes.map((n) => n.id)]
+  const all = (m: ExportManifest) => [...m.checkIns, ...m.notes, ...(m.inspections ?? [])]
+  const ids = (m: ExportManifest) => all(m).map((r) => r.id)
   const sameRecords = canonicalJson(ids(made).sort()) === canonicalJson(ids(claimed).sort())
   const sameEntries = (m: ExportManifest) =>
-    canonicalJson([...m.checkIns, ...m.notes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+    canonicalJson(all(m).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+  const photosDiffer = canonicalJson(made.photos) !== canonicalJson(claimed.photos)
+  // The records just as listed, only the photos not: a photo changed, added or taken out.
+  if (photosDiffer && canonicalJson(all(made)) === canonicalJson(all(claimed))) return 'photo_damaged'
   if (sameRecords && sameEntries(made) === sameEntries(claimed)) return 'order_changed'
-  if (canonicalJson(made.photos) !== canonicalJson(claimed.photos) && sameEntries(made) === sameEntries(claimed))
-    return 'photo_damaged'
+  if (photosDiffer && sameEntries(made) === sameEntries(claimed)) return 'photo_damaged'
   return 'record_changed'
 }
 
@@ -317,8 +346,14 @@ export async function importRecords(
 
   const unsentCheckIns = file.checkIns.filter(isUnsentCheckIn)
   const unsentNotes = file.notes.filter(isUnsentNote)
+  const fileInspections = file.formatVersion === 2 ? (file.inspections ?? []) : []
+  const unsentInspections = fileInspections.filter(isUnsentInspection)
   const onServer =
-    file.checkIns.length - unsentCheckIns.length + file.notes.filter((n) => n.state !== 'waiting' && !n.deleted).length
+    file.checkIns.length -
+    unsentCheckIns.length +
+    file.notes.filter((n) => n.state !== 'waiting' && !n.deleted).length +
+    fileInspections.length -
+    unsentInspections.length
   const signatureOf = (entry: object): RecordSignature | undefined =>
     (entry as { signature?: RecordSignature }).signature
   const checkIns: { data: CheckIn; signature?: RecordSignature }[] = unsentCheckIns.map((entry) => ({
@@ -331,17 +366,24 @@ export async function importRecords(
     delete data.conflictOf
     return { data: data as FieldNote, signature: signatureOf(entry) }
   })
+  const inspections: { data: Inspection; signature?: RecordSignature }[] = unsentInspections.map((entry) => ({
+    data: dataOf(entry) as Inspection,
+    signature: signatureOf(entry),
+  }))
   // Someone else's file is refused whole, sent records included: it is not this inspector's to take in.
-  if ([...file.checkIns, ...file.notes].some((r) => r.authorId !== userId)) throw new ImportError('other_author')
+  if ([...file.checkIns, ...file.notes, ...fileInspections].some((r) => r.authorId !== userId))
+    throw new ImportError('other_author')
 
   const here = new Set(
     [
       ...(await db.checkins.bulkGet(checkIns.map((c) => c.data.id))),
       ...(await db.notes.bulkGet(notes.map((n) => n.data.id))),
+      ...(await db.inspections.bulkGet(inspections.map((r) => r.data.id))),
     ].flatMap((r) => (r ? [r.id] : [])),
   )
   const freshCheckIns = checkIns.filter((c) => !here.has(c.data.id))
   const freshNotes = notes.filter((n) => !here.has(n.data.id))
+  const freshInspections = inspections.filter((r) => !here.has(r.data.id))
 
   // Every photo a queued check-in needs must be in the file, byte for byte.
   const photos = new Map<string, NewPhoto>()
@@ -351,10 +393,20 @@ export async function importRecords(
     if (!entry || entry.size !== ref.size) throw new ImportError('photo_damaged')
     photos.set(ref.sha256, { sha256: ref.sha256, size: ref.size, type: ref.type, bytes: await photoBytes(entry) })
   }
+  // And every photo and drawn signature a queued inspection record names: in the file, or on this phone already.
+  for (const ref of freshInspections.flatMap((r) => [...r.data.photos, ...r.data.signatures])) {
+    if (photos.has(ref.sha256)) continue
+    const entry = file.photos.find((p) => p.sha256 === ref.sha256)
+    if (entry && entry.size === ref.size) {
+      photos.set(ref.sha256, { sha256: ref.sha256, size: ref.size, type: ref.type, bytes: await photoBytes(entry) })
+      continue
+    }
+    if (entry || (await db.photos.get(ref.sha256))?.size !== ref.size) throw new ImportError('photo_damaged')
+  }
 
   // Whose keys signed what is asked only now, when the file is known to be whole: the network comes last.
   const usedKeys = new Set(
-    [...freshCheckIns, ...freshNotes]
+    [...freshCheckIns, ...freshNotes, ...freshInspections]
       .flatMap((r) => r.signature?.keyId ?? [])
       .concat(file.formatVersion === 2 && file.signature ? [file.signature.keyId] : []),
   )
@@ -392,13 +444,31 @@ export async function importRecords(
       ...signing(signature),
     })),
   )
+  const inspectionRows: (LocalInspection & { data: Inspection })[] = await Promise.all(
+    freshInspections.map(async ({ data, signature }) => ({
+      id: data.id,
+      checkInId: data.checkInId,
+      data,
+      hash: await recordHash(data),
+      state: 'waiting' as const,
+      origin: 'mine' as const,
+      savedAt: now,
+      ...signing(signature),
+    })),
+  )
+  const photosOf = (r: Inspection): LocalPhoto[] =>
+    [...r.photos, ...r.signatures].flatMap((ref) => {
+      const p = photos.get(ref.sha256)
+      return p ? [{ ...p, state: 'local' as const, savedAt: now }] : []
+    })
   const keysToKeep = [...usedKeys].flatMap((keyId) => {
     const publicKey = fileKeys.get(keyId)
     const clientId = file.formatVersion === 2 ? file.keys.find((k) => k.keyId === keyId)?.clientId : undefined
     return publicKey && clientId ? [{ keyId, clientId, publicKey, confirmed: trust.get(keyId) === true }] : []
   })
   await rememberPublicKeys(db, keysToKeep, userId)
-  await db.transaction('rw', [db.checkins, db.notes, db.outbox, db.syncMeta, db.photos], async () => {
+  const tables = [db.checkins, db.notes, db.inspections, db.outbox, db.syncMeta, db.photos]
+  await db.transaction('rw', tables, async () => {
     for (const row of checkInRows)
       await putQueuedCheckIn(
         db,
@@ -406,8 +476,10 @@ export async function importRecords(
         row.data.photos.map((p) => photos.get(p.sha256)!),
       )
     for (const row of noteRows) await putQueuedNote(db, row)
+    // After the check-ins they were made from, under their own ids, their chain links as their phone gave them.
+    for (const row of inspectionRows) await putQueuedInspection(db, row, photosOf(row.data))
   })
-  const rows = [...checkInRows, ...noteRows]
+  const rows = [...checkInRows, ...noteRows, ...inspectionRows]
   return {
     queued: rows.length,
     alreadyHere: here.size,

@@ -15,6 +15,7 @@ import {
 } from '../../src/db/inspections'
 import { saveCheckIn } from '../../src/db/records'
 import { markExported, unexportedCount } from '../../src/db/session'
+import { exportRecords } from '../../src/records/export'
 import { signatureOf, signBlockers } from '../../src/kernel/inspection-rules'
 import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { recordHash } from '../../src/kernel/canonical'
@@ -221,16 +222,31 @@ describe('an inspection record made from a check-in', () => {
     expect(await db.outbox.where('recordId').equals(row.id).count()).toBe(1)
   })
 
-  it('holds the phone while it is not on the server, even after an export file (files do not carry it yet)', async () => {
+  it('holds the phone while it is not on the server, until an export file carries it with its drawn signatures', async () => {
     await requireTwo(false)
     const row = await startInspection(db, checkIn, ME)
     await signInspection(db, row.id, fullySigned(draftOf(row)!))
+    // The check-in and the signed record are only on this phone.
+    expect(await unexportedCount(db)).toBe(2)
     const last = (await db.outbox.orderBy('seq').last())!.seq!
+    const file = await exportRecords(db)
+    const stored = (await db.inspections.get(row.id))!
+    expect(file.inspections).toEqual([
+      { ...stored.data, state: 'waiting', hash: stored.hash, signature: stored.signature },
+    ])
+    expect(file.manifest.inspections).toEqual([
+      { id: row.id, hash: stored.hash, state: 'waiting', keyId: stored.signature!.keyId },
+    ])
+    // Its drawn signatures (and the check-in's photo) are in the file, byte for byte.
+    const inFile = new Map(file.photos.map((p) => [p.sha256, sha256(Buffer.from(p.base64, 'base64'))]))
+    for (const s of stored.data!.signatures) expect(inFile.get(s.sha256)).toBe(s.sha256)
+    for (const p of stored.data!.photos) expect(inFile.get(p.sha256)).toBe(p.sha256)
     await markExported(db, last)
-    // The check-in went into the file; the signed record did not, so it still counts as only on this phone.
-    expect(await unexportedCount(db)).toBe(1)
-    await db.outbox.where('recordId').equals(row.id).delete()
     expect(await unexportedCount(db)).toBe(0)
+    // A record signed after the file was made is in no file: it holds the phone again.
+    const correction = await correctInspection(db, row.id)
+    await signInspection(db, correction.id, fullySigned(draftOf(correction)!))
+    expect(await unexportedCount(db)).toBe(1)
   })
 
   it('refuses the second of two signings racing for the same draft', async () => {
