@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'review.returned',
   'evidence.export',
   'party.create',
+  'party.merge',
   'campaign.create',
   'campaign.update',
 ] as const

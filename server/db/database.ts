@@ -202,6 +202,14 @@ export interface PartiesTable {
   updated_at: string
 }
 
+/** A party a supervisor merged into another (migration 0011): rows are only added. */
+export interface PartyMergesTable {
+  party_id: string
+  into_id: string
+  merged_by: string
+  merged_at: string
+}
+
 /** Whom a party is filed for: a department (`scope_id` its name) or a campaign (its id). Rows are only added. */
 export interface PartyScopesTable {
   party_id: string
@@ -295,6 +303,7 @@ export interface Database {
   record_photos: RecordPhotosTable
   parties: PartiesTable
   party_scopes: PartyScopesTable
+  party_merges: PartyMergesTable
   chain_links: ChainLinksTable
   audit_log: AuditLogTable
   server_keys: ServerKeysTable

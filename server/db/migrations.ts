@@ -2,6 +2,7 @@ import { Kysely, Migrator, sql, type Migration, type MigrationProvider, type Not
 import { ZhixunError } from '../../src/kernel/errors'
 import type { Dialect } from './database'
 import { migration0010 } from './migration-0010'
+import { migration0011 } from './migration-0011'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -306,6 +307,8 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   },
   // The append-only audit log and the server's Ed25519 key (server/db/migration-0010.ts).
   '0010_audit_review_keys': migration0010(dialect),
+  // A supervisor's merge of two register entries of one party (server/db/migration-0011.ts).
+  '0011_party_merge': migration0011(),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

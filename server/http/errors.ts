@@ -68,6 +68,14 @@ export type RefusalCode =
   | 'invalid_credit_code'
   /** A party id someone else's party already has (ids are UUIDs made on the phone: never by chance). */
   | 'id_taken'
+  /** A party merged into itself (the same id, or the party it already went into). */
+  | 'same_party'
+  /** A party a supervisor merged into another already. */
+  | 'already_merged'
+  /** Two parties with credit codes: the register never merges them. */
+  | 'both_coded'
+  /** A party with a credit code merged into one without: the merge goes the other way. */
+  | 'coded_party'
   // Campaigns
   | 'unknown_task'
   | 'unknown_department'

@@ -4,7 +4,15 @@ import { PARTY_LIMITS } from '../../src/kernel/party'
 import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { blankIsAbsent, pathId, readRequest, WholeNumber } from '../http/request'
-import { createParty, partiesForPhone, partyInspections, readableParty, searchParties } from './store'
+import {
+  createParty,
+  mergedForPhone,
+  mergeParty,
+  partiesForPhone,
+  partyInspections,
+  readablePartyNow,
+  searchParties,
+} from './store'
 
 const PARTY_LIST = 100
 
@@ -22,8 +30,11 @@ const SearchQuerySchema = v.object({
  * The inspected-party register: `POST /api/parties` creates one (201), or answers the party it already is (200,
  * with `merged`: `id` for the same id again, `creditCode` for a code the register holds); `GET /api/parties`
  * lists and searches those the user may read (`q`: name or the start of a credit code; `campaign`,
- * `department`: filed under); `GET /api/parties/:id` reads one. For phones: `GET /api/parties/mine` (the parties
- * of their department and campaigns, with pinyin initials and earlier inspections in short), and
+ * `department`: filed under); `GET /api/parties/:id` reads one (a party merged into another: that one, with
+ * `mergedFrom`); `POST /api/parties/:id/merge {into}` merges a party without a credit code into another entry
+ * of the same party (supervisors and admins). For phones: `GET /api/parties/mine` (the parties
+ * of their department and campaigns, with pinyin initials and earlier inspections in short, and `merged`: the
+ * ids of theirs merged into others, each with the party it stands for now), and
  * `GET /api/parties/:id/inspections` (the earlier inspections of one, in full, those the user may read).
  */
 export async function partyRoutes(app: FastifyInstance, opts: { store: Store }): Promise<void> {
@@ -50,7 +61,7 @@ export async function partyRoutes(app: FastifyInstance, opts: { store: Store }):
   app.get('/api/parties/mine', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     reply.headers(noStore)
-    return { parties: await partiesForPhone(db, user) }
+    return { parties: await partiesForPhone(db, user), merged: await mergedForPhone(db, user) }
   })
 
   app.get('/api/parties/:id/inspections', async (req, reply) => {
@@ -62,6 +73,13 @@ export async function partyRoutes(app: FastifyInstance, opts: { store: Store }):
   app.get('/api/parties/:id', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     reply.headers(noStore)
-    return { party: await readableParty(db, user, pathId(req)) }
+    const { party, mergedFrom } = await readablePartyNow(db, user, pathId(req))
+    return { party, ...(mergedFrom !== undefined ? { mergedFrom } : {}) }
+  })
+
+  app.post('/api/parties/:id/merge', async (req, reply) => {
+    const user = await requireUser(opts.store, req)
+    reply.headers(noStore)
+    return mergeParty(db, user, pathId(req), req.body)
   })
 }

@@ -3,7 +3,7 @@
  * filed under the departments and campaigns whose inspectors recorded them. Who reads a party: an admin any;
  * anyone else the parties filed under their department or under a campaign they may read.
  */
-import { sql, type Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import { creditCodeProblem, normalizeCreditCode } from '../../src/kernel/credit-code'
 import { guangdongDay } from '../../src/kernel/guangdong-time'
 import {
@@ -20,6 +20,7 @@ import { campaignsFor, readableCampaign, readableRecords } from '../campaigns/st
 import { isStorableId, nowIso, type Database, type PartiesTable } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
 import { pinyinInitials } from './initials'
+import * as v from 'valibot'
 
 export const partyOf = (r: PartiesTable): Party => ({
   id: r.id,
@@ -72,6 +73,36 @@ async function file(db: Kysely<Database>, partyId: string, scope: 'department' |
     .execute()
 }
 
+/** Every merge of the register: merged party id → the party it went into (a small table, read whole). */
+async function mergesOf(db: Kysely<Database>): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('party_merges').select(['party_id', 'into_id']).execute()
+  return new Map(rows.map((r) => [r.party_id, r.into_id]))
+}
+
+/** The party an id stands for now: itself, or following its merges to the party that took it. */
+function survivorIn(merges: ReadonlyMap<string, string>, id: string): string {
+  let at = id
+  for (let hops = 0; hops < 1000 && merges.has(at); hops++) at = merges.get(at)!
+  return at
+}
+
+/** Every party that others were merged into → the ids merged into it, directly or through another. */
+function groupsIn(merges: ReadonlyMap<string, string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>()
+  for (const [from] of merges) {
+    const survivor = survivorIn(merges, from)
+    if (survivor !== from) groups.set(survivor, [...(groups.get(survivor) ?? []), from])
+  }
+  return groups
+}
+
+/** A party's id and every id merged into it, directly or through another merged party. */
+const groupIn = (merges: ReadonlyMap<string, string>, id: string): string[] => [id, ...(groupsIn(merges).get(id) ?? [])]
+
+/** Leaves out the parties merged into others. */
+const notMerged = (eb: ExpressionBuilder<Database, 'parties'>) =>
+  eb('parties.id', 'not in', eb.selectFrom('party_merges').select('party_merges.party_id'))
+
 export type CreateOutcome = 'created' | 'same_id' | 'same_credit_code'
 
 /**
@@ -115,6 +146,13 @@ export async function createParty(
       throw new ApiRefusal(409, 'id_taken', 'Another party has this id')
     }
     await fileForRequest(byId.id)
+    // Merged by a supervisor since: the party it went into is the one this id names now.
+    const survivor = survivorIn(await mergesOf(db), byId.id)
+    if (survivor !== byId.id) {
+      const into = await db.selectFrom('parties').selectAll().where('id', '=', survivor).executeTakeFirstOrThrow()
+      await fileForRequest(into.id)
+      return { party: partyOf(into), outcome: 'same_id' }
+    }
     return { party: partyOf(byId), outcome: 'same_id' }
   }
   if (input.creditCode !== null) {
@@ -195,7 +233,7 @@ export interface PartySearch {
 
 /** The parties `user` may read that match, by name then id. */
 export async function searchParties(db: Kysely<Database>, user: SessionUser, search: PartySearch): Promise<Party[]> {
-  let q = db.selectFrom('parties').selectAll('parties')
+  let q = db.selectFrom('parties').selectAll('parties').where(notMerged)
   if (search.campaign !== undefined) {
     const campaign = await readableCampaign(db, user, search.campaign)
     q = q.where('id', 'in', (eb) =>
@@ -269,12 +307,92 @@ export async function searchParties(db: Kysely<Database>, user: SessionUser, sea
 
 /** One party, or 404 (no such party, or not one `user` may read: the two are not told apart). */
 export async function readableParty(db: Kysely<Database>, user: SessionUser, id: string): Promise<Party> {
-  const row = isStorableId(id)
+  return (await readablePartyNow(db, user, id)).party
+}
+
+/**
+ * The party an id stands for now, or 404: a party merged into another is read as the party it went into
+ * (`mergedFrom` the id asked for), with every id merged into that one (`ids`, its own first).
+ */
+export async function readablePartyNow(
+  db: Kysely<Database>,
+  user: SessionUser,
+  id: string,
+): Promise<{ party: Party; mergedFrom?: string; ids: string[] }> {
+  const asked = isStorableId(id)
     ? await db.selectFrom('parties').selectAll().where('id', '=', id).executeTakeFirst()
     : undefined
+  if (!asked) throw new ApiRefusal(404, 'not_found', 'No such party')
+  const merges = await mergesOf(db)
+  const survivorId = survivorIn(merges, asked.id)
+  const row =
+    survivorId === asked.id
+      ? asked
+      : await db.selectFrom('parties').selectAll().where('id', '=', survivorId).executeTakeFirst()
   if (!row || !(await mayRead(db, user, row.id))) throw new ApiRefusal(404, 'not_found', 'No such party')
-  return partyOf(row)
+  return {
+    party: partyOf(row),
+    ...(row.id !== asked.id ? { mergedFrom: asked.id } : {}),
+    ids: groupIn(merges, row.id),
+  }
 }
+
+/**
+ * A supervisor (or an admin) merges a party without a credit code into another entry of the same party
+ * (`POST /api/parties/:id/merge {into}`): both must be theirs to read (404), two coded parties are never
+ * merged (409 both_coded), nor a coded one into another (409 coded_party: merge the other way). Nothing is
+ * deleted or rewritten: the merge is a row of its own, the party that took it is filed where the merged one
+ * was (so the phones that had the one get the other), and check-ins naming either id count for it.
+ */
+export async function mergeParty(
+  db: Kysely<Database>,
+  user: SessionUser,
+  id: string,
+  body: unknown,
+): Promise<{ party: Party; mergedFrom: string[] }> {
+  if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Parties are merged by supervisors')
+  const { into } = parseOrRefuse(MergeBodySchema, body, 'invalid')
+  if (into === id) throw new ApiRefusal(400, 'same_party', 'A party is not merged into itself')
+  const from = isStorableId(id)
+    ? await db.selectFrom('parties').selectAll().where('id', '=', id).executeTakeFirst()
+    : undefined
+  if (!from || !(await mayRead(db, user, from.id))) throw new ApiRefusal(404, 'not_found', 'No such party')
+  const merges = await mergesOf(db)
+  if (merges.has(from.id))
+    throw new ApiRefusal(409, 'already_merged', 'This party was merged already', { into: survivorIn(merges, from.id) })
+  const target = (await readablePartyNow(db, user, into)).party
+  if (target.id === from.id) throw new ApiRefusal(400, 'same_party', 'A party is not merged into itself')
+  if (from.credit_code !== null && target.creditCode !== null)
+    throw new ApiRefusal(409, 'both_coded', 'Two parties with credit codes are never merged')
+  if (from.credit_code !== null)
+    throw new ApiRefusal(409, 'coded_party', 'Merge the party without a credit code into the one with it')
+
+  const inserted = await db
+    .insertInto('party_merges')
+    .values({ party_id: from.id, into_id: target.id, merged_by: user.id, merged_at: nowIso() })
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst()
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1)
+    throw new ApiRefusal(409, 'already_merged', 'This party was merged already')
+  const scopes = await db
+    .selectFrom('party_scopes')
+    .select(['scope', 'scope_id'])
+    .where('party_id', 'in', groupIn(merges, from.id))
+    .execute()
+  for (const s of scopes) await file(db, target.id, s.scope as 'department' | 'campaign', s.scope_id)
+  await appendAudit(db, [
+    {
+      actorId: user.id,
+      action: 'party.merge',
+      targetKind: 'party',
+      targetId: from.id,
+      detail: { into: target.id, name: from.name, intoName: target.name },
+    },
+  ])
+  return { party: target, mergedFrom: groupIn(await mergesOf(db), target.id).slice(1) }
+}
+
+const MergeBodySchema = v.object({ into: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) })
 
 /** How many parties a phone keeps at most: the first by name (a department's register is far smaller). */
 export const PHONE_PARTIES_MAX = 5000
@@ -316,7 +434,11 @@ const partyCheckIns = (db: Kysely<Database>) =>
     .where('records.deleted', '=', 0)
 
 /** Every party's earlier inspections in short (date, department, outcome), whoever made them. */
-async function visitsOf(db: Kysely<Database>, partyIds: readonly string[]): Promise<Map<string, PartyVisitSummary[]>> {
+async function visitsOf(
+  db: Kysely<Database>,
+  partyIds: readonly string[],
+  keyOf: (partyId: string) => string = (id) => id,
+): Promise<Map<string, PartyVisitSummary[]>> {
   const rows: StoredCheckInRow[] = []
   for (let i = 0; i < partyIds.length; i += ID_CHUNK) {
     rows.push(
@@ -326,7 +448,7 @@ async function visitsOf(db: Kysely<Database>, partyIds: readonly string[]): Prom
     )
   }
   const byParty = new Map<string, StoredCheckInRow[]>()
-  for (const r of rows) byParty.set(r.party_id!, [...(byParty.get(r.party_id!) ?? []), r])
+  for (const r of rows) byParty.set(keyOf(r.party_id!), [...(byParty.get(keyOf(r.party_id!)) ?? []), r])
   return new Map(
     [...byParty].map(([id, list]) => [
       id,
@@ -349,6 +471,7 @@ export async function partiesForPhone(db: Kysely<Database>, user: SessionUser): 
   const rows = await db
     .selectFrom('parties')
     .selectAll('parties')
+    .where(notMerged)
     .where('id', 'in', (eb) =>
       eb
         .selectFrom('party_scopes')
@@ -364,11 +487,32 @@ export async function partiesForPhone(db: Kysely<Database>, user: SessionUser): 
     .orderBy('id')
     .limit(PHONE_PARTIES_MAX)
     .execute()
-  const visits = await visitsOf(
-    db,
-    rows.map((r) => r.id),
-  )
+  const merges = await mergesOf(db)
+  const merged = groupsIn(merges)
+  const ids = rows.flatMap((r) => [r.id, ...(merged.get(r.id) ?? [])])
+  const visits = await visitsOf(db, ids, (partyId) => survivorIn(merges, partyId))
   return rows.map((r) => ({ ...partyOf(r), initials: pinyinInitials(r.name), visits: visits.get(r.id) ?? [] }))
+}
+
+/** The parties a phone may hold that were merged into others, each with the party it stands for now. */
+export async function mergedForPhone(db: Kysely<Database>, user: SessionUser): Promise<{ id: string; into: string }[]> {
+  const merges = await mergesOf(db)
+  if (merges.size === 0) return []
+  const campaigns = (await campaignsFor(db, user)).map((c) => c.id)
+  const rows = await db
+    .selectFrom('party_scopes')
+    .select('party_id')
+    .distinct()
+    .where('party_id', 'in', [...merges.keys()].slice(0, PHONE_PARTIES_MAX))
+    .where((w) =>
+      w.or([
+        w.and([w('scope', '=', 'department'), w('scope_id', '=', user.department)]),
+        ...(campaigns.length > 0 ? [w.and([w('scope', '=', 'campaign'), w('scope_id', 'in', campaigns)])] : []),
+      ]),
+    )
+    .orderBy('party_id')
+    .execute()
+  return rows.map((r) => ({ id: r.party_id, into: survivorIn(merges, r.party_id) }))
 }
 
 /**
@@ -380,10 +524,10 @@ export async function partyInspections(
   user: SessionUser,
   id: string,
 ): Promise<{ party: Party; checkIns: PartyCheckIn[]; total: number; hidden: number }> {
-  const party = await readableParty(db, user, id)
-  const all = standing(await partyCheckIns(db).where('records.party_id', '=', party.id).execute())
+  const { party, ids } = await readablePartyNow(db, user, id)
+  const all = standing(await partyCheckIns(db).where('records.party_id', 'in', ids).execute())
   const readable = new Set(
-    (await (await readableRecords(db, partyCheckIns(db).where('records.party_id', '=', party.id), user)).execute()).map(
+    (await (await readableRecords(db, partyCheckIns(db).where('records.party_id', 'in', ids), user)).execute()).map(
       (r) => r.id,
     ),
   )

@@ -6,7 +6,8 @@ import { toValue, type MaybeRefOrGetter } from 'vue'
 import { useLiveQuery } from './useLiveQuery'
 import { certifiedCount, inspectorRefOf } from '@/db/colleagues'
 import { db, type LocalParty } from '@/db/db'
-import { createLocalParty, editLocalParty, getParty, type NewParty } from '@/db/parties'
+import { createLocalParty, editLocalParty, getParty, keepServerMerge, type NewParty } from '@/db/parties'
+import type { Party } from '@/kernel/party'
 
 export { certifiedCount, inspectorRefOf }
 export { matchParties, PartyInvalidError, type NewParty } from '@/db/parties'
@@ -33,3 +34,6 @@ export const saveNewParty = (typed: NewParty, by: { department: string }, campai
 
 /** Corrects a party made here that the server has not taken; it is sent again. */
 export const saveCorrectedParty = (id: string, typed: NewParty): Promise<LocalParty> => editLocalParty(db, id, typed)
+
+/** After a supervisor's merge on the server: the merged party here opens the party it went into. */
+export const keepMergedParty = (fromId: string, into: Party) => keepServerMerge(db, fromId, into)

@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot'
 import { ApiError } from '@/api/http'
-import { fetchMyParties, postParty } from '@/api/parties'
+import { fetchMyRegister, postParty, type PartyMergeNote } from '@/api/parties'
 import { fetchColleagues } from '@/api/users'
 import { normalizeCreditCode } from '@/kernel/credit-code'
 import { PartyInputSchema, type Party, type PartyForPhone, type PartyInput } from '@/kernel/party'
@@ -109,17 +109,37 @@ const fromServer = (p: Party | PartyForPhone, savedAt: number): LocalParty => ({
 /**
  * Keeps exactly the parties the server listed for this user, in one step: the last list's are replaced;
  * parties made here that the server has not taken (waiting, rejected) and the ids merged into others stay.
+ * A party kept here that a supervisor merged into another (`merged`) becomes a pointer to that one.
  */
 export async function replaceSyncedParties(
   db: ZhixunDB,
   parties: readonly PartyForPhone[],
   now = Date.now(),
+  merged: readonly PartyMergeNote[] = [],
 ): Promise<void> {
   await db.transaction('rw', db.parties, async () => {
     const listed = new Set(parties.map((p) => p.id))
+    const into = new Map(merged.map((m) => [m.id, m.into]))
+    for (const row of await db.parties.bulkGet([...into.keys()])) {
+      if (row && !listed.has(row.id))
+        await db.parties.put({ ...row, state: 'synced', mergedInto: into.get(row.id)!, savedAt: now })
+    }
     const stale = await db.parties.filter((p) => p.state === 'synced').toArray()
     await db.parties.bulkDelete(stale.filter((p) => !p.mergedInto && !listed.has(p.id)).map((p) => p.id))
     await db.parties.bulkPut(parties.map((p) => fromServer(p, now)))
+  })
+}
+
+/**
+ * After a supervisor's merge on the server: the merged party's row here points to the party it went into
+ * (kept, so check-ins naming it find that one), and that party is kept here until the next sync lists it.
+ */
+export async function keepServerMerge(db: ZhixunDB, fromId: string, into: Party, now = Date.now()): Promise<void> {
+  await db.transaction('rw', db.parties, async () => {
+    const existing = await db.parties.get(into.id)
+    if (!existing) await db.parties.put(fromServer(into, now))
+    const from = await db.parties.get(fromId)
+    if (from) await db.parties.put({ ...from, state: 'synced', mergedInto: into.id, savedAt: now })
   })
 }
 
@@ -219,11 +239,11 @@ export async function searchLocalParties(db: ZhixunDB, typed: string, limit = PA
 
 export interface RegisterApi {
   post: PostParty
-  mine: () => Promise<PartyForPhone[]>
+  mine: () => Promise<{ parties: PartyForPhone[]; merged: PartyMergeNote[] }>
   colleagues: typeof fetchColleagues
 }
 
-const serverApi: RegisterApi = { post: postParty, mine: fetchMyParties, colleagues: fetchColleagues }
+const serverApi: RegisterApi = { post: postParty, mine: fetchMyRegister, colleagues: fetchColleagues }
 
 /**
  * One sync of the register, after the records and campaigns: the parties made here go up, then the parties
@@ -232,7 +252,7 @@ const serverApi: RegisterApi = { post: postParty, mine: fetchMyParties, colleagu
  */
 export async function syncRegister(db: ZhixunDB, api: RegisterApi = serverApi): Promise<void> {
   await pushWaitingParties(db, api.post)
-  const [parties, colleagues] = await Promise.all([api.mine(), api.colleagues()])
-  await replaceSyncedParties(db, parties)
+  const [{ parties, merged }, colleagues] = await Promise.all([api.mine(), api.colleagues()])
+  await replaceSyncedParties(db, parties, Date.now(), merged)
   await replaceColleagues(db, colleagues)
 }

@@ -400,4 +400,133 @@ describeStores('the party register on %s', (kind) => {
       expect(res.body).not.toContain('东门夜市')
     }
   })
+  it('lets a supervisor merge a stall without a code into another entry of it: hidden, read as the other, visits combined', async () => {
+    const merge = (who: Who, id: string, payload: unknown) =>
+      s.app.inject({
+        method: 'POST',
+        url: `/api/parties/${id}/merge`,
+        headers: { cookie: who.cookie },
+        payload: payload as object,
+      })
+    // One stall recorded twice, without a code, by two inspectors of the department.
+    const stallA = party({ name: '西门夜市档口 甲', campaignId: campaign.id })
+    const stallB = party({ name: '西门夜市档口 乙' })
+    const codeOf = (stem: string) => stem + creditCodeCheckChar(stem)!
+    const coded = party({ creditCode: codeOf('91440103MA59MERG1'), name: '广州有码公司' })
+    const codedToo = party({ creditCode: codeOf('91440103MA59MERG2') })
+    const faraway = party({ name: '省工商局档口' })
+    expect((await create(me, stallA)).statusCode).toBe(201)
+    expect((await create(colleague, stallB)).statusCode).toBe(201)
+    expect((await create(me, coded)).statusCode).toBe(201)
+    expect((await create(me, codedToo)).statusCode).toBe(201)
+    const [codedId, codedTooId] = [coded.id, codedToo.id]
+    expect((await create(stranger, faraway)).statusCode).toBe(201)
+    const onA = makeCheckIn({
+      authorId: me.user.id,
+      partyId: stallA.id,
+      outcome: 'suspected',
+      occurredAt: '2026-11-03T02:00:00.000Z',
+    })
+    const onB = makeCheckIn({
+      authorId: colleague.user.id,
+      partyId: stallB.id,
+      outcome: 'no_problem',
+      occurredAt: '2026-11-04T02:00:00.000Z',
+    })
+    await push(me, [onA])
+    await push(colleague, [onB])
+
+    // Refusals: an inspector; the same id; unknown or unreadable; two coded; a coded one into one without.
+    const refused = async (who: Who, id: string, payload: unknown, status: number, error: string) => {
+      const res = await merge(who, id, payload)
+      expect(res.statusCode, res.body).toBe(status)
+      expect(res.json().error).toBe(error)
+    }
+    await refused(me, stallA.id, { into: stallB.id }, 403, 'forbidden')
+    await refused(boss, stallA.id, { into: stallA.id }, 400, 'same_party')
+    await refused(boss, stallA.id, {}, 400, 'invalid')
+    await refused(boss, stallA.id, { into: uuidv7() }, 404, 'not_found')
+    await refused(boss, uuidv7(), { into: stallB.id }, 404, 'not_found')
+    await refused(boss, stallA.id, { into: faraway.id }, 404, 'not_found')
+    await refused(strangerBoss, faraway.id, { into: stallB.id }, 404, 'not_found')
+    await refused(boss, codedId, { into: codedTooId }, 409, 'both_coded')
+    await refused(boss, codedId, { into: stallA.id }, 409, 'coded_party')
+    // Nothing was merged by any of them. The campaign's inspector of another department has A only.
+    expect((await mine(fairInspector)).map((p) => p.id)).toContain(stallA.id)
+    expect((await mine(fairInspector)).map((p) => p.id)).not.toContain(stallB.id)
+    expect((await mine(me)).map((p) => p.id)).toEqual(expect.arrayContaining([stallA.id, stallB.id, codedId]))
+
+    const done = await merge(boss, stallA.id, { into: stallB.id })
+    expect(done.statusCode, done.body).toBe(200)
+    expect(done.json()).toMatchObject({ party: { id: stallB.id, name: stallB.name }, mergedFrom: [stallA.id] })
+    await refused(boss, stallA.id, { into: stallB.id }, 409, 'already_merged')
+    // Back the other way: B's survivor is B itself, A stands for B now.
+    await refused(boss, stallB.id, { into: stallA.id }, 400, 'same_party')
+
+    // The merged one is gone from lists, search and phones; reading it answers the party it went into.
+    const listed = (await mine(me)).map((p) => p.id)
+    expect(listed).not.toContain(stallA.id)
+    expect(listed).toContain(stallB.id)
+    const mineBody = (await s.app.inject({ url: '/api/parties/mine', headers: { cookie: me.cookie } })).json() as {
+      merged: { id: string; into: string }[]
+    }
+    expect(mineBody.merged).toContainEqual({ id: stallA.id, into: stallB.id })
+    // The party it went into is filed where the merged one was: the campaign's phones get it instead.
+    const theirs = (await mine(fairInspector)).map((p) => p.id)
+    expect(theirs).toContain(stallB.id)
+    expect(theirs).not.toContain(stallA.id)
+    expect(await names(me, '?q=西门夜市')).toEqual([stallB.name])
+    expect(await names(admin, '?q=西门夜市')).toEqual([stallB.name])
+    const read = await s.app.inject({ url: `/api/parties/${stallA.id}`, headers: { cookie: me.cookie } })
+    expect(read.statusCode, read.body).toBe(200)
+    expect(read.json()).toMatchObject({ party: { id: stallB.id }, mergedFrom: stallA.id })
+    const direct = await s.app.inject({ url: `/api/parties/${stallB.id}`, headers: { cookie: me.cookie } })
+    expect(direct.json().mergedFrom).toBeUndefined()
+    // Someone the party was never filed for still learns nothing.
+    expect(
+      (await s.app.inject({ url: `/api/parties/${stallA.id}`, headers: { cookie: stranger.cookie } })).statusCode,
+    ).toBe(404)
+    // Both rows are still there, unchanged.
+    const rows = await s.store.db
+      .selectFrom('parties')
+      .select(['id', 'name'])
+      .where('id', 'in', [stallA.id, stallB.id])
+      .execute()
+    expect(rows).toHaveLength(2)
+
+    // Visits of either id count for the survivor, also a check-in naming the merged id pushed afterwards.
+    const later = makeCheckIn({
+      authorId: me.user.id,
+      partyId: stallA.id,
+      outcome: 'case_opened',
+      occurredAt: '2026-11-05T02:00:00.000Z',
+    })
+    await push(me, [later])
+    expect((await mine(me)).find((p) => p.id === stallB.id)?.visits).toEqual([
+      { date: '2026-11-05', department: '省知识产权局', outcome: 'case_opened' },
+      { date: '2026-11-04', department: '省知识产权局', outcome: 'no_problem' },
+      { date: '2026-11-03', department: '省知识产权局', outcome: 'suspected' },
+    ])
+    for (const id of [stallA.id, stallB.id]) {
+      const full = await s.app.inject({ url: `/api/parties/${id}/inspections`, headers: { cookie: boss.cookie } })
+      expect(full.statusCode, full.body).toBe(200)
+      const body = full.json() as { party: Party; checkIns: PartyCheckIn[]; total: number }
+      expect(body.party.id).toBe(stallB.id)
+      expect(body.checkIns.map((c) => c.id)).toEqual([later.id, onB.id, onA.id])
+    }
+
+    // A phone retrying the merged party's creation is answered the party it went into.
+    const again = await create(me, stallA)
+    expect(again.statusCode).toBe(200)
+    expect(again.json().party.id).toBe(stallB.id)
+
+    // The audit trail names who merged what into what.
+    const audit = await s.app.inject({ url: `/api/audit?recordId=${stallA.id}`, headers: { cookie: admin.cookie } })
+    expect(audit.statusCode, audit.body).toBe(200)
+    const entries = (audit.json() as { entries: { action: string; actorId: string; detail: { into?: string } }[] })
+      .entries
+    expect(entries.filter((e) => e.action === 'party.merge')).toEqual([
+      expect.objectContaining({ actorId: boss.user.id, detail: expect.objectContaining({ into: stallB.id }) }),
+    ])
+  })
 })
