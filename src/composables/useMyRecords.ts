@@ -1,6 +1,7 @@
+import { Dexie } from 'dexie'
 import { computed, toValue, type MaybeRefOrGetter } from 'vue'
-import { myCheckIns } from '@/db/checkins'
-import { db } from '@/db/db'
+import { myCheckIns, recordsOwner } from '@/db/checkins'
+import { db, type LocalCheckIn, type LocalReview, type ZhixunDB } from '@/db/db'
 import { myNotes } from '@/db/notes'
 import { useSettledQuery } from './useLiveQuery'
 
@@ -32,4 +33,78 @@ export function useMyNotes() {
     settleMs: SETTLE_MS,
   })
   return { notes }
+}
+
+/**
+ * Of `reviews`, the latest of each check-in when it returned the check-in and no check-in on this phone corrects
+ * it (`corrected`: the ids corrections name). The latest is the last in time; at one time the later id (uuidv7).
+ */
+function awaitingCorrection(reviews: LocalReview[], corrected: readonly unknown[]): Map<string, LocalReview> {
+  const latest = new Map<string, LocalReview>()
+  for (const r of reviews) {
+    const seen = latest.get(r.checkInId)
+    if (!seen || r.at > seen.at || (r.at === seen.at && r.id > seen.id)) latest.set(r.checkInId, r)
+  }
+  const done = new Set(corrected)
+  for (const [id, r] of latest) if (r.action !== 'returned' || done.has(id)) latest.delete(id)
+  return latest
+}
+
+/** Of the check-ins `ids`, those returned and not yet corrected, with the review that returned them: two indexed reads. */
+export function returnedOf(db: ZhixunDB, ids: string[]): Promise<Map<string, LocalReview>> {
+  if (!ids.length) return Promise.resolve(new Map())
+  return db.transaction('r', [db.reviews, db.checkins], () =>
+    Dexie.Promise.all([
+      db.reviews.where('checkInId').anyOf(ids).toArray(),
+      db.checkins.where('data.correctionOf').anyOf(ids).keys(),
+    ]).then(([reviews, corrected]) => awaitingCorrection(reviews, corrected)),
+  )
+}
+
+/**
+ * The inspector's own check-ins (of `task`, when given) that a supervisor returned and no check-in on this phone
+ * corrects yet, newest first, with the reviews that returned them. Reviews have no index on their action: this
+ * reads them all (one small row per reviewed check-in), then only the check-ins returned.
+ */
+export function myReturnedCheckIns(
+  db: ZhixunDB,
+  { task }: { task?: number },
+): Promise<{ checkIns: LocalCheckIn[]; reviews: Map<string, LocalReview> }> {
+  return db.transaction('r', [db.session, db.syncMeta, db.checkins, db.reviews], () =>
+    Dexie.Promise.all([recordsOwner(db), db.reviews.toArray()]).then(([owner, all]) => {
+      const candidates = [...awaitingCorrection(all, []).keys()]
+      return Dexie.Promise.all([
+        db.checkins.bulkGet(candidates),
+        db.checkins.where('data.correctionOf').anyOf(candidates).keys(),
+      ]).then(([found, corrected]) => {
+        const reviews = awaitingCorrection(all, corrected)
+        const checkIns = found
+          .filter((c): c is LocalCheckIn => !!c && reviews.has(c.id))
+          .filter((c) => (owner ? c.data.authorId === owner : c.origin === 'mine'))
+          .filter((c) => task === undefined || c.taskNumbers.includes(task))
+          .sort((a, b) => b.savedAt - a.savedAt)
+        return { checkIns, reviews }
+      })
+    }),
+  )
+}
+
+/** The reviews that returned the check-ins `ids` (a page of the list) and await a correction, by check-in id. */
+export function useReturnedReviews(ids: MaybeRefOrGetter<string[]>) {
+  const { value } = useSettledQuery(() => returnedOf(db, toValue(ids)), {
+    tables: ['reviews', 'checkins'],
+    settleMs: SETTLE_MS,
+    deps: () => toValue(ids).join(','),
+  })
+  return { returned: computed(() => value.value ?? new Map<string, LocalReview>()) }
+}
+
+/** The inspector's own returned check-ins awaiting a correction (of `task`, when given), newest first. */
+export function useMyReturned(task: MaybeRefOrGetter<number | undefined>) {
+  const { value } = useSettledQuery(() => myReturnedCheckIns(db, { task: toValue(task) }), {
+    tables: ['reviews', 'checkins', 'syncMeta', 'session'],
+    settleMs: SETTLE_MS,
+    deps: () => toValue(task),
+  })
+  return { returnedCheckIns: computed(() => value.value?.checkIns ?? []) }
 }

@@ -173,9 +173,53 @@ describe('the on-site inspection record, offline at 360 px', () => {
     // The party reads the whole record full-screen first.
     await page.getByTestId('insp-show').click()
     await page.getByTestId('insp-reading').waitFor()
-    await expect.poll(() => page.getByTestId('doc-page').count()).toBeGreaterThanOrEqual(1)
-    expect(await page.getByTestId('insp-reading').textContent()).toContain(HOSTILE)
+    // For the phone: one column at the app's text size, nothing wider than the 360 px screen, no page boxes shown.
+    const flow = page.getByTestId('insp-reading').getByTestId('reading-flow')
+    await flow.waitFor()
+    expect(await flow.textContent()).toContain(HOSTILE)
+    const layout = await flow.evaluate((el) => {
+      const body = el.querySelector('[data-block="findings-0"] p') ?? el.querySelector('[data-block="statement"] p')
+      const overlay = el.closest('[data-testid="insp-reading"]')!
+      return {
+        fontSize: parseFloat(getComputedStyle(body!).fontSize),
+        width: el.getBoundingClientRect().width,
+        scrollWidth: el.scrollWidth,
+        clientWidth: el.clientWidth,
+        overlayScroll: overlay.scrollWidth - overlay.clientWidth,
+        docScroll: document.documentElement.scrollWidth - window.innerWidth,
+      }
+    })
+    expect(layout.fontSize).toBeGreaterThanOrEqual(16)
+    expect(layout.width).toBeLessThanOrEqual(360)
+    expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth)
+    expect(layout.overlayScroll).toBeLessThanOrEqual(0)
+    expect(layout.docScroll).toBeLessThanOrEqual(0)
+    expect(await page.getByTestId('doc-page').first().isVisible()).toBe(false)
     expect(await page.locator('[data-testid="insp-reading"] img[src="x"]').count()).toBe(0)
+    // Dark mode: light text on the dark ground.
+    await page.emulateMedia({ colorScheme: 'dark' })
+    const ink = await flow.evaluate((el) => {
+      const lum = (c: string) =>
+        c
+          .match(/\d+/g)!
+          .slice(0, 3)
+          .reduce((a, v) => a + Number(v), 0) / 3
+      const overlay = el.closest('[data-testid="insp-reading"]')!
+      return { text: lum(getComputedStyle(el).color), ground: lum(getComputedStyle(overlay).backgroundColor) }
+    })
+    expect(ink.text - ink.ground).toBeGreaterThan(150)
+    // Printing from here still prints the A4 pages, not the column.
+    await page.emulateMedia({ colorScheme: 'light', media: 'print' })
+    expect(await flow.isVisible()).toBe(false)
+    expect(await page.getByTestId('doc-page').first().isVisible()).toBe(true)
+    await page.emulateMedia({ media: 'screen' })
+    // The printed pages are one tap away, and back.
+    await page.getByTestId('reading-toggle').click()
+    await expect.poll(() => page.getByTestId('doc-page').first().isVisible()).toBe(true)
+    expect(await flow.isVisible()).toBe(false)
+    expect(await page.getByTestId('doc-page').first().textContent()).toContain(HOSTILE)
+    await page.getByTestId('reading-toggle').click()
+    await expect.poll(() => flow.isVisible()).toBe(true)
     await page.getByTestId('insp-reading-close').click()
 
     for (const who of [lead, co]) {
