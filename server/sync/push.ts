@@ -57,9 +57,43 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
     await ctx.beforeCommit?.(tx)
     return {
       lastProcessedSeq: work.lastSeq,
-      results: [...replayed, ...(await committed(tx, work, fresh, applied))],
+      results: [...(await replayedSignatures(tx, batch, replayed)), ...(await committed(tx, work, fresh, applied))],
       ...(work.lastVersion > version ? { versions: { from: version + 1, to: work.lastVersion } } : {}),
     }
+  })
+}
+
+/**
+ * A check-in or inspection record sent again (its first answer lost: the page was left, the link dropped) is
+ * answered with what the server found of its signature, as the first answer was: such a record never changes,
+ * so its row still says. Without this the phone never learns that the server verified the signature.
+ */
+async function replayedSignatures(
+  tx: Tx,
+  batch: readonly HashedMutation[],
+  replayed: readonly MutationResult[],
+): Promise<MutationResult[]> {
+  const bySeq = new Map(batch.map((m) => [m.seq, m]))
+  const idOf = (r: MutationResult) => {
+    const m = bySeq.get(r.seq)
+    return r.status === 'applied' && m?.signature !== undefined && m.name in ANSWERED_KINDS
+      ? m.claims.recordId
+      : undefined
+  }
+  const ids = [...new Set(replayed.flatMap((r) => idOf(r) ?? []))]
+  if (ids.length === 0) return [...replayed]
+  const found = new Map<string, string | null>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await tx
+      .selectFrom('records')
+      .select(['id', 'signature_status'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute()
+    for (const row of rows) found.set(row.id, row.signature_status)
+  }
+  return replayed.map((r) => {
+    const status = found.get(idOf(r) ?? '')
+    return status ? { ...r, signature: status as MutationResult['signature'] } : r
   })
 }
 

@@ -182,6 +182,29 @@ describeStores('signing keys and signed records on %s', (kind) => {
       expect(await stored(note.id)).toMatchObject({ signature_status: null, signature: null })
     })
 
+    it('tells a check-in sent again (its first answer lost) what it found of the signature, as the first time', async () => {
+      const checkIn = makeCheckIn()
+      const badly = makeCheckIn({ itemsSeized: 3 })
+      const first = [
+        { seq: ++seq, name: 'checkin.create', args: checkIn, signature: await sign(key, 'checkin', checkIn) },
+        {
+          seq: ++seq,
+          name: 'checkin.create',
+          args: { ...badly, itemsSeized: 30 },
+          signature: await sign(key, 'checkin', badly),
+        },
+      ]
+      const answered = await push(clientId, first)
+      expect(answered.body.results.map((r) => r.signature)).toEqual(['valid', 'invalid'])
+      // The answer never reached the phone: it sends the same again, and hears the same of the signatures.
+      const replay = await push(clientId, first)
+      expect(replay.status).toBe(200)
+      expect(replay.body.results.map((r) => [r.status, r.signature])).toEqual([
+        ['applied', 'valid'],
+        ['applied', 'invalid'],
+      ])
+    })
+
     it('takes a push from a phone that sends no signature field at all, as every phone did before', async () => {
       const old = makeCheckIn()
       const res = await push(newClient(), [{ seq: 1, name: 'checkin.create', args: old }])
