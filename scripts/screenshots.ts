@@ -111,11 +111,7 @@ try {
       locale: 'zh-CN',
     })
     const page = await context.newPage()
-    await page.goto(`${url}/signin`)
-    await page.getByTestId('sign-in-username').fill(username)
-    await page.getByTestId('sign-in-password').fill(password)
-    await page.getByTestId('sign-in-submit').click()
-    await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
+    await signIn(page, url, username, password)
     // The sign-in syncs: the check-in comes down to the phone, then its page shows the photos.
     await page.goto(`${url}/checkins/${checkIn.id}`)
     await page.getByTestId('photo-thumb').first().waitFor({ timeout: 30_000 })
@@ -141,11 +137,7 @@ try {
       geolocation: { latitude: 23.1498, longitude: 113.2587, accuracy: 12 },
     })
     const page = await context.newPage()
-    await page.goto(`${url}/signin`)
-    await page.getByTestId('sign-in-username').fill(username)
-    await page.getByTestId('sign-in-password').fill(password)
-    await page.getByTestId('sign-in-submit').click()
-    await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
+    await signIn(page, url, username, password)
     await page.goto(`${url}/checkins/new?task=28`)
     await page.getByTestId('location-status').waitFor()
     await page.getByTestId('venue-type').selectOption('market')
@@ -169,11 +161,7 @@ try {
       locale: 'zh-CN',
     })
     const page = await context.newPage()
-    await page.goto(`${url}/signin`)
-    await page.getByTestId('sign-in-username').fill(username)
-    await page.getByTestId('sign-in-password').fill(password)
-    await page.getByTestId('sign-in-submit').click()
-    await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
+    await signIn(page, url, username, password)
     await page.goto(`${url}/checkins/${checkIn.id}`)
     await page.getByTestId('inspection-make').click()
     await page.getByTestId('inspection-draft').waitFor()
@@ -282,4 +270,13 @@ async function drawSignature(page: Page, n: number): Promise<void> {
     })
   }
   await page.mouse.up()
+}
+
+/** Signs in through the app's own sign-in page, as the inspector would. */
+async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/signin`)
+  await page.getByTestId('sign-in-username').fill(username)
+  await page.getByTestId('sign-in-password').fill(password)
+  await page.getByTestId('sign-in-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
 }
