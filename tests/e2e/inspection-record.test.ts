@@ -236,7 +236,7 @@ describe('the on-site inspection record that stands up in review', () => {
     if (await confirm.isVisible()) await confirm.click()
     await page.getByTestId('checkin-page').waitFor()
     checkInId = page.url().split('/checkins/')[1]!
-    expect(await page.getByTestId('checkin-campaign').textContent()).toBe(CAMPAIGN)
+    await expect.poll(() => page.getByTestId('checkin-campaign').textContent()).toBe(CAMPAIGN)
   })
 
   it('offline: writes the 笔录, both inspectors and the party sign by drawing, and signs it', async () => {
