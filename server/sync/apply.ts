@@ -241,24 +241,49 @@ const unknownTask = (n: number): MutationOutcome => ({
   reason: `unknown task ${n}`,
 })
 
-const NOT_YOURS_TO_CORRECT: MutationOutcome = {
-  status: 'rejected',
-  code: 'not_yours',
-  detail: 'correctionOf',
-  reason: 'a correction may only name a check-in of its own author',
+/** How a refusal names a record of each kind that may be corrected. */
+const CORRECTED: Record<'checkin' | 'inspection', string> = {
+  checkin: 'a check-in',
+  inspection: 'an inspection record',
 }
 
 /**
- * Why a check-in may not correct what it names: only its author's own check-ins. One the server does not have
- * (its original was rejected, say) hides nothing, and reports check authors again when they read.
+ * Why a record may not correct what it names: only its author's own record of the same kind. One the server
+ * does not have (its original was rejected, or is not sent yet) hides nothing, and reports check authors again
+ * when they read.
  */
-async function correctionRefusal(work: PushWork, checkIn: CheckIn): Promise<MutationOutcome | undefined> {
-  if (checkIn.correctionOf === null) return undefined
-  if (checkIn.correctionOf === checkIn.id)
-    return { status: 'rejected', code: 'invalid', detail: 'correctionOf', reason: 'a check-in cannot correct itself' }
-  const original = await work.record(checkIn.correctionOf)
-  if (!original) return undefined
-  return original.kind === 'checkin' && original.author_id === work.user.id ? undefined : NOT_YOURS_TO_CORRECT
+async function correctionRefusal(
+  work: PushWork,
+  kind: 'checkin' | 'inspection',
+  record: { id: string; correctionOf: string | null },
+): Promise<MutationOutcome | undefined> {
+  if (record.correctionOf === null) return undefined
+  if (record.correctionOf === record.id)
+    return {
+      status: 'rejected',
+      code: 'invalid',
+      detail: 'correctionOf',
+      reason: `${CORRECTED[kind]} cannot correct itself`,
+    }
+  const original = await work.record(record.correctionOf)
+  if (!original || (original.kind === kind && original.author_id === work.user.id)) return undefined
+  return {
+    status: 'rejected',
+    code: 'not_yours',
+    detail: 'correctionOf',
+    reason: `a correction may only name ${CORRECTED[kind]} of its own author`,
+  }
+}
+
+/**
+ * Refuses the push (409 photo_missing, with the hashes) while any of these images is not the pusher's own upload,
+ * whoever else stored the same bytes: the phone uploads it (every byte, as it would a new one) and sends the
+ * record again. Nothing says whether it exists.
+ */
+async function requireOwnUploads(work: PushWork, sha256s: readonly string[], message: string): Promise<void> {
+  if (sha256s.length === 0) return
+  const missing = await work.missingPhotos(sha256s)
+  if (missing.length > 0) throw new ApiRefusal(409, 'photo_missing', message, { missing })
 }
 
 async function applyCheckIn(
@@ -279,16 +304,13 @@ async function applyCheckIn(
       ? { status: 'applied' }
       : ID_TAKEN
   }
-  const refusal = await correctionRefusal(work, checkIn)
+  const refusal = await correctionRefusal(work, 'checkin', checkIn)
   if (refusal) return refusal
-  if (checkIn.photos.length > 0) {
-    // A photo this user has not uploaded is missing for them, whoever else stored it: the phone uploads it
-    // (every byte, as it would a new one) and sends the record again. Nothing says whether it exists.
-    const missing = await work.missingPhotos(checkIn.photos.map((p) => p.sha256))
-    if (missing.length > 0) {
-      throw new ApiRefusal(409, 'photo_missing', 'Upload the photos before the record that refers to them', { missing })
-    }
-  }
+  await requireOwnUploads(
+    work,
+    checkIn.photos.map((p) => p.sha256),
+    'Upload the photos before the record that refers to them',
+  )
   work.linkPhotos(
     checkIn.id,
     checkIn.photos.map((p) => p.sha256),
@@ -339,27 +361,8 @@ async function applyInspection(work: PushWork, inspection: Inspection): Promise<
     if (existing.kind !== 'inspection' || existing.author_id !== work.user.id) return ID_TAKEN
     return existing.hash === hash ? { status: 'applied' } : LOCKED
   }
-  if (inspection.correctionOf !== null) {
-    if (inspection.correctionOf === inspection.id) {
-      return {
-        status: 'rejected',
-        code: 'invalid',
-        detail: 'correctionOf',
-        reason: 'an inspection record cannot correct itself',
-      }
-    }
-    // One the server does not have (not sent yet) hides nothing; one that is someone else's, or no inspection
-    // record, is not this author's to correct.
-    const original = await work.record(inspection.correctionOf)
-    if (original && (original.kind !== 'inspection' || original.author_id !== work.user.id)) {
-      return {
-        status: 'rejected',
-        code: 'not_yours',
-        detail: 'correctionOf',
-        reason: 'a correction may only name an inspection record of its own author',
-      }
-    }
-  }
+  const refusal = await correctionRefusal(work, 'inspection', inspection)
+  if (refusal) return refusal
   // An inspection record goes with its check-in (reports, evidence packages): only with the author's own.
   const checkIn = await work.record(inspection.checkInId)
   if (checkIn && (checkIn.kind !== 'checkin' || checkIn.author_id !== work.user.id)) {
@@ -371,19 +374,7 @@ async function applyInspection(work: PushWork, inspection: Inspection): Promise<
     }
   }
   const images = [...inspection.photos.map((p) => p.sha256), ...inspection.signatures.map((p) => p.sha256)]
-  if (images.length > 0) {
-    const missing = await work.missingPhotos(images)
-    if (missing.length > 0) {
-      throw new ApiRefusal(
-        409,
-        'photo_missing',
-        'Upload the photos and signatures before the record that refers to them',
-        {
-          missing,
-        },
-      )
-    }
-  }
+  await requireOwnUploads(work, images, 'Upload the photos and signatures before the record that refers to them')
   work.linkPhotos(inspection.id, images)
   const certified = await work.certificates.judge(
     inspection.inspectors.map((i) => i.userId),
