@@ -10,6 +10,8 @@ import {
   sampleInspection,
   SEED_INSPECTION_SCRIPT,
   signaturePngBytes,
+  type PrintedDocument,
+  type ReadDocument,
   type SeedImage,
 } from '../helpers/inspection-doc'
 import { noisePng } from '../helpers/png'
@@ -17,39 +19,6 @@ import { HOSTILE, sha256 } from '../helpers/records'
 
 // The printed 现场检查笔录 in Chromium at 360 px: A4 pages cut by the app (not by page-margin boxes), each with
 // "第 X 页 共 Y 页" and the signatures at its foot, as many PDF pages as page boxes, hostile text as text.
-
-interface ReadDocument {
-  pages: {
-    number: string
-    signatures: { role: string; loaded: boolean }[]
-    overflow: number
-    scrollOverflow: number
-    text: string
-    width: number
-    right: number
-  }[]
-  hostile: number
-  scrollWidth: number
-  innerWidth: number
-}
-interface PrintedDocument {
-  sheets: {
-    widthMm: number
-    heightMm: number
-    topMm: number
-    leftMm: number
-    breakAfter: string
-    pageBreakAfter: string
-    transform: string
-    number: string
-    strip: boolean
-  }[]
-  pageRules: string[]
-  header: boolean
-  nav: boolean
-  toolbar: boolean
-  others: number
-}
 
 /** The first drawn signature image of a draft, read from IndexedDB and decoded; null until it is saved. */
 const READ_DRAFT_IMAGE = `

@@ -135,6 +135,20 @@ export const SEED_INSPECTION_SCRIPT = `
  * What the document shows, read in the page: its pages, each page's number line, the signature images in its
  * strip (and whether they loaded), and how far its content reaches against the room on the page.
  */
+export interface ReadDocument {
+  pages: {
+    number: string
+    signatures: { role: string; loaded: boolean }[]
+    overflow: number
+    scrollOverflow: number
+    text: string
+    width: number
+    right: number
+  }[]
+  hostile: number
+  scrollWidth: number
+  innerWidth: number
+}
 export const READ_DOCUMENT_SCRIPT = `
   const doc = document.querySelector('[data-testid="inspection-doc"]')
   const pages = [...doc.querySelectorAll('.doc-viewport [data-testid="doc-page"]')]
@@ -165,6 +179,24 @@ export const READ_DOCUMENT_SCRIPT = `
  * The page as it prints, emulated by hand where a browser cannot be told to (WebKit through WebDriver): every
  * rule of the style sheets' print media is added for the screen too, then the sheets are read.
  */
+export interface PrintedDocument {
+  sheets: {
+    widthMm: number
+    heightMm: number
+    topMm: number
+    leftMm: number
+    breakAfter: string
+    pageBreakAfter: string
+    transform: string
+    number: string
+    strip: boolean
+  }[]
+  pageRules: string[]
+  header: boolean
+  nav: boolean
+  toolbar: boolean
+  others: number
+}
 export const EMULATE_PRINT_SCRIPT = `
   if (arguments[0] === true) {
     const rules = []

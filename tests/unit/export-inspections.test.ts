@@ -1,21 +1,15 @@
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ZhixunDB } from '../../src/db/db'
-import {
-  draftOf,
-  signInspection,
-  startInspection,
-  type InspectionDraftRow,
-  type SignatureImage,
-} from '../../src/db/inspections'
+import { draftOf, signInspection, startInspection, type InspectionDraftRow } from '../../src/db/inspections'
 import { saveCheckIn } from '../../src/db/records'
 import { startSession } from '../../src/db/session'
 import { recordHash } from '../../src/kernel/canonical'
-import { signatureOf } from '../../src/kernel/inspection-rules'
 import type { SessionUser } from '../../src/kernel/users'
 import { uuidv7 } from '../../src/kernel/uuid'
 import { ENTRY_META_FIELDS, exportRecords, manifestOf, type RecordsExport } from '../../src/records/export'
 import { importRecords, type ImportOptions } from '../../src/records/import'
+import { fullySigned } from '../helpers/inspection-drafts'
 import { HOSTILE, makeCheckIn, photoBytes, sha256 } from '../helpers/records'
 
 // A signed 现场检查笔录 is the record that matters most: the phone it was signed on breaks before it reaches the
@@ -35,32 +29,16 @@ const options: ImportOptions = { confirmKey: async () => 'registered' }
 let oldPhone: ZhixunDB
 let newPhone: ZhixunDB
 
-function drawing(seed: number): SignatureImage {
-  const b = photoBytes(seed, 3_000)
-  return {
-    sha256: sha256(b),
-    size: b.length,
-    bytes: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer,
-  }
-}
-
-function fullySigned(row: InspectionDraftRow): InspectionDraftRow {
-  const images = [drawing(1), drawing(2), drawing(3)]
-  const [lead, co] = row.form.inspectors
-  return {
+/** Signed by both inspectors and the party present, with the record's text hostile. */
+const signedWithHostileFindings = (row: InspectionDraftRow): InspectionDraftRow =>
+  fullySigned({
+    ...row,
     form: {
       ...row.form,
       party: { ...row.form.party, name: '广州市某某商行', personPresent: '陈先生' },
       findings: HOSTILE.join('\n'),
-      signatures: [
-        signatureOf('inspector', lead!.name, lead!.userId, images[0]!),
-        signatureOf('inspector', co!.name, co!.userId, images[1]!),
-        signatureOf('party', '陈先生', null, images[2]!),
-      ],
     },
-    images,
-  }
-}
+  })
 
 /** The old phone: a check-in with a photo and its signed inspection record, neither on the server. */
 async function signedOnOldPhone() {
@@ -86,7 +64,7 @@ async function signedOnOldPhone() {
     { ...ref, bytes: photo.buffer.slice(photo.byteOffset, photo.byteOffset + photo.length) as ArrayBuffer },
   ])
   const row = await startInspection(oldPhone, checkIn, { id: ME.id, displayName: '李明' })
-  await signInspection(oldPhone, row.id, fullySigned(draftOf(row)!))
+  await signInspection(oldPhone, row.id, signedWithHostileFindings(draftOf(row)!))
   return (await oldPhone.inspections.get(row.id))!
 }
 

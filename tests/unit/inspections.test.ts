@@ -10,13 +10,11 @@ import {
   signingRules,
   signInspection,
   startInspection,
-  type InspectionDraftRow,
-  type SignatureImage,
 } from '../../src/db/inspections'
 import { saveCheckIn } from '../../src/db/records'
 import { markExported, unexportedCount } from '../../src/db/session'
 import { exportRecords } from '../../src/records/export'
-import { signatureOf, signBlockers } from '../../src/kernel/inspection-rules'
+import { signBlockers } from '../../src/kernel/inspection-rules'
 import { dexieSyncStorage } from '../../src/db/syncStorage'
 import { recordHash } from '../../src/kernel/canonical'
 import type { Campaign } from '../../src/kernel/campaign-schema'
@@ -31,6 +29,7 @@ import type {
 import { uuidv7 } from '../../src/kernel/uuid'
 import { SyncEngine } from '../../src/sync/engine'
 import type { SyncTransport } from '../../src/sync/transport'
+import { fullySigned } from '../helpers/inspection-drafts'
 import { HOSTILE, makeCheckIn, photoBytes, sha256 } from '../helpers/records'
 
 const ME = { id: uuidv7(), displayName: '李明' }
@@ -39,33 +38,6 @@ const CAMPAIGN = 'campaign-two-certified'
 
 let db: ZhixunDB
 let checkIn: LocalCheckIn
-
-/** A PNG-ish image as the signature pad hands it over: bytes, their SHA-256 and size. */
-function drawing(seed: number): SignatureImage {
-  const b = photoBytes(seed, 3_000)
-  return {
-    sha256: sha256(b),
-    size: b.length,
-    bytes: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer,
-  }
-}
-
-/** Every signature the draft needs: each inspector's and the party's. */
-function fullySigned(row: InspectionDraftRow): InspectionDraftRow {
-  const images = [drawing(1), drawing(2), drawing(3)]
-  const [lead, co] = row.form.inspectors
-  return {
-    form: {
-      ...row.form,
-      signatures: [
-        signatureOf('inspector', lead!.name, lead!.userId, images[0]!),
-        signatureOf('inspector', co!.name, co!.userId, images[1]!),
-        signatureOf('party', row.form.party.personPresent || row.form.party.name, null, images[2]!),
-      ],
-    },
-    images,
-  }
-}
 
 beforeEach(async () => {
   db = new ZhixunDB(`inspections-${Math.random()}`)

@@ -14,6 +14,8 @@ import {
   sampleInspection,
   SEED_INSPECTION_SCRIPT,
   signaturePngBytes,
+  type PrintedDocument,
+  type ReadDocument,
 } from '../helpers/inspection-doc'
 import { HOSTILE, sha256 } from '../helpers/records'
 import { realDataset } from '../helpers/seed'
@@ -78,12 +80,7 @@ describe.skipIf(!webkitAvailable)('WebKit prints the 现场检查笔录 page by 
         ),
       'the signature images',
     )
-    const doc = await wk.runAsync<{
-      pages: { number: string; signatures: { role: string; loaded: boolean }[]; overflow: number; text: string }[]
-      hostile: number
-      scrollWidth: number
-      innerWidth: number
-    }>(READ_DOCUMENT_SCRIPT)
+    const doc = await wk.runAsync<ReadDocument>(READ_DOCUMENT_SCRIPT)
     const n = doc.pages.length
     expect(n).toBeGreaterThanOrEqual(4)
     expect(doc.pages.map((p) => p.number)).toEqual(doc.pages.map((_, k) => `第 ${k + 1} 页 共 ${n} 页`))
@@ -106,24 +103,7 @@ describe.skipIf(!webkitAvailable)('WebKit prints the 现场检查笔录 page by 
       at = found + paragraph.length
     }
 
-    const printed = await wk.runAsync<{
-      sheets: {
-        widthMm: number
-        heightMm: number
-        topMm: number
-        leftMm: number
-        breakAfter: string
-        pageBreakAfter: string
-        transform: string
-        number: string
-        strip: boolean
-      }[]
-      pageRules: string[]
-      header: boolean
-      nav: boolean
-      toolbar: boolean
-      others: number
-    }>(EMULATE_PRINT_SCRIPT, true)
+    const printed = await wk.runAsync<PrintedDocument>(EMULATE_PRINT_SCRIPT, true)
     expect(printed.sheets).toHaveLength(n)
     printed.sheets.forEach((sheet, k) => {
       expect(sheet).toMatchObject({ widthMm: 210, heightMm: 297, leftMm: 0, transform: 'none', strip: true })
