@@ -200,6 +200,8 @@ export interface PartiesTable {
   created_by: string
   created_at: string
   updated_at: string
+  /** Pinyin initials of the name, lower case (server/parties/initials.ts), kept so no search computes them. */
+  initials: string
 }
 
 /** A party a supervisor merged into another (migration 0011): rows are only added. */

@@ -3,6 +3,7 @@ import { ZhixunError } from '../../src/kernel/errors'
 import type { Dialect } from './database'
 import { migration0010 } from './migration-0010'
 import { migration0011 } from './migration-0011'
+import { migration0012 } from './migration-0012'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -309,6 +310,8 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0010_audit_review_keys': migration0010(dialect),
   // A supervisor's merge of two register entries of one party (server/db/migration-0011.ts).
   '0011_party_merge': migration0011(),
+  // Parties' pinyin initials as a column (server/db/migration-0012.ts).
+  '0012_party_initials': migration0012(),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

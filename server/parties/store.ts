@@ -179,6 +179,7 @@ export async function createParty(
     created_by: user.id,
     created_at: now,
     updated_at: now,
+    initials: pinyinInitials(input.name),
   }
   // Two phones creating the same business at once: one insert wins, the other finds that row below.
   const inserted = await db
@@ -274,22 +275,6 @@ export async function searchParties(db: Kysely<Database>, user: SessionUser, sea
     )
   }
   const text = search.q?.trim() ?? ''
-  // Letters only may be pinyin initials (gzsm for 广州市某…), which no column holds: those are matched here,
-  // over the parties the user may read, with the name and the code as below.
-  if (INITIALS_QUERY.test(text)) {
-    const wanted = text.toLowerCase()
-    const code = normalizeCreditCode(text)
-    const all = await q.orderBy('name').orderBy('id').execute()
-    return all
-      .filter(
-        (r) =>
-          r.name.toLowerCase().includes(wanted) ||
-          (r.credit_code ?? '').startsWith(code) ||
-          pinyinInitials(r.name).includes(wanted),
-      )
-      .slice(0, search.limit)
-      .map(partyOf)
-  }
   if (text !== '') {
     const code = normalizeCreditCode(text)
     const namePattern = `%${likeEscaped(text.toLowerCase())}%`
@@ -298,6 +283,8 @@ export async function searchParties(db: Kysely<Database>, user: SessionUser, sea
       eb.or([
         sql<boolean>`lower(${eb.ref('name')}) like ${namePattern} escape '\\'`,
         ...(code !== '' ? [sql<boolean>`${eb.ref('credit_code')} like ${codePattern} escape '\\'`] : []),
+        // Letters only may be pinyin initials (gzsm for 广州市某…).
+        ...(INITIALS_QUERY.test(text) ? [sql<boolean>`${eb.ref('initials')} like ${namePattern} escape '\\'`] : []),
       ]),
     )
   }
@@ -491,7 +478,7 @@ export async function partiesForPhone(db: Kysely<Database>, user: SessionUser): 
   const merged = groupsIn(merges)
   const ids = rows.flatMap((r) => [r.id, ...(merged.get(r.id) ?? [])])
   const visits = await visitsOf(db, ids, (partyId) => survivorIn(merges, partyId))
-  return rows.map((r) => ({ ...partyOf(r), initials: pinyinInitials(r.name), visits: visits.get(r.id) ?? [] }))
+  return rows.map((r) => ({ ...partyOf(r), initials: r.initials, visits: visits.get(r.id) ?? [] }))
 }
 
 /** The parties a phone may hold that were merged into others, each with the party it stands for now. */
