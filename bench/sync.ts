@@ -215,8 +215,14 @@ if (only !== 'push') {
     // the service worker answered from its cache never left the phone).
     let counting = true
     const exchanged: Promise<[number, number]>[] = []
+    const pushBodies: { bytes: number; mutations: number }[] = []
     context.on('requestfinished', (request) => {
       if (!counting) return
+      if (request.url().endsWith('/api/sync/push')) {
+        const body = request.postDataBuffer()
+        const mutations = (JSON.parse(body?.toString() ?? '{}') as { mutations?: unknown[] }).mutations?.length ?? 0
+        pushBodies.push({ bytes: body?.length ?? 0, mutations })
+      }
       exchanged.push(
         Promise.all([request.sizes(), request.response()]).then(([s, response]) =>
           response?.fromServiceWorker()
@@ -253,6 +259,14 @@ if (only !== 'push') {
       `Phone drains ${queued} queued check-ins: bytes on the wire, both ways (${exchanged.length} requests)`,
       `${((up + down) / 1e6).toFixed(2)} MB (up ${(up / 1e6).toFixed(2)}, down ${(down / 1e6).toFixed(2)})`,
       '≤ 0.6 MB',
+    )
+    const pushed = pushBodies.reduce((a, b) => ({ bytes: a.bytes + b.bytes, mutations: a.mutations + b.mutations }), {
+      bytes: 0,
+      mutations: 0,
+    })
+    report(
+      `  of which push bodies (${pushBodies.length} pushes, ${pushed.mutations} mutations)`,
+      `${(pushed.bytes / 1e6).toFixed(2)} MB, ${(pushed.bytes / Math.max(1, pushed.mutations)).toFixed(0)} bytes a mutation`,
     )
     report(
       `Phone (headless Chromium) drains ${queued} queued check-ins: outbox empty / all verified`,

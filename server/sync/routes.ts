@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Transaction } from 'kysely'
 import * as v from 'valibot'
 import { LIMITS, PhotoRefSchema, PushRequestSchema, Sha256Schema } from '../../src/kernel/sync-schema'
+import { expandPush } from '../../src/kernel/wire'
 import { requireUser } from '../auth/session'
 import { Turns } from '../http/turns'
 import type { Database, Store } from '../db/database'
@@ -67,7 +68,8 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
 
   app.post('/api/sync/push', { bodyLimit: LIMITS.pushBodyBytes }, async (req) => {
     const user = await requireUser(opts.store, req)
-    const body = readRequest(PushRequestSchema, req.body)
+    // A compact push (wire 2, src/kernel/wire.ts) is read as the push it stands for; an older phone's as it came.
+    const body = readRequest(PushRequestSchema, expandPush(req.body))
     // A push that lost a race with another transaction was undone by the database: run it once more.
     return withConflictRetry(() =>
       push({ db, user, taskNumbers: opts.taskNumbers, beforeCommit: opts.beforePushCommit }, body),

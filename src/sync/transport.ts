@@ -1,5 +1,6 @@
-import { apiFetch } from '@/api/http'
+import { ApiError, apiFetch } from '@/api/http'
 import type { PhotoRef, PullResponse, PushRequest, PushResponse } from '../kernel/sync-schema'
+import { compactPush } from '../kernel/wire'
 
 export interface UploadState {
   offset: number
@@ -24,6 +25,8 @@ async function call<T>(doFetch: Fetch, url: string, init: RequestInit, timeoutMs
 /** The transport over HTTP to this app's own server. */
 export function httpTransport(base = '', doFetch: Fetch = (...a) => fetch(...a), timeoutMs = 30_000): SyncTransport {
   const json = { 'Content-Type': 'application/json' }
+  /** Pushes go compact (src/kernel/wire.ts) until a server says it cannot read them. */
+  let compact = true
   return {
     startPhoto: (ref) =>
       call(doFetch, `${base}/api/photos`, { method: 'POST', headers: json, body: JSON.stringify(ref) }, timeoutMs),
@@ -38,8 +41,24 @@ export function httpTransport(base = '', doFetch: Fetch = (...a) => fetch(...a),
         },
         timeoutMs,
       ),
-    push: (req) =>
-      call(doFetch, `${base}/api/sync/push`, { method: 'POST', headers: json, body: JSON.stringify(req) }, timeoutMs),
+    async push(req) {
+      const send = (body: unknown) =>
+        call<PushResponse>(
+          doFetch,
+          `${base}/api/sync/push`,
+          { method: 'POST', headers: json, body: JSON.stringify(body) },
+          timeoutMs,
+        )
+      if (!compact) return send(req)
+      try {
+        return await send(compactPush(req))
+      } catch (err) {
+        // A server before wire 2 refuses the envelope as a whole: send this push, and the next ones, as before.
+        if (!(err instanceof ApiError && err.status === 400 && err.body.error === 'invalid_request')) throw err
+        compact = false
+        return send(req)
+      }
+    },
     pull: (cursor, limit) =>
       call(doFetch, `${base}/api/sync/pull?cursor=${cursor}&limit=${limit}`, { method: 'GET' }, timeoutMs),
   }
