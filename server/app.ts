@@ -17,7 +17,10 @@ import { readiness } from './db/readiness'
 import { evidenceRoutes } from './evidence/routes'
 import { builtFiles, compressAnswers, fileRepresentation, Representation, sendRepresentation } from './http/encoding'
 import { ApiRefusal, databaseUnavailable } from './http/errors'
+import { drainOnClose } from './http/shutdown'
 import { partyRoutes } from './parties/routes'
+import { recordRoutes } from './records/routes'
+import type { PhotoStorage } from './photos/storage'
 import { reviewRoutes } from './review/routes'
 import { syncRoutes } from './sync/routes'
 
@@ -33,6 +36,11 @@ export interface ServerOptions {
    * the TRUST_PROXY setting (server/auth/origin.ts). Behind a TLS proxy it makes the session cookie Secure.
    */
   trustProxy?: TrustProxy
+  /**
+   * Where whole photos' bytes go (server/photos/storage.ts): the database when not given, or a folder that
+   * every server on the database shares (ZHIXUN_PHOTO_DIR). Photos stored either way stay readable.
+   */
+  photoStorage?: PhotoStorage
   /** Tests only: runs inside each push transaction just before it commits. */
   beforePushCommit?: (tx: Transaction<Database>) => void | Promise<void>
 }
@@ -99,7 +107,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     `"${dataset.version}"`,
     datasetFile,
   )
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: options.trustProxy ?? false })
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
+    // Requests arriving while the server stops are refused by drainOnClose, in the API's own shape.
+    return503OnClosing: false,
+  })
+  const closing = drainOnClose(app)
   app.addHook('onRequest', refuseCrossSite)
   // No record comes near this depth; a body nested deeper is refused before anything walks it recursively.
   app.addHook('preValidation', async (req) => {
@@ -126,6 +140,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
    */
   app.get('/api/health', async (req, reply) => {
     reply.header('Cache-Control', 'no-store')
+    // Stopping (SIGTERM): finishing the requests it has, taking no more; a proxy should send them elsewhere.
+    if (closing()) {
+      reply.code(503).header('Retry-After', String(RETRY_AFTER_S))
+      return { ok: false, problem: 'shutting_down', datasetVersion: dataset.version }
+    }
     if (!options.store) return { ok: true, datasetVersion: dataset.version }
     const { read, write, ...database } = await readiness(options.store)
     if (!database.ok) {
@@ -144,6 +163,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler((err, req, reply) => {
     const refusal = err instanceof ApiRefusal ? err : fastifyRefusal(err)
     if (refusal) {
+      // A 5xx refusal is the server's trouble (a photo file lost, a folder that cannot be written): logged.
+      if (refusal.status >= 500) req.log.warn({ err: refusal }, `refused: ${refusal.code}`)
       // A refusal that says when to try again says it where HTTP clients look for it too.
       if (typeof refusal.details.retryAfter === 'number')
         reply.header('Retry-After', String(refusal.details.retryAfter))
@@ -170,6 +191,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await app.register(syncRoutes, {
       store: options.store,
       taskNumbers: new Set(dataset.tasks.map((t) => t.number)),
+      photoStorage: options.photoStorage,
       beforePushCommit: options.beforePushCommit,
     })
     const departments = new Set(dataset.departments.map((d) => d.name))
@@ -182,7 +204,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await app.register(partyRoutes, { store: options.store })
     await app.register(auditRoutes, { store: options.store })
     await app.register(reviewRoutes, { store: options.store })
-    await app.register(evidenceRoutes, { store: options.store })
+    await app.register(recordRoutes, { store: options.store })
+    await app.register(evidenceRoutes, { store: options.store, photoStorage: options.photoStorage })
   }
 
   // The built app, read once at start-up; each file in the coding the client prefers (server/http/encoding.ts).

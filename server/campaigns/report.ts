@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import type { Kysely } from 'kysely'
+import { Readable } from 'node:stream'
+import { sql, type Compilable, type Kysely } from 'kysely'
 import * as v from 'valibot'
 import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time'
 import {
@@ -14,11 +15,18 @@ import {
 } from '../../src/kernel/campaign-schema'
 import type { SignatureStatus } from '../../src/kernel/signature'
 import type { PersonRef } from '../../src/kernel/users'
-import { OUTCOMES, VENUE_TYPES, type CheckIn, type Inspection } from '../../src/kernel/sync-schema'
+import {
+  OUTCOMES,
+  VENUE_TYPES,
+  type CheckIn,
+  type Inspection,
+  type Outcome,
+  type Review,
+  type VenueType,
+} from '../../src/kernel/sync-schema'
 import { PERSON_COLUMNS, personOf } from '../auth/accounts'
 import { ID_MAX, type Database, type RecordsTable } from '../db/database'
 import { blankIsAbsent } from '../http/request'
-import { latestReviews } from '../review/store'
 
 interface StoredCheckIn extends CheckIn {
   department: string
@@ -76,53 +84,63 @@ export async function latestInspections(
   )
 }
 
-/** A check-in as stored, with the author the server recorded for it (not what its JSON says). */
-interface Authored<T extends CheckIn> {
-  checkIn: T
-  authorId: string | null
-}
+/** A check-in's row, with what a report lists beside its JSON: what is parsed is only the rows a page lists. */
+const LISTED_COLUMNS = [
+  'r.id',
+  'r.version',
+  'r.occurred_at',
+  'r.data',
+  'r.department',
+  'r.signature_status',
+  'r.chain_status',
+  'r.clock_skew_ms',
+  'r.certified_count',
+  'r.two_certified',
+] as const
 
 /**
- * Check-ins as they stand: one that a later check-in corrects is left out, its correction counts instead. Only
- * a correction by the original's own author counts: one naming someone else's check-in (stored before the
- * push refused them) hides nothing.
+ * The campaign's check-ins as they stand: one that a later check-in of the campaign corrects is left out, its
+ * correction counts instead. Only a correction by the original's own author counts: one naming someone else's
+ * check-in (stored before the push refused them) hides nothing. `filter` narrows them as the report's filter does.
  */
-function withoutCorrected<T extends CheckIn>(stored: readonly Authored<T>[]): T[] {
-  const authorOf = new Map(stored.map((s) => [s.checkIn.id, s.authorId]))
-  const corrected = new Set<string>()
-  for (const { checkIn, authorId } of stored) {
-    const original = checkIn.correctionOf
-    if (original === null || original === checkIn.id || authorId === null) continue
-    if (authorOf.get(original) === authorId) corrected.add(original)
-  }
-  return stored.map((s) => s.checkIn).filter((c) => !corrected.has(c.id))
+function campaignCheckIns(db: Kysely<Database>, campaignId: string, filter: ReportFilter = {}) {
+  let q = db
+    .selectFrom('records as r')
+    .where('r.campaign_id', '=', campaignId)
+    .where('r.kind', '=', 'checkin')
+    .where('r.deleted', '=', 0)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('records as s')
+            .select(sql.lit(1).as('one'))
+            .whereRef('s.correction_of', '=', 'r.id')
+            .whereRef('s.id', '<>', 'r.id')
+            .whereRef('s.author_id', '=', 'r.author_id')
+            .where('s.campaign_id', '=', campaignId)
+            .where('s.kind', '=', 'checkin')
+            .where('s.deleted', '=', 0),
+        ),
+      ),
+    )
+  if (filter.day !== undefined) q = q.where('r.occurred_day', '=', filter.day)
+  if (filter.venueType !== undefined) q = q.where('r.venue_type', '=', filter.venueType)
+  if (filter.outcome !== undefined) q = q.where('r.outcome', '=', filter.outcome)
+  if (filter.inspector !== undefined) q = q.where('r.written_by', '=', filter.inspector)
+  return q
 }
 
-/** The campaign's check-ins; a corrected check-in is counted once, as its newest correction says. */
-async function campaignCheckIns(db: Kysely<Database>, campaignId: string): Promise<StoredCheckIn[]> {
-  const rows = await db
-    .selectFrom('records')
-    .select([
-      'data',
-      'department',
-      'author_id',
-      'signature_status',
-      'chain_status',
-      'clock_skew_ms',
-      'certified_count',
-      'two_certified',
-    ])
-    .where('campaign_id', '=', campaignId)
-    .where('kind', '=', 'checkin')
-    .where('deleted', '=', 0)
-    .orderBy('version')
-    .execute()
-  return withoutCorrected(
-    rows.map((r) => ({
-      checkIn: { ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '', flags: flagsOf(r) },
-      authorId: r.author_id,
-    })),
-  )
+/** A listed row as the report shows it, its JSON read now. */
+function storedCheckIn(r: {
+  data: string | null
+  department: string | null
+  signature_status: string | null
+  chain_status: string | null
+  clock_skew_ms: number | null
+  certified_count: number | null
+  two_certified: string | null
+}): StoredCheckIn {
+  return { ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '', flags: flagsOf(r) }
 }
 
 async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<PersonRef[]> {
@@ -130,6 +148,37 @@ async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<Pers
   if (wanted.length === 0) return []
   const rows = await db.selectFrom('users').select(PERSON_COLUMNS).where('id', 'in', wanted).execute()
   return rows.map(personOf)
+}
+
+/** Everyone the campaign names or whose check-ins it holds (before any filter). */
+async function campaignPeople(db: Kysely<Database>, campaign: Campaign): Promise<PersonRef[]> {
+  const authors = await campaignCheckIns(db, campaign.id)
+    .select('r.written_by')
+    .distinct()
+    .where('r.written_by', 'is not', null)
+    .execute()
+  return people(db, [...campaign.inspectorIds, ...authors.map((a) => a.written_by!)])
+}
+
+/** The latest review of each of these check-ins of a campaign, by check-in id. */
+async function reviewsOf(db: Kysely<Database>, campaignId: string, ids: readonly string[]) {
+  const latest = new Map<string, Review>()
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('records')
+      .select('data')
+      .where('kind', '=', 'review')
+      .where('campaign_id', '=', campaignId)
+      .where('check_in_id', 'in', ids.slice(i, i + 500))
+      .orderBy('version')
+      .execute()
+    for (const r of rows) {
+      if (r.data === null) continue
+      const review = JSON.parse(r.data) as Review
+      latest.set(review.checkInId, review)
+    }
+  }
+  return latest
 }
 
 /** A report's filter as a query string carries it; an empty value filters nothing, as the phone leaves it. */
@@ -145,98 +194,200 @@ export const ReportFilterQuery = {
   ),
 } satisfies v.ObjectEntries
 
-const matches = (c: CheckIn, f: ReportFilter) =>
-  (f.day === undefined || guangdongDay(c.occurredAt) === f.day) &&
-  (f.venueType === undefined || c.venueType === f.venueType) &&
-  (f.outcome === undefined || c.outcome === f.outcome) &&
-  (f.inspector === undefined || c.authorId === f.inspector)
-
-function countBy<K extends string>(
-  items: readonly CheckIn[],
-  key: (c: CheckIn) => K,
-  all: readonly K[] = [],
-): Count<K>[] {
-  const counts = new Map<K, number>(all.map((k) => [k, 0]))
-  for (const c of items) counts.set(key(c), (counts.get(key(c)) ?? 0) + 1)
-  return [...counts].map(([k, count]) => ({ key: k, count }))
+/**
+ * Check-ins per inspector, most first; equal counts in order of each one's first appearance in the list (newest
+ * first, then oldest version), as the report always broke ties: the later last check-in first, and at the same
+ * moment the one stored first. Only inspectors tied on both are looked at row by row.
+ */
+async function inspectorCounts(db: Kysely<Database>, campaignId: string, filter: ReportFilter) {
+  const groups = (
+    await campaignCheckIns(db, campaignId, filter)
+      .select([
+        'r.written_by as key',
+        (eb) => eb.fn.countAll<number>().as('count'),
+        (eb) => eb.fn.max('r.occurred_at').as('last'),
+      ])
+      .groupBy('r.written_by')
+      .execute()
+  ).map((g) => ({ key: g.key ?? '', count: Number(g.count), last: g.last ?? '', first: 0 }))
+  const tie = (a: (typeof groups)[number], b: (typeof groups)[number]) => a.count === b.count && a.last === b.last
+  const tied = groups.filter((g) => groups.some((o) => o !== g && tie(g, o)))
+  for (const g of tied) {
+    const row = await campaignCheckIns(db, campaignId, filter)
+      .select((eb) => eb.fn.min('r.version').as('version'))
+      .where('r.written_by', '=', g.key)
+      .where('r.occurred_at', '=', g.last)
+      .executeTakeFirst()
+    g.first = Number(row?.version ?? 0)
+  }
+  const byte = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+  return groups
+    .sort((a, b) => b.count - a.count || byte(b.last, a.last) || a.first - b.first)
+    .map(({ key, count }) => ({ key, count }))
 }
 
-/** The matched check-ins with their authors' names, newest first. */
-export async function filteredCheckIns(db: Kysely<Database>, campaign: Campaign, filter: ReportFilter) {
-  const all = await campaignCheckIns(db, campaign.id)
-  const matched = all.filter((c) => matches(c, filter)).sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))
-  const who = await people(db, [...campaign.inspectorIds, ...all.map((c) => c.authorId)])
-  const nameOf = new Map(who.map((p) => [p.id, p.displayName]))
-  const reviews = await latestReviews(db, campaign.id)
-  const inspections = await latestInspections(db, matched)
-  const rows: ReportCheckIn[] = matched.map((c) => ({
-    ...c,
-    authorName: nameOf.get(c.authorId) ?? '',
-    inspection: inspections.get(c.id) ?? null,
-    review: reviews.get(c.id) ?? null,
-  }))
-  return { all, rows, people: who }
+/**
+ * The matched check-ins counted per day, venue type and outcome in one pass: every venue type and outcome (0 when
+ * none; the push takes no other), days in order.
+ */
+async function breakdowns(db: Kysely<Database>, campaignId: string, filter: ReportFilter) {
+  const groups = await campaignCheckIns(db, campaignId, filter)
+    .select(['r.occurred_day', 'r.venue_type', 'r.outcome', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(['r.occurred_day', 'r.venue_type', 'r.outcome'])
+    .execute()
+  const add = <K extends string>(counts: Map<K, number>, key: K, n: number) =>
+    counts.set(key, (counts.get(key) ?? 0) + n)
+  const days = new Map<string, number>()
+  const venueTypes = new Map<string, number>(VENUE_TYPES.map((k) => [k, 0]))
+  const outcomes = new Map<string, number>(OUTCOMES.map((k) => [k, 0]))
+  let matched = 0
+  for (const g of groups) {
+    const n = Number(g.count)
+    matched += n
+    add(days, g.occurred_day ?? '', n)
+    add(venueTypes, g.venue_type ?? '', n)
+    add(outcomes, g.outcome ?? '', n)
+  }
+  const list = <K extends string>(counts: Map<string, number>): Count<K>[] =>
+    [...counts].map(([key, count]) => ({ key: key as K, count }))
+  return {
+    matched,
+    byDay: list<string>(days).sort((a, b) => a.key.localeCompare(b.key)),
+    byVenueType: list<VenueType>(venueTypes),
+    byOutcome: list<Outcome>(outcomes),
+  }
 }
 
+/** The campaign's matched check-ins, newest first, a page at a time: what the CSV streams. */
+export async function* checkInPages(
+  db: Kysely<Database>,
+  campaign: Campaign,
+  filter: ReportFilter,
+  pageSize = 500,
+): AsyncGenerator<ReportCheckIn[]> {
+  const nameOf = new Map((await campaignPeople(db, campaign)).map((p) => [p.id, p.displayName]))
+  let after: { at: string; version: number } | undefined
+  for (;;) {
+    let q = campaignCheckIns(db, campaign.id, filter).select(LISTED_COLUMNS)
+    if (after) {
+      const { at, version } = after
+      // After the last row listed; the bound on the time alone lets the database start there in its index.
+      q = q
+        .where('r.occurred_at', '<=', at)
+        .where((eb) => eb.or([eb('r.occurred_at', '<', at), eb('r.version', '>', version)]))
+    }
+    const rows = await q.orderBy('r.occurred_at', 'desc').orderBy('r.version').limit(pageSize).execute()
+    if (rows.length === 0) return
+    yield rows.map((r) => {
+      const c = storedCheckIn(r)
+      return { ...c, authorName: nameOf.get(c.authorId) ?? '', inspection: null, review: null }
+    })
+    if (rows.length < pageSize) return
+    const last = rows.at(-1)!
+    after = { at: last.occurred_at ?? '', version: last.version }
+  }
+}
+
+/**
+ * A campaign's progress, counted by the database over the check-ins' columns; only the check-ins listed (at most
+ * `limit`) are read whole, with their inspection records and reviews.
+ */
 export async function campaignReport(
   db: Kysely<Database>,
   campaign: Campaign,
   filter: ReportFilter,
   limit: number,
 ): Promise<CampaignReport> {
-  const { all, rows, people: who } = await filteredCheckIns(db, campaign, filter)
+  // The campaign's authors and its total in one pass.
+  const authors = await campaignCheckIns(db, campaign.id)
+    .select(['r.written_by', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('r.written_by')
+    .execute()
+  const who = await people(db, [
+    ...campaign.inspectorIds,
+    ...authors.flatMap((a) => (typeof a.written_by === 'string' ? [a.written_by] : [])),
+  ])
+  const nameOf = new Map(who.map((p) => [p.id, p.displayName]))
+  const counts = await breakdowns(db, campaign.id, filter)
+  const byInspector = await inspectorCounts(db, campaign.id, filter)
+  const listed =
+    limit === 0
+      ? []
+      : (
+          await campaignCheckIns(db, campaign.id, filter)
+            .select(LISTED_COLUMNS)
+            .orderBy('r.occurred_at', 'desc')
+            .orderBy('r.version')
+            .limit(limit)
+            .execute()
+        ).map(storedCheckIn)
+  const inspections = await latestInspections(db, listed)
+  const reviews = await reviewsOf(
+    db,
+    campaign.id,
+    listed.map((c) => c.id),
+  )
   return {
     campaign,
     people: who,
     filter,
-    total: all.length,
-    matched: rows.length,
-    byDay: countBy(rows, (c) => guangdongDay(c.occurredAt)).sort((a, b) => a.key.localeCompare(b.key)),
-    byVenueType: countBy(rows, (c) => c.venueType, VENUE_TYPES),
-    byOutcome: countBy(rows, (c) => c.outcome, OUTCOMES),
-    byInspector: countBy(rows, (c) => c.authorId).sort((a, b) => b.count - a.count),
-    checkIns: rows.slice(0, limit),
+    total: authors.reduce((n, a) => n + Number(a.n), 0),
+    ...counts,
+    byInspector,
+    checkIns: listed.map((c) => ({
+      ...c,
+      authorName: nameOf.get(c.authorId) ?? '',
+      inspection: inspections.get(c.id) ?? null,
+      review: reviews.get(c.id) ?? null,
+    })),
   }
 }
 
-/** Field activity against each of the dataset's tasks, over the records a query selects. */
-export function coverage(
+/**
+ * Field activity against each of the dataset's tasks, over the records `scoped` selects (its columns: id, kind,
+ * author_id, written_by, occurred_at, correction_of), counted by the database. Check-ins count as they stand:
+ * one corrected by its own author's check-in among the same records is left out, its correction counts instead.
+ */
+export async function coverage(
+  db: Kysely<Database>,
   taskNumbers: readonly number[],
-  records: { kind: string; data: string | null; author_id: string | null }[],
-): TaskCoverage[] {
-  const byTask = new Map<number, { checkIns: number; notes: number; inspectors: Set<string>; lastAt: string | null }>(
-    taskNumbers.map((n) => [n, { checkIns: 0, notes: 0, inspectors: new Set(), lastAt: null }]),
-  )
-  const checkIns = withoutCorrected(
-    records
-      .filter((r) => r.kind === 'checkin')
-      .map((r) => ({ checkIn: JSON.parse(r.data!) as CheckIn, authorId: r.author_id })),
-  )
-  for (const c of checkIns) {
-    for (const n of new Set(c.taskNumbers)) {
-      const t = byTask.get(n)
-      if (!t) continue
-      t.checkIns++
-      t.inspectors.add(c.authorId)
-      if (t.lastAt === null || c.occurredAt > t.lastAt) t.lastAt = c.occurredAt
+  scoped: Compilable,
+): Promise<TaskCoverage[]> {
+  const { rows } = await sql<{
+    task_number: number
+    check_ins: number | string
+    notes: number | string
+    inspectors: number | string
+    last_at: string | null
+  }>`
+    -- Kysely puts the embedded query in parentheses itself (SQLite refuses a second pair). Not materialized: each
+    -- use is planned over the table and its indexes, not scanned as a list once per row of another.
+    with scoped as not materialized ${scoped},
+    -- The check-ins a correction by their own author among the same records hides.
+    corrected as (
+      select s.correction_of as id from scoped s join scoped o on o.id = s.correction_of
+      where s.correction_of is not null and s.kind = 'checkin' and o.kind = 'checkin' and s.author_id = o.author_id
+        and s.id <> o.id
+    )
+    select t.task_number,
+      sum(case when c.kind = 'checkin' then 1 else 0 end) as check_ins,
+      sum(case when c.kind = 'note' then 1 else 0 end) as notes,
+      count(distinct c.written_by) as inspectors,
+      max(c.occurred_at) as last_at
+    from scoped c join record_tasks t on t.record_id = c.id
+    where c.kind = 'note' or c.id not in (select id from corrected)
+    group by t.task_number`.execute(db)
+  const byTask = new Map(rows.map((r) => [Number(r.task_number), r]))
+  return taskNumbers.map((taskNumber) => {
+    const t = byTask.get(taskNumber)
+    return {
+      taskNumber,
+      checkIns: Number(t?.check_ins ?? 0),
+      notes: Number(t?.notes ?? 0),
+      inspectors: Number(t?.inspectors ?? 0),
+      lastAt: t?.last_at ?? null,
     }
-  }
-  for (const r of records) {
-    if (r.kind !== 'note') continue
-    const note = JSON.parse(r.data!) as { taskNumber: number; authorId: string; updatedAt: string }
-    const t = byTask.get(note.taskNumber)
-    if (!t) continue
-    t.notes++
-    t.inspectors.add(note.authorId)
-    if (t.lastAt === null || note.updatedAt > t.lastAt) t.lastAt = note.updatedAt
-  }
-  return [...byTask].map(([taskNumber, t]) => ({
-    taskNumber,
-    checkIns: t.checkIns,
-    notes: t.notes,
-    inspectors: t.inspectors.size,
-    lastAt: t.lastAt,
-  }))
+  })
 }
 
 // ---- CSV ----
@@ -301,37 +452,54 @@ const COLUMNS = [
 /** Where the server serves a photo, to whoever may read a check-in that refers to it. */
 export const photoPath = (sha256: string) => `/api/photos/${sha256}`
 
-/** UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to open Chinese text correctly. */
-export function checkInsCsv(rows: readonly ReportCheckIn[], lang: Lang): string {
+/** One check-in's line of the CSV, without its line end. */
+function csvLine(c: ReportCheckIn, m: CsvMessages): string {
+  return [
+    c.id,
+    guangdongDateTime(c.occurredAt),
+    guangdongDay(c.occurredAt),
+    c.authorName,
+    c.department,
+    c.venueName,
+    m.venueType[c.venueType] ?? c.venueType,
+    m.outcome[c.outcome] ?? c.outcome,
+    c.premisesInspected,
+    c.itemsSeized,
+    c.taskNumbers.join(' '),
+    c.location?.lat ?? null,
+    c.location?.lng ?? null,
+    c.location ? Math.round(c.location.accuracy) : null,
+    c.photos.length,
+    // Each photo by its hash and where the server serves it, space-separated in the order of the record.
+    c.photos.map((p) => p.sha256).join(' '),
+    c.photos.map((p) => photoPath(p.sha256)).join(' '),
+    c.note,
+    c.correctionOf,
+  ]
+    .map(csvField)
+    .join(',')
+}
+
+/**
+ * UTF-8 with a byte-order mark and CRLF line ends: what Excel needs to open Chinese text correctly. Made a page
+ * of check-ins at a time, as they are read: the server holds one page, however many the campaign has. The first
+ * page is read before the stream is returned (a failure then is the caller's to answer); a stream destroyed early
+ * (the client went away) reads no further page.
+ */
+export async function checkInsCsv(pages: AsyncGenerator<readonly ReportCheckIn[]>, lang: Lang): Promise<Readable> {
   const m = messagesFor(lang)
-  const lines = [COLUMNS.map((c) => csvField(m.csv[c] ?? c)).join(',')]
-  for (const c of rows) {
-    lines.push(
-      [
-        c.id,
-        guangdongDateTime(c.occurredAt),
-        guangdongDay(c.occurredAt),
-        c.authorName,
-        c.department,
-        c.venueName,
-        m.venueType[c.venueType] ?? c.venueType,
-        m.outcome[c.outcome] ?? c.outcome,
-        c.premisesInspected,
-        c.itemsSeized,
-        c.taskNumbers.join(' '),
-        c.location?.lat ?? null,
-        c.location?.lng ?? null,
-        c.location ? Math.round(c.location.accuracy) : null,
-        c.photos.length,
-        // Each photo by its hash and where the server serves it, space-separated in the order of the record.
-        c.photos.map((p) => p.sha256).join(' '),
-        c.photos.map((p) => photoPath(p.sha256)).join(' '),
-        c.note,
-        c.correctionOf,
-      ]
-        .map(csvField)
-        .join(','),
-    )
+  const first = await pages.next()
+  async function* lines(): AsyncGenerator<string> {
+    try {
+      yield `\uFEFF${COLUMNS.map((c) => csvField(m.csv[c] ?? c)).join(',')}\r\n`
+      let page = first
+      while (!page.done) {
+        if (page.value.length > 0) yield `${page.value.map((c) => csvLine(c, m)).join('\r\n')}\r\n`
+        page = await pages.next()
+      }
+    } finally {
+      await pages.return(undefined)
+    }
   }
-  return `\uFEFF${lines.join('\r\n')}\r\n`
+  return Readable.from(lines())
 }

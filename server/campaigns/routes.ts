@@ -5,7 +5,7 @@ import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { blankIsAbsent, pathId, readRequest, WholeNumber } from '../http/request'
-import { campaignReport, checkInsCsv, coverage, CsvLangQuery, filteredCheckIns, ReportFilterQuery } from './report'
+import { campaignReport, checkInPages, checkInsCsv, coverage, CsvLangQuery, ReportFilterQuery } from './report'
 import { campaignsFor, createCampaign, readableCampaign, readableRecords, updateCampaign } from './store'
 
 export interface CampaignRoutesOptions {
@@ -71,8 +71,10 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     const user = await requireUser(opts.store, req)
     const campaign = await readableCampaign(db, user, pathId(req))
     const { lang, ...filter } = readRequest(CsvQuerySchema, req.query)
-    const { rows } = await filteredCheckIns(db, campaign, filter)
     const fileName = `${campaign.name}-${new Date().toISOString().slice(0, 10)}.csv`
+    // Streamed a page of check-ins at a time (compressed as it goes, server/http/encoding.ts). The first page is
+    // read before the answer starts, so a database that fails then is still told as a status, not a cut answer.
+    const csv = await checkInsCsv(checkInPages(db, campaign, filter), lang)
     return reply
       .headers(noStore)
       .type('text/csv; charset=utf-8')
@@ -80,7 +82,7 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
         'Content-Disposition',
         `attachment; filename="campaign.csv"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
       )
-      .send(checkInsCsv(rows, lang))
+      .send(csv)
   })
 
   /** Field activity per task. Supervisors see their department's; admins everything, or one department's. */
@@ -89,7 +91,11 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Task coverage is for supervisors and admins')
     const q = readRequest(CoverageQuerySchema, req.query)
     const scope: CoverageReport['scope'] = {}
-    let query = db.selectFrom('records').select(['kind', 'data', 'author_id']).where('deleted', '=', 0)
+    let query = db
+      .selectFrom('records')
+      .select(['id', 'kind', 'author_id', 'written_by', 'occurred_at', 'correction_of'])
+      .where('deleted', '=', 0)
+      .where('kind', 'in', ['checkin', 'note'])
     if (q.campaign) {
       const campaign = await readableCampaign(db, user, q.campaign)
       scope.campaignId = campaign.id
@@ -108,6 +114,6 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
       query = await readableRecords(db, query, user)
     }
     reply.headers(noStore)
-    return { scope, tasks: coverage(opts.taskNumbers, await query.execute()) } satisfies CoverageReport
+    return { scope, tasks: await coverage(db, opts.taskNumbers, query) } satisfies CoverageReport
   })
 }

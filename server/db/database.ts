@@ -98,6 +98,24 @@ export interface RecordsTable {
   two_certified: string | null
   /** An inspection record's check-in (its `checkInId`). */
   check_in_id: string | null
+  /**
+   * What reports filter and group by, from `data` (server/db/migration-0013.ts): the database's triggers write
+   * them with the record, except the check-in's day in Guangdong's time, which the push writes.
+   */
+  occurred_at?: string | null
+  occurred_day?: string | null
+  venue_type?: string | null
+  outcome?: string | null
+  correction_of?: string | null
+  plan_id?: string | null
+  written_by?: string | null
+}
+
+/** Each task number a check-in or note names, once (migration 0013), kept by the database's triggers. */
+export interface RecordTasksTable {
+  record_id: string
+  plan_id: string
+  task_number: number
 }
 
 /**
@@ -137,8 +155,11 @@ export interface PhotosTable {
   sha256: string
   size: number
   type: string
+  /** The photo, when `storage` is 'database'; empty when it is kept elsewhere (server/photos/storage.ts). */
   bytes: Buffer
   created_at: string
+  /** Where the bytes are: 'database' (this row) or 'folder'. */
+  storage: Generated<'database' | 'folder'>
 }
 
 /** An unfinished upload: one uploader's, of the photo they announced; it expires a day after it started. */
@@ -287,6 +308,13 @@ export interface ServerKeysTable {
   created_at: string
 }
 
+/** A block of versions a push has reserved and not yet committed or given up (server/sync/push.ts). */
+export interface InflightVersionsTable {
+  from_version: number
+  to_version: number
+  started_at: string
+}
+
 export interface Database {
   campaigns: CampaignsTable
   campaign_access: CampaignAccessTable
@@ -296,6 +324,7 @@ export interface Database {
   clients: ClientsTable
   mutations: MutationsTable
   records: RecordsTable
+  record_tasks: RecordTasksTable
   counters: CountersTable
   client_keys: ClientKeysTable
   photos: PhotosTable
@@ -309,6 +338,7 @@ export interface Database {
   chain_links: ChainLinksTable
   audit_log: AuditLogTable
   server_keys: ServerKeysTable
+  inflight_versions: InflightVersionsTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

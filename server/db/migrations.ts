@@ -4,6 +4,9 @@ import type { Dialect } from './database'
 import { migration0010 } from './migration-0010'
 import { migration0011 } from './migration-0011'
 import { migration0012 } from './migration-0012'
+import { migration0013 } from './migration-0013'
+import { migration0014 } from './migration-0014'
+import { migration0015 } from './migration-0015'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -312,6 +315,12 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0011_party_merge': migration0011(),
   // Parties' pinyin initials as a column (server/db/migration-0012.ts).
   '0012_party_initials': migration0012(),
+  // Records' typed, indexed columns and task numbers for SQL reports (server/db/migration-0013.ts).
+  '0013_record_columns': migration0013(dialect),
+  // Where each photo's bytes are: the database or a folder (server/db/migration-0014.ts).
+  '0014_photo_storage': migration0014(),
+  // Blocks of versions reserved by pushes still applying: the pull horizon (server/db/migration-0015.ts).
+  '0015_push_horizon': migration0015(),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

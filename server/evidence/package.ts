@@ -23,6 +23,7 @@ import type { ChainLink, Inspection, PhotoRef } from '../../src/kernel/sync-sche
 import type { SessionUser } from '../../src/kernel/users'
 import { appendAudit, readAudit, type AuditEntry } from '../audit/log'
 import { nowIso, type Database, type RecordsTable } from '../db/database'
+import { DatabasePhotoStorage, type PhotoStorage } from '../photos/storage'
 import { reviewsOfCheckIn } from '../review/store'
 import { inspectionHtml, photoFileName, signatureFileName } from './html'
 import type { ServerKey } from './server-key'
@@ -175,17 +176,25 @@ async function correctionsOf(db: Kysely<Database>, checkIn: RecordsTable): Promi
   return rows.filter((r) => (JSON.parse(r.data!) as { correctionOf: string | null }).correctionOf === checkIn.id)
 }
 
-/** The bytes of the stored photos among `sha256s`, by hash. */
-async function photoBytes(db: Kysely<Database>, sha256s: readonly string[]): Promise<Map<string, Uint8Array>> {
+/**
+ * The bytes of the stored photos among `sha256s`, by hash, each from where its row says it is. A stored photo
+ * whose file is lost or changed refuses the whole package (503 `photo_unavailable`): listing it as `missing`
+ * would say the phone never sent it, and a package is not made with bytes that are not the photo's.
+ */
+async function photoBytes(
+  db: Kysely<Database>,
+  storage: PhotoStorage,
+  sha256s: readonly string[],
+): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>()
   const wanted = [...new Set(sha256s)]
   for (let i = 0; i < wanted.length; i += 50) {
     const rows = await db
       .selectFrom('photos')
-      .select(['sha256', 'bytes'])
+      .select(['sha256', 'storage', 'bytes'])
       .where('sha256', 'in', wanted.slice(i, i + 50))
       .execute()
-    for (const r of rows) out.set(r.sha256, new Uint8Array(r.bytes))
+    for (const r of rows) out.set(r.sha256, new Uint8Array(await storage.get(r)))
   }
   return out
 }
@@ -248,10 +257,27 @@ export async function evidencePackage(
   user: SessionUser,
   checkIn: RecordsTable,
   key: ServerKey,
+  storage: PhotoStorage = new DatabasePhotoStorage(),
 ): Promise<{ zip: Uint8Array; manifest: Manifest }> {
   const inspectionRows = await inspectionsOfCheckIn(db, checkIn.id)
   const reviewRows = await reviewsOfCheckIn(db, checkIn.id)
   const corrections = await correctionsOf(db, checkIn)
+  const record: EvidenceRecordFile = {
+    checkIn: evidenceRecord(checkIn),
+    inspections: inspectionRows.map(evidenceRecord),
+    reviews: reviewRows.map(evidenceRecord),
+    correctedBy: corrections.map((r) => ({ id: r.id, hash: r.hash, receivedAt: r.created_at })),
+  }
+  const inspections = record.inspections.map((r) => r.data as Inspection)
+  const photos = new Map<string, PhotoRef>()
+  for (const p of [
+    ...((record.checkIn.data as { photos?: PhotoRef[] }).photos ?? []),
+    ...inspections.flatMap((i) => i.photos),
+  ])
+    photos.set(p.sha256, p)
+  const signatureHashes = [...new Set(inspections.flatMap((i) => i.signatures.map((s) => s.sha256)))]
+  const bytes = await photoBytes(db, storage, [...photos.keys(), ...signatureHashes])
+  // Logged once the photos are read: a package refused for a lost photo file was not exported.
   await appendAudit(db, [
     {
       actorId: user.id,
@@ -261,26 +287,10 @@ export async function evidencePackage(
       detail: { serverKeyId: key.keyId, inspections: inspectionRows.map((r) => r.id) },
     },
   ])
-  const record: EvidenceRecordFile = {
-    checkIn: evidenceRecord(checkIn),
-    inspections: inspectionRows.map(evidenceRecord),
-    reviews: reviewRows.map(evidenceRecord),
-    correctedBy: corrections.map((r) => ({ id: r.id, hash: r.hash, receivedAt: r.created_at })),
-  }
   const all = [record.checkIn, ...record.inspections, ...record.reviews]
   const { entries: audit } = await readAudit(db, {
     targetIds: [checkIn.id, ...[...inspectionRows, ...reviewRows, ...corrections].map((r) => r.id)],
   })
-
-  const inspections = record.inspections.map((r) => r.data as Inspection)
-  const photos = new Map<string, PhotoRef>()
-  for (const p of [
-    ...((record.checkIn.data as { photos?: PhotoRef[] }).photos ?? []),
-    ...inspections.flatMap((i) => i.photos),
-  ])
-    photos.set(p.sha256, p)
-  const signatureHashes = [...new Set(inspections.flatMap((i) => i.signatures.map((s) => s.sha256)))]
-  const bytes = await photoBytes(db, [...photos.keys(), ...signatureHashes])
 
   const files = new Map<string, Uint8Array>()
   const missing: Manifest['missing'] = []

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
+import type { PhotoStorage } from '../photos/storage'
 import { pathId } from '../http/request'
 import { readableCheckIn } from '../review/store'
 import { evidencePackage } from './package'
@@ -10,7 +11,10 @@ import { loadServerKey } from './server-key'
  * The server's public key, and evidence packages signed with its private half. The key is read (or, on the
  * first start of a deployment, made) when the server starts: a key file that cannot be read stops the start.
  */
-export async function evidenceRoutes(app: FastifyInstance, opts: { store: Store }): Promise<void> {
+export async function evidenceRoutes(
+  app: FastifyInstance,
+  opts: { store: Store; photoStorage?: PhotoStorage },
+): Promise<void> {
   const { db } = opts.store
   const key = await loadServerKey(db)
 
@@ -24,7 +28,7 @@ export async function evidenceRoutes(app: FastifyInstance, opts: { store: Store 
   app.get('/api/checkins/:id/evidence.zip', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     const checkIn = await readableCheckIn(db, user, pathId(req))
-    const { zip } = await evidencePackage(db, user, checkIn, key)
+    const { zip } = await evidencePackage(db, user, checkIn, key, opts.photoStorage)
     return reply
       .type('application/zip')
       .header('Cache-Control', 'private, no-store')

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { brotliCompress, brotliDecompress, constants as zlib, gunzip, gzip } from 'node:zlib'
+import { pipeline, Readable, type Transform } from 'node:stream'
+import {
+  brotliCompress,
+  brotliDecompress,
+  constants as zlib,
+  createBrotliCompress,
+  createGzip,
+  gunzip,
+  gzip,
+} from 'node:zlib'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiRefusal } from './errors'
 
@@ -39,6 +48,13 @@ export function compress(coding: Coding, body: Buffer | string, best = false): P
         },
       })
     : gzipAsync(input, { level: best ? 9 : 6 })
+}
+
+/** A compressing stream for a streamed answer, at the levels `compress` uses per request. */
+export function compressStream(coding: Coding): Transform {
+  return coding === 'br'
+    ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } })
+    : createGzip({ level: 6 })
 }
 
 /** Types worth compressing: text of every kind, JSON, JavaScript, SVG, the manifest. */
@@ -238,16 +254,25 @@ export function compressAnswers(app: FastifyInstance): void {
     if (reply.statusCode < 200 || reply.statusCode === 204 || reply.statusCode === 206 || reply.statusCode === 304)
       return payload
     if (reply.hasHeader('content-encoding')) return payload
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
+    // A streamed answer (the campaign CSV) is compressed as it goes, whatever its length, which is not known yet.
+    const streamed = payload instanceof Readable
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && !streamed) return payload
     if (!compressible(String(reply.getHeader('content-type') ?? ''))) return payload
     const vary = String(reply.getHeader('vary') ?? '')
     if (/accept-encoding/i.test(vary)) return payload // negotiated already (sendRepresentation)
-    if (Buffer.byteLength(payload) < COMPRESS_FROM_BYTES) return payload
+    if (!streamed && Buffer.byteLength(payload as string | Buffer) < COMPRESS_FROM_BYTES) return payload
     reply.header('Vary', vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding')
     if (noTransform(req.headers['cache-control']) || noTransform(reply.getHeader('cache-control'))) return payload
     const coding = negotiate(req.headers['accept-encoding'])
     if (!coding) return payload
-    const body = await compress(coding, payload)
+    if (streamed) {
+      reply.header('Content-Encoding', coding).removeHeader('content-length')
+      // pipeline ends (and destroys) the source when the client goes away or compressing fails.
+      const out = compressStream(coding)
+      pipeline(payload, out, () => undefined)
+      return out
+    }
+    const body = await compress(coding, payload as string | Buffer)
     reply.header('Content-Encoding', coding).removeHeader('content-length')
     const etag = reply.getHeader('etag')
     if (typeof etag === 'string' && etag.startsWith('"')) reply.header('ETag', codedTag(etag, coding))

@@ -52,6 +52,8 @@ export type RefusalCode =
   | 'hash_mismatch'
   /** One user's unfinished uploads add up to more than they may (server/sync/photos.ts). */
   | 'upload_quota'
+  /** A stored photo whose bytes cannot be read: its file is missing, unreadable or changed (a 503). */
+  | 'photo_unavailable'
   // Accounts
   | 'invalid_username'
   | 'invalid_name'

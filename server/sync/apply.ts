@@ -13,6 +13,7 @@ import {
   type MutationResult,
   WORK_PLANS,
 } from '../../src/kernel/sync-schema'
+import { guangdongDay } from '../../src/kernel/guangdong-time'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
 import { nowIso, type Database, type MutationsTable, type RecordPhotosTable, type RecordsTable } from '../db/database'
@@ -338,6 +339,9 @@ async function applyCheckIn(
     created_at: at,
     updated_at: at,
     party_id: checkIn.partyId ?? null,
+    // The rest of what reports read the database takes from `data` (migration 0013); the day is counted here, by
+    // the function reports always counted days with, and a check-in is never rewritten.
+    occurred_day: guangdongDay(checkIn.occurredAt),
     ...certified,
   })
   return { status: 'applied' }

@@ -9,6 +9,10 @@ import type { PhotoRef } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import { nowIso, type Database } from '../db/database'
 import { ApiRefusal } from '../http/errors'
+import { DatabasePhotoStorage, type PhotoStorage } from '../photos/storage'
+
+/** Where photos go when the caller names no storage: the database, as before there was a choice. */
+const IN_DATABASE = new DatabasePhotoStorage()
 
 /** An unfinished upload is dropped a day after it started; its phone then starts it again from byte 0. */
 export const UPLOAD_LIFETIME_MS = 24 * 60 * 60 * 1000
@@ -140,8 +144,9 @@ export async function uploadState(
 
 /**
  * Appends a chunk of `userId`'s upload at `offset`. When the last byte arrives the server hashes the whole
- * photo: if it is the hash it was announced under, the bytes are stored (once, whoever else has them) and the
- * uploader owns the photo; otherwise the upload is discarded and must start again.
+ * photo: if it is the hash it was announced under, the bytes are stored in `storage` (once, whoever else has
+ * them) and the uploader owns the photo; otherwise the upload is discarded and must start again. The chunks
+ * until then are in the database, whatever the storage, so any server on it can take the next one.
  */
 export async function appendChunk(
   db: Kysely<Database>,
@@ -149,6 +154,7 @@ export async function appendChunk(
   sha256: string,
   offset: number,
   bytes: Buffer,
+  storage: PhotoStorage = IN_DATABASE,
 ): Promise<UploadState | HashMismatch> {
   return db.transaction().execute(async (tx) => {
     // Taking the upload's row first: the same chunk sent twice at once waits for the first, then finds
@@ -192,11 +198,18 @@ export async function appendChunk(
     // Returned, not thrown, so that discarding the bad upload commits.
     if (actual !== sha256) return { mismatch: actual }
     const at = nowIso()
-    await tx
-      .insertInto('photos')
-      .values({ sha256, size: whole.length, type: upload.type, bytes: whole, created_at: at })
-      .onConflict((oc) => oc.column('sha256').doNothing())
-      .execute()
+    const stored = await tx.selectFrom('photos').select('storage').where('sha256', '=', sha256).executeTakeFirst()
+    // The bytes are kept before the row that names them is written: a row never points at bytes that are not
+    // there. If the storage fails, nothing here commits and the phone sends the last chunk again. A photo
+    // stored already stays where it is, but its file, if it was lost, is written again from these bytes.
+    if (!stored || (stored.storage === 'folder' && storage.kind === 'folder')) {
+      const kept = await storage.put(sha256, whole)
+      await tx
+        .insertInto('photos')
+        .values({ sha256, size: whole.length, type: upload.type, bytes: kept, storage: storage.kind, created_at: at })
+        .onConflict((oc) => oc.column('sha256').doNothing())
+        .execute()
+    }
     await tx
       .insertInto('photo_owners')
       .values({ user_id: userId, sha256, created_at: at })
@@ -206,7 +219,16 @@ export async function appendChunk(
   })
 }
 
-/** The photo's bytes, for whoever may read a check-in that refers to it (see the route). */
-export async function readPhoto(db: Kysely<Database>, sha256: string) {
-  return db.selectFrom('photos').select(['bytes', 'type', 'size']).where('sha256', '=', sha256).executeTakeFirst()
+/**
+ * The photo's bytes, for whoever may read a check-in that refers to it (see the route): one lookup by primary
+ * key, then its bytes from that row or from the storage the row names (a photo stored in the database before
+ * the server moved to a folder is still read from its row). Undefined when no such photo is stored.
+ */
+export async function readPhoto(db: Kysely<Database>, sha256: string, storage: PhotoStorage = IN_DATABASE) {
+  const row = await db
+    .selectFrom('photos')
+    .select(['sha256', 'storage', 'bytes', 'type', 'size'])
+    .where('sha256', '=', sha256)
+    .executeTakeFirst()
+  return row && { type: row.type, size: row.size, bytes: await storage.get(row) }
 }

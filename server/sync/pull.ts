@@ -2,6 +2,7 @@ import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool
 import type { Change, PullResponse, RecordKind } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
 import type { Database } from '../db/database'
+import { pullHorizon } from './horizon'
 
 /** The records that are a user's own work to sync: an inspector's own, a supervisor's department's. (Admins: all.) */
 export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: SessionUser): Expression<SqlBool> {
@@ -10,12 +11,16 @@ export function ownScope(eb: ExpressionBuilder<Database, 'records'>, user: Sessi
     : eb('records.author_id', '=', user.id)
 }
 
-/** Who pulls what: an inspector their own records, a supervisor their department's, an admin all. */
+/**
+ * Who pulls what: an inspector and a supervisor their own records (with the reviews and inspection records of
+ * their check-ins, which carry the check-in's author), an admin all. A supervisor reads the department's records
+ * from the server's reports and GET /api/checkins/:id, not from a phone filled with them.
+ */
 export function visibleTo<O>(
   q: SelectQueryBuilder<Database, 'records', O>,
   user: SessionUser,
 ): SelectQueryBuilder<Database, 'records', O> {
-  return user.role === 'admin' ? q : q.where((eb) => ownScope(eb, user))
+  return user.role === 'admin' ? q : q.where('records.author_id', '=', user.id)
 }
 
 /** Changes after a version cursor that `user` may read, in version order, `limit` at a time. Never by timestamp. */
@@ -25,15 +30,17 @@ export async function pull(
   cursor: number,
   limit: number,
 ): Promise<PullResponse> {
-  // Read first: every version up to it has committed (pushes commit their versions in order, server/sync/push.ts),
-  // so once this page holds every row after the cursor, the cursor may move up to it past others' records: a
-  // phone then knows that the versions its next push commits follow straight on, and need not pull them back.
-  const latest = await db.selectFrom('counters').select('value').where('name', '=', 'version').executeTakeFirst()
+  // Read first: every version up to the horizon has committed or never will be written (server/sync/horizon.ts),
+  // and nothing above it is read, so a version a push commits later is never behind a cursor this answers. Once
+  // this page holds every row after the cursor, the cursor may move up to the horizon past others' records: a
+  // phone then knows when the versions its next push commits follow straight on, and need not pull them back.
+  const horizon = await pullHorizon(db)
   const rows = await visibleTo(
     db.selectFrom('records').select(['id', 'kind', 'version', 'data', 'hash', 'deleted']),
     user,
   )
     .where('version', '>', cursor)
+    .where('version', '<=', horizon)
     .orderBy('version')
     .limit(limit + 1)
     .execute()
@@ -48,5 +55,5 @@ export async function pull(
   }))
   const more = rows.length > limit
   const last = page.at(-1)?.version ?? cursor
-  return { changes, cursor: more ? last : Math.max(last, latest?.value ?? 0), more }
+  return { changes, cursor: more ? last : Math.max(last, horizon), more }
 }

@@ -34,6 +34,11 @@ export interface Claims {
   photos?: string[]
   /** The accounts a check-in's co-inspectors or an inspection's inspectors name, so their certificates are read at once. */
   people?: string[]
+  /**
+   * The client whose chain the record claims a place in (server/sync/chain.ts), whatever else is wrong with it:
+   * pushes delivering links of one chain take turns (server/sync/horizon.ts lockScopes).
+   */
+  chainClient?: string
 }
 
 /** A mutation as a push handles it: with the hash of its name and args, and what they claim. */
@@ -54,6 +59,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/
 /** A claim is read whatever its type: an author id that is not even a string is still not this user's. */
 const Anything = v.optional(v.unknown())
 const orNothing = <S extends v.GenericSchema>(schema: S) => v.fallback(v.optional(schema), undefined)
+const Chain = orNothing(v.object({ clientId: orNothing(v.string()) }))
 const ClaimsSchema = v.fallback(
   v.object({
     id: orNothing(v.string()),
@@ -65,7 +71,8 @@ const ClaimsSchema = v.fallback(
     signatures: orNothing(v.array(v.fallback(v.object({ sha256: orNothing(v.string()) }), {}))),
     coInspectors: orNothing(v.array(v.fallback(v.object({ userId: orNothing(v.string()) }), {}))),
     inspectors: orNothing(v.array(v.fallback(v.object({ userId: orNothing(v.string()) }), {}))),
-    note: orNothing(v.object({ id: orNothing(v.string()), authorId: Anything })),
+    note: orNothing(v.object({ id: orNothing(v.string()), authorId: Anything, chain: Chain })),
+    chain: Chain,
   }),
   {},
 )
@@ -100,6 +107,8 @@ export function claimsOf(m: PushMutation): Claims {
         ? [...hashes(args.photos, LIMITS.photosPerCheckIn), ...hashes(args.signatures, LIMITS.signatures)]
         : undefined,
     people: checkIn ? people(args.coInspectors) : inspection ? people(args.inspectors) : undefined,
+    chainClient:
+      m.name === 'note.put' ? args.note?.chain?.clientId : checkIn || inspection ? args.chain?.clientId : undefined,
   }
 }
 

@@ -6,7 +6,17 @@ import { nowIso, type Database, type MutationsTable } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { applyInOrder, PushWork } from './apply'
 import { clockSkewOf } from './chain'
-import { checkSignatures } from './signatures'
+import {
+  BlockLost,
+  lockScopes,
+  pushesRunConcurrently,
+  releaseBlock,
+  reserveVersions,
+  takeBlock,
+  unlockBlock,
+  type VersionBlock,
+} from './horizon'
+import { checkSignatures, type RecordSigning } from './signatures'
 import {
   campaignsNamed,
   classify,
@@ -28,9 +38,16 @@ export interface PushContext {
 
 type Tx = Transaction<Database>
 
+/** How often a push reserves versions again after losing its block (server/sync/horizon.ts BlockLost). */
+const RESERVATIONS = 3
+
 /**
  * Applies a push exactly once: mutations at or below the client's last sequence number are answered from
  * the record of what happened to them; the next ones are applied in order. All of it commits, or none.
+ *
+ * On PostgreSQL pushes run side by side: each reserves its versions first and applies them in a transaction
+ * that holds no row every push needs (server/sync/horizon.ts); pushes of one client, or about one record,
+ * take turns. On SQLite, which has one writer, a push holds the version counter for its whole transaction.
  */
 export async function push(ctx: PushContext, req: PushRequest): Promise<PushResponse> {
   // The phone's clock against the server's as the push arrived, before it waits for anything.
@@ -39,28 +56,120 @@ export async function push(ctx: PushContext, req: PushRequest): Promise<PushResp
   await authorize(ctx.db, ctx.user, batch)
   // Checked before the transaction: verifying is work for the processor, not while holding the version lock.
   const signings = await checkSignatures(ctx.db, ctx.user, batch)
-  return ctx.db.transaction().execute(async (tx) => {
-    const version = await lockVersion(tx)
-    const lastSeq = await claimClient(tx, req.clientId, ctx.user)
-    const { replayed, fresh } = classify(batch, lastSeq, await keptMutations(tx, req.clientId, batch, lastSeq))
-    const work = new PushWork(tx, req.clientId, ctx.user, { version, lastSeq }, clockSkewMs)
-    work.signings = signings
-    await work.prefetch(
-      fresh.flatMap((m) => [m.claims.recordId ?? [], m.claims.correctionOf ?? [], m.claims.checkInId ?? []].flat()),
-    )
-    await work.prefetchPhotos(fresh.flatMap((m) => m.claims.photos ?? []))
-    await work.certificates.prefetchPeople([ctx.user.id, ...fresh.flatMap((m) => m.claims.people ?? [])])
-    await work.certificates.prefetchCampaigns(fresh.flatMap((m) => m.claims.campaign ?? []))
-    await work.prepareChains(fresh)
-    const applied = await applyInOrder(work, ctx.taskNumbers, fresh)
-    await writeWork(tx, work)
-    await ctx.beforeCommit?.(tx)
-    return {
-      lastProcessedSeq: work.lastSeq,
-      results: [...(await replayedSignatures(tx, batch, replayed)), ...(await committed(tx, work, fresh, applied))],
-      ...(work.lastVersion > version ? { versions: { from: version + 1, to: work.lastVersion } } : {}),
+  const input: PushInput = { ...ctx, clientId: req.clientId, batch, signings, clockSkewMs }
+  if (!pushesRunConcurrently(ctx.db))
+    return ctx.db.transaction().execute(async (tx) => apply(tx, input, { version: await lockVersion(tx) }))
+  // One connection for the whole push: it holds the session lock that says its block is alive.
+  return ctx.db.connection().execute(async (conn) => {
+    for (let attempt = 1; ; attempt++) {
+      const block = await reserveFor(conn, req.clientId, ctx.user, batch)
+      try {
+        return await conn.transaction().execute(async (tx) => {
+          if (block) await takeBlock(tx, block)
+          await lockScopes(tx, scopeKeys(req.clientId, batch))
+          return apply(tx, input, { version: (block?.from ?? 1) - 1, block })
+        })
+      } catch (err) {
+        // Rolled back: the block's row is back, and its versions stay unused.
+        if (block) await releaseBlock(conn, block).catch(() => undefined)
+        if (!(err instanceof BlockLost)) throw err
+        if (attempt === RESERVATIONS)
+          throw new ApiRefusal(503, 'unavailable', 'The server is too busy to save this now; nothing was saved', {
+            retryAfter: 2,
+          })
+      } finally {
+        // Its row is gone (committed, or deleted just now): the lock says nothing any more. A connection that
+        // failed lost its session, and the lock with it.
+        if (block) await unlockBlock(conn, block).catch(() => undefined)
+      }
     }
   })
+}
+
+/** What a push applies, checked before its transaction. */
+interface PushInput extends PushContext {
+  clientId: string
+  batch: readonly HashedMutation[]
+  signings: ReadonlyMap<number, RecordSigning>
+  clockSkewMs: number | null
+}
+
+/**
+ * Applies the batch in the push's transaction, its versions following `start.version`. On PostgreSQL they are
+ * its `block`'s (none when nothing could be new); on SQLite the counter, held, moves on with the writes.
+ */
+async function apply(
+  tx: Tx,
+  input: PushInput,
+  start: { version: number; block?: VersionBlock },
+): Promise<PushResponse> {
+  const { version, block } = start
+  const concurrent = pushesRunConcurrently(input.db)
+  const lastSeq = await claimClient(tx, input.clientId, input.user)
+  const { batch } = input
+  const { replayed, fresh } = classify(batch, lastSeq, await keptMutations(tx, input.clientId, batch, lastSeq))
+  const room = block ? block.to - block.from + 1 : 0
+  const work = new PushWork(tx, input.clientId, input.user, { version, lastSeq }, input.clockSkewMs)
+  work.signings = input.signings
+  await work.prefetch(
+    fresh.flatMap((m) => [m.claims.recordId ?? [], m.claims.correctionOf ?? [], m.claims.checkInId ?? []].flat()),
+  )
+  await work.prefetchPhotos(fresh.flatMap((m) => m.claims.photos ?? []))
+  await work.certificates.prefetchPeople([input.user.id, ...fresh.flatMap((m) => m.claims.people ?? [])])
+  await work.certificates.prefetchCampaigns(fresh.flatMap((m) => m.claims.campaign ?? []))
+  await work.prepareChains(fresh)
+  const applied = await applyInOrder(work, input.taskNumbers, fresh)
+  // Each fresh mutation writes at most one version, so the block holds them all, unless it was reserved for
+  // fewer (the batch then looked refused): nothing is written yet, and the push reserves again.
+  if (concurrent && work.lastVersion > version + room)
+    throw new BlockLost(block, `${work.lastVersion - version} versions to write, room for ${room}`)
+  await writeWork(tx, work, { moveCounter: !concurrent })
+  await input.beforeCommit?.(tx)
+  return {
+    lastProcessedSeq: work.lastSeq,
+    results: [...(await replayedSignatures(tx, batch, replayed)), ...(await committed(tx, work, fresh, applied))],
+    // The versions this push wrote, from the first of its block on: the block's unused end is a gap no one
+    // writes, left out so a phone whose every version here is a check-in it verified need not pull them back.
+    ...(work.lastVersion > version ? { versions: { from: version + 1, to: work.lastVersion } } : {}),
+  }
+}
+
+/**
+ * Reserves as many versions as the batch has mutations after the client's last processed one, as last
+ * committed: the push's transaction may find fewer (another push of the client's got there first), never
+ * more. None when nothing is new (a replay is answered as before), nor for a push its transaction will refuse
+ * as things stand (another user's client id, a gap in the sequence numbers): refused, it uses no versions;
+ * not refused after all, it reserves again.
+ */
+async function reserveFor(
+  conn: Kysely<Database>,
+  clientId: string,
+  user: SessionUser,
+  batch: readonly HashedMutation[],
+): Promise<VersionBlock | undefined> {
+  const client = await conn
+    .selectFrom('clients')
+    .select(['last_seq', 'user_id'])
+    .where('client_id', '=', clientId)
+    .executeTakeFirst()
+  const lastSeq = client?.last_seq ?? 0
+  const fresh = batch.filter((m) => m.seq > lastSeq)
+  if (fresh.length === 0 || fresh[0]!.seq !== lastSeq + 1 || (client && client.user_id !== user.id)) return undefined
+  return reserveVersions(conn, fresh.length)
+}
+
+/**
+ * What a push must not apply beside another that touches it too: its client (sequence numbers, clock), the
+ * chains its records claim places in, and every record it names (written, corrected, or made from).
+ */
+export function scopeKeys(clientId: string, batch: readonly HashedMutation[]): string[] {
+  const keys = [`client:${clientId}`]
+  for (const { claims } of batch) {
+    if (claims.chainClient !== undefined) keys.push(`client:${claims.chainClient}`)
+    for (const id of [claims.recordId, claims.correctionOf, claims.checkInId])
+      if (id !== undefined) keys.push(`record:${id}`)
+  }
+  return keys
 }
 
 /**
@@ -161,8 +270,9 @@ export async function authorize(
 }
 
 /**
- * Takes the version counter's row and answers its value. Taking it first serializes pushes, so versions
- * commit in the order they are handed out and a pull never skips a version that commits later.
+ * Takes the version counter's row and answers its value, holding it until the transaction ends: versions
+ * handed out this way commit in the order they are handed out. A push on SQLite and a review take versions so;
+ * a push on PostgreSQL reserves them instead (server/sync/horizon.ts).
  */
 export async function lockVersion(tx: Tx): Promise<number> {
   const counter = await tx
@@ -202,8 +312,11 @@ async function keptMutations(
   return tx.selectFrom('mutations').selectAll().where('client_id', '=', clientId).where('seq', 'in', seqs).execute()
 }
 
-/** Writes the work in batches (100 rows; photo links 500), moves the client's sequence and the version counter on. */
-export async function writeWork(tx: Tx, work: PushWork): Promise<void> {
+/**
+ * Writes the work in batches (100 rows; photo links 500), moves the client's sequence on, and the version
+ * counter with `moveCounter` (a push holding it; a push with a reserved block has moved it already).
+ */
+export async function writeWork(tx: Tx, work: PushWork, { moveCounter = true } = {}): Promise<void> {
   // Gaps this push filled settle the records waiting after them: its own rows now, stored ones below.
   const settledStored = work.takeStoredReevaluations()
   const rows = [...work.records.values()]
@@ -265,6 +378,6 @@ export async function writeWork(tx: Tx, work: PushWork): Promise<void> {
   }
   if (work.lastSeq !== work.start.lastSeq)
     await tx.updateTable('clients').set({ last_seq: work.lastSeq }).where('client_id', '=', work.clientId).execute()
-  if (work.lastVersion !== work.start.version)
+  if (moveCounter && work.lastVersion !== work.start.version)
     await tx.updateTable('counters').set({ value: work.lastVersion }).where('name', '=', 'version').execute()
 }

@@ -9,6 +9,7 @@ import type { Database, Store } from '../db/database'
 import { readableRecords } from '../campaigns/store'
 import { ApiRefusal, withConflictRetry } from '../http/errors'
 import { readRequest, WholeNumber } from '../http/request'
+import type { PhotoStorage } from '../photos/storage'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
 import { push } from './push'
@@ -16,6 +17,8 @@ import { push } from './push'
 export interface SyncRoutesOptions {
   store: Store
   taskNumbers: ReadonlySet<number>
+  /** Where whole photos go (server/photos/storage.ts); the database when not given. */
+  photoStorage?: PhotoStorage
   beforePushCommit?: (tx: Transaction<Database>) => void | Promise<void>
 }
 
@@ -105,7 +108,7 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
     const sha256 = photoOf(req)
     const offset = readRequest(ChunkHeadersSchema, req.headers)['upload-offset']
     if (!Buffer.isBuffer(req.body)) throw new ApiRefusal(415, 'unsupported_media_type', `Send chunks as ${CHUNK_TYPE}`)
-    const result = await appendChunk(db, user.id, sha256, offset, req.body)
+    const result = await appendChunk(db, user.id, sha256, offset, req.body, opts.photoStorage)
     // Thrown only now, so that discarding the bad upload has committed.
     if ('mismatch' in result) {
       throw new ApiRefusal(422, 'hash_mismatch', 'The photo does not match its SHA-256; upload it again', {
@@ -128,11 +131,8 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
       )
       .limit(1)
       .executeTakeFirst()
-    const photo = referenced ? await readPhoto(db, sha256) : undefined
+    const photo = referenced ? await readPhoto(db, sha256, opts.photoStorage) : undefined
     if (!photo) throw new ApiRefusal(404, 'not_found', 'No such photo')
-    return reply
-      .type(photo.type)
-      .header('Cache-Control', 'private, max-age=31536000, immutable')
-      .send(Buffer.from(photo.bytes))
+    return reply.type(photo.type).header('Cache-Control', 'private, max-age=31536000, immutable').send(photo.bytes)
   })
 }

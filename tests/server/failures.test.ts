@@ -174,7 +174,7 @@ describeOn('postgres', 'PostgreSQL going away in the middle of a push', () => {
   let cutNextPush = false
   let cut = 0
 
-  /** Ends, from another connection, the server's connection that holds the version counter: the push's. */
+  /** Ends, from another connection, the server's connection that holds its block of versions: the push's. */
   async function cutPushConnection(): Promise<void> {
     const admin = new pg.Client({ connectionString: PG_URL })
     await admin.connect()
@@ -182,7 +182,7 @@ describeOn('postgres', 'PostgreSQL going away in the middle of a push', () => {
       const { rowCount } = await admin.query(
         `select pg_terminate_backend(pid) from pg_locks
           where relation = $1::regclass and pid <> pg_backend_pid() and granted`,
-        [`"${schema}".counters`],
+        [`"${schema}".inflight_versions`],
       )
       cut += rowCount ?? 0
     } finally {

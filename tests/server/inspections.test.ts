@@ -81,10 +81,19 @@ describeStores('现场检查笔录 (inspection.create) on %s', (kind) => {
       headers: { cookie: stranger.cookie },
     })
     expect(notTheirs.statusCode).toBe(404)
-    // Pulled by the author and the department's supervisor, not by another inspector.
+    // Pulled by the author, not by another inspector, nor by the department's supervisor (whose phone holds their
+    // own records only, and reads the department's from the server's reports).
     const pulled = (await pullAll(lead)).find((c) => c.id === record.id)
     expect(pulled).toMatchObject({ kind: 'inspection', hash: answer.hash, data: record })
-    expect((await pullAll(supervisor)).some((c) => c.id === record.id && c.kind === 'inspection')).toBe(true)
+    expect((await pullAll(supervisor)).some((c) => c.id === record.id)).toBe(false)
+    // Read from the server instead, by whoever may read it (GET /api/inspections/:id); nobody else is told of it.
+    for (const who of [lead, supervisor]) {
+      const res = await s.app.inject({ url: `/api/inspections/${record.id}`, headers: { cookie: who.cookie } })
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.json().inspection).toMatchObject({ id: record.id, hash: answer.hash, data: record })
+    }
+    const hidden = await s.app.inject({ url: `/api/inspections/${record.id}`, headers: { cookie: stranger.cookie } })
+    expect([hidden.statusCode, hidden.json().error]).toEqual([404, 'not_found'])
     expect((await pullAll(stranger)).some((c) => c.id === record.id)).toBe(false)
   })
 

@@ -1,0 +1,564 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gunzipSync, brotliDecompressSync } from 'node:zlib'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { Campaign, CampaignReport, ReportCheckIn, ReportFilter } from '../../src/kernel/campaign-schema'
+import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time'
+import { OUTCOMES, VENUE_TYPES, type CheckIn, type Review } from '../../src/kernel/sync-schema'
+import { uuidv7 } from '../../src/kernel/uuid'
+import { campaignReport, coverage, csvField, flagsOf, photoPath } from '../../server/campaigns/report'
+import { openStore, type Database, type RecordsTable, type Store } from '../../server/db/database'
+import { migrations } from '../../server/db/migrations'
+import { makeCheckIn, makeNote } from '../helpers/records'
+import { describeStores, makeServer, PG_URL, signedIn, type StoreKind, type TestServer } from '../helpers/server'
+
+// ---- The reports as they were before migration 0013: every matching record's JSON read in memory. ----
+
+interface Authored {
+  checkIn: CheckIn
+  authorId: string | null
+}
+function withoutCorrected<T extends CheckIn>(stored: readonly { checkIn: T; authorId: string | null }[]): T[] {
+  const authorOf = new Map(stored.map((s) => [s.checkIn.id, s.authorId]))
+  const corrected = new Set<string>()
+  for (const { checkIn, authorId } of stored) {
+    const original = checkIn.correctionOf
+    if (original === null || original === checkIn.id || authorId === null) continue
+    if (authorOf.get(original) === authorId) corrected.add(original)
+  }
+  return stored.map((s) => s.checkIn).filter((c) => !corrected.has(c.id))
+}
+const matches = (c: CheckIn, f: ReportFilter) =>
+  (f.day === undefined || guangdongDay(c.occurredAt) === f.day) &&
+  (f.venueType === undefined || c.venueType === f.venueType) &&
+  (f.outcome === undefined || c.outcome === f.outcome) &&
+  (f.inspector === undefined || c.authorId === f.inspector)
+function countBy<K extends string>(items: readonly CheckIn[], key: (c: CheckIn) => K, all: readonly K[] = []) {
+  const counts = new Map<K, number>(all.map((k) => [k, 0]))
+  for (const c of items) counts.set(key(c), (counts.get(key(c)) ?? 0) + 1)
+  return [...counts].map(([k, count]) => ({ key: k, count }))
+}
+async function oldRows(db: Kysely<Database>, campaign: Campaign, filter: ReportFilter) {
+  const rows = await db
+    .selectFrom('records')
+    .selectAll()
+    .where('campaign_id', '=', campaign.id)
+    .where('kind', '=', 'checkin')
+    .where('deleted', '=', 0)
+    .orderBy('version')
+    .execute()
+  const all = withoutCorrected(
+    rows.map((r) => ({
+      checkIn: { ...(JSON.parse(r.data!) as CheckIn), department: r.department ?? '', flags: flagsOf(r) },
+      authorId: r.author_id,
+    })),
+  )
+  const matched = all.filter((c) => matches(c, filter)).sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))
+  const users = await db.selectFrom('users').select(['id', 'display_name']).execute()
+  const nameOf = new Map(users.map((u) => [u.id, u.display_name]))
+  const reviewRows = await db
+    .selectFrom('records')
+    .select('data')
+    .where('kind', '=', 'review')
+    .where('campaign_id', '=', campaign.id)
+    .orderBy('version')
+    .execute()
+  const reviews = new Map(reviewRows.map((r) => JSON.parse(r.data!) as Review).map((r) => [r.checkInId, r]))
+  const people = [...new Set([...campaign.inspectorIds, ...all.map((c) => c.authorId)])].filter((id) => nameOf.has(id))
+  return {
+    all,
+    people,
+    rows: matched.map((c) => ({
+      ...c,
+      authorName: nameOf.get(c.authorId) ?? '',
+      inspection: null,
+      review: reviews.get(c.id) ?? null,
+    })) as ReportCheckIn[],
+  }
+}
+async function oldReport(db: Kysely<Database>, campaign: Campaign, filter: ReportFilter, limit: number) {
+  const { all, rows, people } = await oldRows(db, campaign, filter)
+  return {
+    people: people.sort(),
+    total: all.length,
+    matched: rows.length,
+    byDay: countBy(rows, (c) => guangdongDay(c.occurredAt)).sort((a, b) => a.key.localeCompare(b.key)),
+    byVenueType: countBy(rows, (c) => c.venueType, VENUE_TYPES),
+    byOutcome: countBy(rows, (c) => c.outcome, OUTCOMES),
+    byInspector: countBy(rows, (c) => c.authorId).sort((a, b) => b.count - a.count),
+    checkIns: rows.slice(0, limit),
+  }
+}
+function oldCoverage(
+  taskNumbers: readonly number[],
+  records: { kind: string; data: string | null; author_id: string | null }[],
+) {
+  const byTask = new Map(
+    taskNumbers.map((n) => [
+      n,
+      { checkIns: 0, notes: 0, inspectors: new Set<string>(), lastAt: null as string | null },
+    ]),
+  )
+  const checkIns = withoutCorrected(
+    records
+      .filter((r) => r.kind === 'checkin')
+      .map((r): Authored => ({ checkIn: JSON.parse(r.data!) as CheckIn, authorId: r.author_id })),
+  )
+  for (const c of checkIns) {
+    for (const n of new Set(c.taskNumbers)) {
+      const t = byTask.get(n)
+      if (!t) continue
+      t.checkIns++
+      t.inspectors.add(c.authorId)
+      if (t.lastAt === null || c.occurredAt > t.lastAt) t.lastAt = c.occurredAt
+    }
+  }
+  for (const r of records) {
+    if (r.kind !== 'note') continue
+    const note = JSON.parse(r.data!) as { taskNumber: number; authorId: string; updatedAt: string }
+    const t = byTask.get(note.taskNumber)
+    if (!t) continue
+    t.notes++
+    t.inspectors.add(note.authorId)
+    if (t.lastAt === null || note.updatedAt > t.lastAt) t.lastAt = note.updatedAt
+  }
+  return [...byTask].map(([taskNumber, t]) => ({
+    taskNumber,
+    checkIns: t.checkIns,
+    notes: t.notes,
+    inspectors: t.inspectors.size,
+    lastAt: t.lastAt,
+  }))
+}
+const en = JSON.parse(readFileSync(new URL('../../src/kernel/locales/en.json', import.meta.url), 'utf8')) as {
+  venueType: Record<string, string>
+  outcome: Record<string, string>
+  csv: Record<string, string>
+}
+const CSV_COLUMNS =
+  'id occurredAt day inspector department venueName venueType outcome premisesInspected itemsSeized tasks lat lng accuracy photos photoSha256 photoPaths note correctionOf'
+function oldCsv(rows: readonly ReportCheckIn[]): string {
+  const lines = [
+    CSV_COLUMNS.split(' ')
+      .map((c) => csvField(en.csv[c] ?? c))
+      .join(','),
+  ]
+  for (const c of rows)
+    lines.push(
+      [
+        c.id,
+        guangdongDateTime(c.occurredAt),
+        guangdongDay(c.occurredAt),
+        c.authorName,
+        c.department,
+        c.venueName,
+        en.venueType[c.venueType] ?? c.venueType,
+        en.outcome[c.outcome] ?? c.outcome,
+        c.premisesInspected,
+        c.itemsSeized,
+        c.taskNumbers.join(' '),
+        c.location?.lat ?? null,
+        c.location?.lng ?? null,
+        c.location ? Math.round(c.location.accuracy) : null,
+        c.photos.length,
+        c.photos.map((p) => p.sha256).join(' '),
+        c.photos.map((p) => photoPath(p.sha256)).join(' '),
+        c.note,
+        c.correctionOf,
+      ]
+        .map(csvField)
+        .join(','),
+    )
+  return `\uFEFF${lines.join('\r\n')}\r\n`
+}
+
+// ---- Records as older servers stored them ----
+
+/** A small seeded generator, so a failure can be replayed. */
+function random(seed: number) {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 2 ** 32
+  }
+}
+
+const DEPARTMENTS = ['省知识产权局', '省市场监督管理局']
+const USERS = ['u-a', 'u-b', 'u-c', 'u-d'].map((id, i) => ({ id, department: DEPARTMENTS[i % 2]! }))
+const CAMPAIGN = {
+  id: 'camp-1',
+  name: '清源行动',
+  inspectorIds: ['u-a', 'u-b', 'u-z'],
+} as unknown as Campaign
+const TASKS = [1, 2, 3, 4, 5, 6, 7, 8]
+
+type Row = Omit<
+  RecordsTable,
+  'occurred_at' | 'occurred_day' | 'venue_type' | 'outcome' | 'correction_of' | 'plan_id' | 'written_by'
+>
+
+/**
+ * Check-ins (in two campaigns and none; corrections by their author, by someone else, of themselves and across
+ * campaigns; times either side of Guangdong's midnight and equal ones), notes (one deleted), reviews, and a
+ * check-in from before accounts (no author_id).
+ */
+function oldRecords(seed: number): Row[] {
+  const rnd = random(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
+  const rows: Row[] = []
+  let version = 0
+  const row = (kind: string, data: object | null, o: Partial<Row>): Row => ({
+    id: (data as { id?: string } | null)?.id ?? uuidv7(),
+    kind,
+    version: ++version,
+    client_id: 'phone',
+    task_number: null,
+    data: data === null ? null : JSON.stringify(data),
+    hash: data === null ? null : 'h',
+    deleted: data === null ? 1 : 0,
+    conflict_of: null,
+    author_id: null,
+    department: null,
+    campaign_id: null,
+    signature_status: 'unsigned',
+    signature: null,
+    created_at: '2026-11-20T00:00:00.000Z',
+    updated_at: '2026-11-20T00:00:00.000Z',
+    party_id: null,
+    chain_client: null,
+    chain_seq: null,
+    chain_status: 'unchained',
+    clock_skew_ms: null,
+    certified_count: null,
+    two_certified: null,
+    check_in_id: null,
+    ...o,
+  })
+  const checkIns: { c: CheckIn; campaign: string | null }[] = []
+  for (let i = 0; i < 160; i++) {
+    const user = pick(USERS)
+    const campaign = pick(['camp-1', 'camp-1', 'camp-1', 'camp-2', null])
+    // Around 16:00 UTC, which is midnight in Guangdong; some times exactly equal.
+    const at = new Date(
+      Date.UTC(2026, 10, 20 + Math.floor(rnd() * 3), 14 + Math.floor(rnd() * 4), pick([0, 0, 30, 59])),
+    )
+    const earlier = checkIns.filter((x) => rnd() < 0.3 && x.campaign === campaign)
+    const correctionOf =
+      rnd() < 0.25 && earlier.length > 0
+        ? pick(earlier).c.id
+        : rnd() < 0.03 && checkIns.length > 0
+          ? pick(checkIns).c.id
+          : null
+    const c = makeCheckIn({
+      authorId: user.id,
+      occurredAt: at.toISOString(),
+      venueType: pick(VENUE_TYPES),
+      outcome: pick(OUTCOMES),
+      taskNumbers: [pick(TASKS), pick(TASKS), pick([...TASKS, 99])],
+      campaignId: campaign,
+      correctionOf,
+    })
+    checkIns.push({ c, campaign })
+    rows.push(
+      row('checkin', c, {
+        task_number: c.taskNumbers[0]!,
+        author_id: i === 7 ? null : user.id,
+        department: user.department,
+        campaign_id: campaign,
+      }),
+    )
+  }
+  const self = makeCheckIn({ authorId: 'u-a', campaignId: 'camp-1' })
+  rows.push(
+    row(
+      'checkin',
+      { ...self, correctionOf: self.id },
+      { author_id: 'u-a', department: DEPARTMENTS[0]!, campaign_id: 'camp-1' },
+    ),
+  )
+  for (let i = 0; i < 30; i++) {
+    const user = pick(USERS)
+    const note = makeNote({
+      authorId: user.id,
+      taskNumber: pick(TASKS),
+      updatedAt: new Date(Date.UTC(2026, 10, 20, Math.floor(rnd() * 72))).toISOString(),
+    })
+    rows.push(
+      row('note', i === 3 ? null : note, {
+        task_number: note.taskNumber,
+        author_id: user.id,
+        department: user.department,
+      }),
+    )
+  }
+  for (const { c } of checkIns.filter((x) => x.campaign === 'camp-1' && rnd() < 0.3)) {
+    for (const action of ['returned', 'reviewed'] as const) {
+      if (rnd() < 0.5) continue
+      const review: Review = {
+        id: uuidv7(),
+        checkInId: c.id,
+        action,
+        comment: action,
+        reviewerId: 'u-s',
+        reviewerName: '审核人',
+        at: '2026-11-23T00:00:00.000Z',
+      }
+      rows.push(row('review', review, { campaign_id: 'camp-1', check_in_id: c.id, author_id: 'u-s' }))
+    }
+  }
+  return rows
+}
+
+const FILTERS = (rows: readonly Row[]): ReportFilter[] => [
+  {},
+  { day: '2026-11-21' },
+  { venueType: 'market' },
+  { outcome: 'suspected' },
+  { inspector: 'u-b' },
+  { day: '2026-11-22', outcome: 'no_problem' },
+  { day: guangdongDay(JSON.parse(rows[0]!.data!).occurredAt as string), venueType: 'other' },
+]
+
+/** The new report, without what both sides read the same way (the campaign, the filter, people's details). */
+async function newReport(db: Kysely<Database>, filter: ReportFilter, limit: number) {
+  const r: CampaignReport = await campaignReport(db, CAMPAIGN, filter, limit)
+  return {
+    people: r.people.map((p) => p.id).sort(),
+    total: r.total,
+    matched: r.matched,
+    byDay: r.byDay,
+    byVenueType: r.byVenueType,
+    byOutcome: r.byOutcome,
+    byInspector: r.byInspector,
+    checkIns: r.checkIns,
+  }
+}
+
+async function expectSameAnswers(store: Store, rows: readonly Row[]) {
+  const db = store.db
+  for (const filter of FILTERS(rows)) {
+    for (const limit of [0, 7, 5000])
+      expect(await newReport(db, filter, limit)).toEqual(await oldReport(db, CAMPAIGN, filter, limit))
+  }
+  const scopes = [
+    (q: ReturnType<typeof scopedQuery>) => q,
+    (q: ReturnType<typeof scopedQuery>) => q.where('campaign_id', '=', 'camp-1'),
+    (q: ReturnType<typeof scopedQuery>) => q.where('department', '=', DEPARTMENTS[1]!),
+    (q: ReturnType<typeof scopedQuery>) => q.where('author_id', '=', 'u-a'),
+  ]
+  const scopedQuery = () =>
+    db
+      .selectFrom('records')
+      .select(['id', 'kind', 'author_id', 'written_by', 'occurred_at', 'correction_of', 'data'])
+      .where('deleted', '=', 0)
+  for (const scope of scopes) {
+    const old = oldCoverage(TASKS, await scope(scopedQuery()).execute())
+    expect(await coverage(db, TASKS, scope(scopedQuery()).where('kind', 'in', ['checkin', 'note']))).toEqual(old)
+  }
+}
+
+describeStores('records’ report columns (migration 0013), on %s', (kind: StoreKind) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zhixun-0013-'))
+  const schema = `t_0013_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const seed = Number(process.env.REPORT_SEED ?? Date.now() % 100_000)
+  let store: Store | undefined
+
+  afterAll(async () => {
+    await store?.close()
+    rmSync(dir, { recursive: true, force: true })
+    if (kind === 'postgres') {
+      const client = new pg.Client({ connectionString: PG_URL })
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      await client.end()
+    }
+  })
+
+  it(`fills the columns of records stored before it, and the reports answer as they did (seed ${seed})`, async () => {
+    let raw: Kysely<Database>
+    if (kind === 'sqlite') {
+      raw = new Kysely({ dialect: new SqliteDialect({ database: new SQLite(join(dir, 'z.sqlite')) }) })
+    } else {
+      const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
+      await pool.query(`CREATE SCHEMA "${schema}"`)
+      raw = new Kysely({ dialect: new PostgresDialect({ pool }) })
+    }
+    const rows = oldRecords(seed)
+    try {
+      const migrator = new Migrator({
+        db: raw,
+        provider: { getMigrations: async () => migrations(kind) },
+        ...(kind === 'postgres' ? { migrationTableSchema: schema } : {}),
+      })
+      const { error } = await migrator.migrateTo('0012_party_initials')
+      if (error) throw error
+      for (let i = 0; i < rows.length; i += 50)
+        await raw
+          .insertInto('records')
+          .values(rows.slice(i, i + 50))
+          .execute()
+      await raw
+        .insertInto('users')
+        .values(
+          USERS.map((u) => ({
+            id: u.id,
+            username: u.id,
+            display_name: `名字 ${u.id}`,
+            department: u.department,
+            role: 'inspector' as const,
+            password_hash: 'x',
+            disabled: 0,
+            created_at: '2026-11-01T00:00:00.000Z',
+            certificate_number: null,
+            certificate_expiry: null,
+          })),
+        )
+        .execute()
+    } finally {
+      await raw.destroy()
+    }
+    store = kind === 'sqlite' ? await openStore(join(dir, 'z.sqlite')) : await openStore(PG_URL, { schema })
+    const day = await store.db
+      .selectFrom('records')
+      .select(['data', 'occurred_day'])
+      .where('kind', '=', 'checkin')
+      .execute()
+    for (const r of day) expect(r.occurred_day).toBe(guangdongDay((JSON.parse(r.data!) as CheckIn).occurredAt))
+    await expectSameAnswers(store, rows)
+
+    // Written after it, the database's triggers fill them: a new check-in (with its day, as the push writes it), a
+    // note saved again under another task, a note deleted.
+    const db = store.db
+    const later = makeCheckIn({
+      authorId: 'u-c',
+      campaignId: 'camp-1',
+      occurredAt: '2026-11-22T23:59:00.000Z',
+      taskNumbers: [2, 2, 5],
+    })
+    await db
+      .insertInto('records')
+      .values({
+        ...rows[0]!,
+        id: later.id,
+        version: 9000,
+        data: JSON.stringify(later),
+        author_id: 'u-c',
+        department: DEPARTMENTS[0]!,
+        campaign_id: 'camp-1',
+        occurred_day: guangdongDay(later.occurredAt),
+      })
+      .execute()
+    const notes = rows.filter((r) => r.kind === 'note' && r.data !== null)
+    const moved = { ...(JSON.parse(notes[0]!.data!) as object), taskNumber: 8, updatedAt: '2026-11-30T00:00:00.000Z' }
+    await db
+      .updateTable('records')
+      .set({ data: JSON.stringify(moved), version: 9001 })
+      .where('id', '=', notes[0]!.id)
+      .execute()
+    await db
+      .updateTable('records')
+      .set({ data: null, hash: null, deleted: 1, version: 9002 })
+      .where('id', '=', notes[1]!.id)
+      .execute()
+    expect(
+      await db.selectFrom('record_tasks').select('task_number').where('record_id', '=', notes[1]!.id).execute(),
+    ).toEqual([])
+    await expectSameAnswers(store, rows)
+  })
+})
+
+describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
+  let s: TestServer
+  let supervisor: { cookie: string }
+  let campaignId: string
+  const COUNT = 1203
+
+  beforeAll(async () => {
+    s = await makeServer(kind)
+    supervisor = await signedIn(s, 'supervisor', '省知识产权局')
+    const a = await signedIn(s, 'inspector', '省知识产权局')
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/api/campaigns',
+      headers: { cookie: supervisor.cookie },
+      payload: {
+        name: '清源行动',
+        description: '',
+        taskNumbers: [37],
+        departments: ['省知识产权局'],
+        inspectorIds: [a.user.id],
+        startDate: '2026-11-01',
+        endDate: '2026-12-31',
+        venues: [],
+      },
+    })
+    campaignId = res.json().campaign.id
+    // Many at the same moment, so pages (500 rows) break among equal times.
+    const checkIns = Array.from({ length: COUNT }, (_, i) =>
+      makeCheckIn({
+        authorId: a.user.id,
+        campaignId,
+        taskNumbers: [37],
+        occurredAt: new Date(Date.UTC(2026, 10, 20, 16, i % 400 < 300 ? 0 : i % 97)).toISOString(),
+        venueName: i % 50 === 0 ? `=HYPERLINK("x"),"${i}"` : `档口 ${i}`,
+      }),
+    )
+    for (let i = 0; i < COUNT; i += 200) {
+      const pushed = await s.app.inject({
+        method: 'POST',
+        url: '/api/sync/push',
+        headers: { cookie: a.cookie },
+        payload: {
+          clientId: `phone-${a.user.id}`,
+          mutations: checkIns.slice(i, i + 200).map((args, j) => ({ seq: i + j + 1, name: 'checkin.create', args })),
+        },
+      })
+      expect(pushed.statusCode).toBe(200)
+    }
+  }, 120_000)
+  afterAll(() => s?.close())
+
+  it('streams every check-in once, in the order and bytes of the report, compressed or not', async () => {
+    const report = await s.app.inject({
+      url: `/api/campaigns/${campaignId}/report?limit=5000`,
+      headers: { cookie: supervisor.cookie },
+    })
+    const rows = report.json().checkIns as ReportCheckIn[]
+    expect(rows).toHaveLength(COUNT)
+    const expected = oldCsv(rows)
+    const plain = await s.app.inject({
+      url: `/api/campaigns/${campaignId}/checkins.csv?lang=en`,
+      headers: { cookie: supervisor.cookie },
+    })
+    expect(plain.statusCode).toBe(200)
+    expect(plain.headers['content-type']).toBe('text/csv; charset=utf-8')
+    // Streamed: no length known ahead.
+    expect(plain.headers['content-length']).toBeUndefined()
+    expect(plain.body).toBe(expected)
+    for (const [coding, decode] of [
+      ['gzip', gunzipSync],
+      ['br', brotliDecompressSync],
+    ] as const) {
+      const res = await s.app.inject({
+        url: `/api/campaigns/${campaignId}/checkins.csv?lang=en`,
+        headers: { cookie: supervisor.cookie, 'accept-encoding': coding },
+      })
+      expect(res.headers['content-encoding']).toBe(coding)
+      expect(res.headers.vary).toMatch(/Accept-Encoding/)
+      expect(decode(res.rawPayload).toString('utf8')).toBe(expected)
+    }
+    const filtered = await s.app.inject({
+      url: `/api/campaigns/${campaignId}/checkins.csv?lang=en&day=2026-11-21&venueType=trade_fair`,
+      headers: { cookie: supervisor.cookie },
+    })
+    expect(filtered.body).toBe(
+      oldCsv(rows.filter((c) => guangdongDay(c.occurredAt) === '2026-11-21' && c.venueType === 'trade_fair')),
+    )
+  }, 60_000)
+})
