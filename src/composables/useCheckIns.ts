@@ -1,8 +1,13 @@
-import { computed, toValue, type MaybeRefOrGetter } from 'vue'
+import { computed, shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { errorMessageKey } from '@/api/http'
+import { fetchCheckIn } from '@/api/records'
 import { getCampaign } from '@/db/campaigns'
 import { correctionsOf, getCheckIn, myCheckInCountForTask } from '@/db/checkins'
 import { db } from '@/db/db'
 import { getPhotos } from '@/db/photos'
+import { holdRecord } from '@/db/retention'
+import type { ServerCheckIn } from '@/kernel/retention'
 import type { PhotoRef } from '@/kernel/sync-schema'
 import { tryOnScopeDispose } from './scope'
 import { useLiveQuery } from './useLiveQuery'
@@ -17,6 +22,58 @@ export function useCheckIn(id: MaybeRefOrGetter<string>) {
     return campaignId ? getCampaign(db, campaignId) : undefined
   }, deps)
   return { checkIn, loaded, corrections, campaign }
+}
+
+/** Keeps the record `id` on the phone while the page that shows it lives: pruning after a sync passes it by. */
+export function useHeldRecord(id: MaybeRefOrGetter<string | undefined>): void {
+  let release: (() => void) | undefined
+  watch(
+    () => toValue(id),
+    (now) => {
+      release?.()
+      release = now ? holdRecord(now) : undefined
+    },
+    { immediate: true },
+  )
+  tryOnScopeDispose(() => release?.())
+}
+
+/**
+ * A check-in this phone does not hold, read from the server when `wanted` and online (older than the phone keeps,
+ * or someone else's the user may read). `problem` is a locale key; `checkIn` stays undefined until it is read.
+ */
+export function useServerCheckIn(
+  id: MaybeRefOrGetter<string>,
+  wanted: MaybeRefOrGetter<boolean>,
+  online: MaybeRefOrGetter<boolean>,
+) {
+  const { te } = useI18n()
+  const checkIn = shallowRef<ServerCheckIn>()
+  const loading = shallowRef(false)
+  const problem = shallowRef<string>()
+  let latest = 0
+  watch(
+    () => [toValue(id), toValue(wanted), toValue(online)] as const,
+    async ([now, want, isOnline]) => {
+      if (checkIn.value && checkIn.value.id !== now) checkIn.value = undefined
+      if (!want || !isOnline || checkIn.value) return
+      const call = ++latest
+      loading.value = true
+      problem.value = undefined
+      try {
+        // The page's live read may lag a step behind a new id: ask the server only for what the phone lacks.
+        if (await getCheckIn(db, now)) return
+        const found = await fetchCheckIn(now)
+        if (call === latest) checkIn.value = found
+      } catch (err) {
+        if (call === latest) problem.value = errorMessageKey(err, te)
+      } finally {
+        if (call === latest) loading.value = false
+      }
+    },
+    { immediate: true },
+  )
+  return { checkIn, loading, problem }
 }
 
 /** How many of the inspector's own check-ins (made here or elsewhere) name the task: what its "my records" lists. */

@@ -1,5 +1,6 @@
-import { computed, toValue, type MaybeRefOrGetter } from 'vue'
-import { db } from '@/db/db'
+import { computed, shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
+import { fetchInspection } from '@/api/records'
+import { db, type LocalInspection } from '@/db/db'
 import {
   correctInspection,
   InspectionLockedError,
@@ -16,6 +17,7 @@ import { RecordInvalidError } from '@/db/records'
 import type { InspectionDraft } from '@/kernel/inspection-rules'
 import { tryOnScopeDispose } from './scope'
 import { useLiveQuery } from './useLiveQuery'
+import { useOnline } from './useOnline'
 
 /** An inspection record as this phone has it, its check-in, and the other records of that check-in. */
 export function useInspection(id: MaybeRefOrGetter<string>) {
@@ -31,13 +33,47 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
     },
     () => toValue(id),
   )
-  const row = computed(() => value.value?.row)
+  // Not on this phone (a supervisor's phone holds its own records only; an old one was let go): the server's copy,
+  // read when online, shown as a pulled one would be.
+  const online = useOnline()
+  const missing = computed(() => loaded.value && !value.value?.row)
+  const remote = shallowRef<LocalInspection>()
+  const fetching = shallowRef(false)
+  watch(
+    () => [toValue(id), missing.value, online.value] as const,
+    async ([now, isMissing, isOnline]) => {
+      if (remote.value && remote.value.id !== now) remote.value = undefined
+      if (!now || !isMissing || !isOnline || remote.value || fetching.value) return
+      fetching.value = true
+      try {
+        if (await db.inspections.get(now)) return
+        const found = await fetchInspection(now)
+        if (toValue(id) === now)
+          remote.value = {
+            id: found.id,
+            checkInId: found.data.checkInId,
+            data: found.data,
+            hash: found.hash ?? '',
+            state: 'verified',
+            serverVersion: found.version,
+            origin: 'server',
+            savedAt: Date.now(),
+          }
+      } catch {
+        // Not found, or not reachable: the page says it is not on this phone.
+      } finally {
+        fetching.value = false
+      }
+    },
+    { immediate: true },
+  )
+  const row = computed(() => value.value?.row ?? (missing.value ? remote.value : undefined))
   const checkIn = computed(() => value.value?.checkIn)
   /** Records that correct this one. */
   const corrections = computed(() =>
     (value.value?.siblings ?? []).filter((r) => (r.data ?? draftForm(r.draft))?.correctionOf === toValue(id)),
   )
-  return { row, checkIn, corrections, loaded }
+  return { row, checkIn, corrections, loaded: computed(() => loaded.value && !fetching.value) }
 }
 
 const draftForm = (draft: unknown) => (draft as { form?: { correctionOf: string | null } } | undefined)?.form

@@ -1,8 +1,12 @@
 import { Dexie } from 'dexie'
-import { computed, toValue, type MaybeRefOrGetter } from 'vue'
+import { computed, shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
+import { useI18n } from 'vue-i18n'
+import { errorMessageKey } from '@/api/http'
+import { fetchMyCheckIns } from '@/api/records'
 import { myCheckIns, recordsOwner } from '@/db/checkins'
 import { db, type LocalCheckIn, type LocalReview, type ZhixunDB } from '@/db/db'
 import { myNotes } from '@/db/notes'
+import { retentionCutoff, type MyCheckInsPage, type ServerCheckIn } from '@/kernel/retention'
 import { useSettledQuery } from './useLiveQuery'
 
 /** How long the lists wait, at most, to catch up with a burst of changes (see useSettledQuery). */
@@ -107,4 +111,57 @@ export function useMyReturned(task: MaybeRefOrGetter<number | undefined>) {
     deps: () => toValue(task),
   })
   return { returnedCheckIns: computed(() => value.value?.checkIns ?? []) }
+}
+
+/** How many older check-ins one read from the server brings. */
+const OLDER_PAGE = 50
+
+/**
+ * The inspector's own check-ins older than the phone keeps (src/db/retention.ts), read from the server a page at a
+ * time when `loadMore` is called (of `task`, when given), newest first. Those still on this phone (unsent, or not
+ * yet let go) are left out: the list of the phone's own shows them. `problem` is a locale key.
+ */
+export function useOlderCheckIns(task: MaybeRefOrGetter<number | undefined>) {
+  const { te } = useI18n()
+  const checkIns = shallowRef<ServerCheckIn[]>([])
+  /** The query of the next page; null once the last was read; undefined before the first. */
+  const next = shallowRef<MyCheckInsPage['next'] | undefined>()
+  const loading = shallowRef(false)
+  const problem = shallowRef<string>()
+  let generation = 0
+
+  async function loadMore(): Promise<void> {
+    if (loading.value || next.value === null) return
+    const call = generation
+    loading.value = true
+    problem.value = undefined
+    try {
+      const from = next.value ?? { before: retentionCutoff(Date.now()) }
+      const page = await fetchMyCheckIns({ ...from, task: toValue(task), limit: OLDER_PAGE })
+      const here = await db.checkins.bulkGet(page.checkIns.map((c) => c.id))
+      if (call !== generation) return
+      checkIns.value = [...checkIns.value, ...page.checkIns.filter((_, i) => !here[i])]
+      next.value = page.next
+    } catch (err) {
+      if (call === generation) problem.value = errorMessageKey(err, te)
+    } finally {
+      if (call === generation) loading.value = false
+    }
+  }
+
+  // Another task's list starts again from the top.
+  watch(
+    () => toValue(task),
+    () => {
+      generation++
+      checkIns.value = []
+      next.value = undefined
+      loading.value = false
+      problem.value = undefined
+    },
+  )
+
+  const started = computed(() => next.value !== undefined)
+  const more = computed(() => next.value !== null)
+  return { checkIns, loading, problem, started, more, loadMore }
 }

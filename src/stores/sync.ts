@@ -111,6 +111,9 @@ export const useSyncStore = defineStore('sync', () => {
         // The server checks every record's signature against the keys registered to the inspector.
         await registerSigningKey(db)
         await engine.sync()
+        // Then the phone lets go of its synced check-ins older than it keeps (src/db/retention.ts): the server has
+        // them, and "my records" lists them from there. A failure keeps them until the next sync.
+        await import('@/db/retention').then(({ pruneOldRecords }) => pruneOldRecords(db)).catch(() => undefined)
         // Campaigns come down with every sync, like the records: the picker works offline from then on. Their
         // failure (a weak link timing out on the list, say) is the campaign list's, not the records'.
         campaignsRefreshing.value = true
