@@ -5,7 +5,7 @@
  * (CHROME_PATH to use another). Not part of `npm test`: these are timings.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import lighthouse from 'lighthouse'
@@ -77,6 +77,12 @@ async function audit(url: string): Promise<Run> {
       onlyCategories: ['performance', 'accessibility', 'best-practices'],
     })
     if (!result) throw new Error('Lighthouse gave no result')
+    // The whole report of every run, to see what a figure is made of (the last run of each page is kept).
+    mkdirSync('.bench/lighthouse', { recursive: true })
+    writeFileSync(
+      `.bench/lighthouse/${new URL(url).pathname.replaceAll('/', '_') || '_'}.json`,
+      JSON.stringify(result.lhr),
+    )
     const { categories, audits } = result.lhr
     const score = (id: string) => Math.round((categories[id]?.score ?? 0) * 100)
     return {

@@ -1,4 +1,11 @@
 import { createRouter, createWebHistory, type RouterHistory } from 'vue-router'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** The page shows nothing but the first screen's messages at first: it opens without waiting for the rest. */
+    firstScreenMessages?: boolean
+  }
+}
 import HomePage from '@/pages/HomePage.vue'
 
 export function createAppRouter(history: RouterHistory = createWebHistory()) {
@@ -6,7 +13,7 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
     history,
     scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
     routes: [
-      { path: '/', name: 'home', component: HomePage },
+      { path: '/', name: 'home', component: HomePage, meta: { firstScreenMessages: true } },
       {
         path: '/sections/:id(\\d+)',
         name: 'section',
@@ -18,6 +25,8 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
         name: 'task',
         component: () => import('@/pages/TaskPage.vue'),
         props: (r) => ({ number: Number(r.params.number) }),
+        // Opened from links handed on: the task shows with the first screen's messages, its notes load after.
+        meta: { firstScreenMessages: true },
       },
       { path: '/departments', name: 'departments', component: () => import('@/pages/DepartmentsPage.vue') },
       {

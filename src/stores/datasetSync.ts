@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
-import { fetchBundledDataset, fetchDataset } from '@/api/dataset'
+import { checkDataset, fetchBundledDataset, rememberDatasetVersion } from '@/api/dataset'
 import { ApiError } from '@/api/http'
 import { DatasetShapeError } from '@/kernel/dataset-validate'
 import { db } from '@/db/db'
+import { useDatasetStore } from '@/stores/dataset'
 import { cachedDatasetCheckedAt, cachedDatasetVersion, markDatasetChecked, replaceDataset } from '@/db/dataset'
 
 /** Why the last check failed, in terms the UI can explain: a message key, not an exception. */
@@ -34,8 +35,13 @@ export const useDatasetSyncStore = defineStore('datasetSync', () => {
     let current: string | undefined
     try {
       current = await cachedDatasetVersion(db)
-      const result = await fetchDataset(current)
-      if (result.changed) await replaceDataset(db, result.dataset)
+      const result = await checkDataset(current)
+      if (result.changed) {
+        if (current === undefined) useDatasetStore().showWhileStoring(result.dataset)
+        await replaceDataset(db, result.dataset)
+      }
+      const stored = result.changed ? result.dataset.version : current
+      if (stored !== undefined) rememberDatasetVersion(stored)
       const at = Date.now()
       await markDatasetChecked(db, at)
       lastCheckedAt.value = at
@@ -45,7 +51,10 @@ export const useDatasetSyncStore = defineStore('datasetSync', () => {
       // First start with the API out of reach: the app shell came with a copy of the dataset.
       if (current === undefined) {
         try {
-          await replaceDataset(db, await fetchBundledDataset())
+          const bundled = await fetchBundledDataset()
+          useDatasetStore().showWhileStoring(bundled)
+          await replaceDataset(db, bundled)
+          rememberDatasetVersion(bundled.version)
         } catch {
           // Nothing cached and nothing reachable; the home page says so and offers a retry.
         }

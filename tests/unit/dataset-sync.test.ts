@@ -3,7 +3,9 @@ import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Dataset } from '../../src/kernel/dataset'
 import { db } from '../../src/db/db'
+import { checkDatasetEarly } from '../../src/api/dataset'
 import { cachedDatasetVersion, readCachedDataset, replaceDataset } from '../../src/db/dataset'
+import { useDatasetStore } from '../../src/stores/dataset'
 import { useDatasetSyncStore } from '../../src/stores/datasetSync'
 import { realDataset } from '../helpers/seed'
 
@@ -30,7 +32,10 @@ beforeEach(async () => {
   await db.delete()
   await db.open()
 })
-afterEach(() => vi.unstubAllGlobals())
+afterEach(() => {
+  vi.unstubAllGlobals()
+  vi.restoreAllMocks()
+})
 
 describe('keeping the cached dataset current', () => {
   it('imports the dataset on the first start', async () => {
@@ -87,6 +92,108 @@ describe('keeping the cached dataset current', () => {
     const store = useDatasetSyncStore()
     await store.refresh()
     expect(calls.map((c) => c.url)).toEqual(['/api/dataset', '/data/dataset.json'])
+    expect(store.failure).toBe('offline')
+    expect(await db.tasks.count()).toBe(160)
+  })
+})
+
+describe('a first start', () => {
+  it('shows the dataset it fetched before it is stored, and even when this phone cannot store it', async () => {
+    serve(() => json(realDataset))
+    vi.spyOn(db.tasks, 'bulkPut').mockRejectedValue(new DOMException('disk full', 'QuotaExceededError'))
+    const shown = useDatasetStore()
+    const sync = useDatasetSyncStore()
+    await sync.refresh()
+    expect(sync.failure).toBe('storage')
+    expect(await db.tasks.count()).toBe(0)
+    expect(shown.dataset?.tasks).toHaveLength(160)
+    expect(shown.taskByNumber.get(28)?.text).toBe(realDataset.tasks.find((t) => t.number === 28)!.text)
+    // In the order the stored copy will have: nothing reorders when it is read back.
+    expect(shown.dataset?.departments.map((d) => d.name)).toEqual(realDataset.departments.map((d) => d.name).sort())
+  })
+})
+
+describe('the check made as the app starts', () => {
+  const HINT = 'zhixun.datasetVersion'
+  let stored: Map<string, string>
+  beforeEach(() => {
+    stored = new Map()
+    vi.stubGlobal('localStorage', {
+      getItem: (k: string) => stored.get(k) ?? null,
+      setItem: (k: string, v: string) => void stored.set(k, v),
+    })
+  })
+
+  it('brings the dataset on a first visit before the app has read its own copy, in one request', async () => {
+    serve(() => json(realDataset))
+    checkDatasetEarly()
+    expect(calls).toEqual([{ url: '/api/dataset', ifNoneMatch: null }]) // asked before IndexedDB was read
+    await useDatasetSyncStore().refresh()
+    expect(calls).toHaveLength(1)
+    expect(await db.tasks.count()).toBe(160)
+    expect(stored.get(HINT)).toBe(realDataset.version) // the next start asks with it
+  })
+
+  it('asks nothing early when the phone knows it is offline', async () => {
+    await replaceDataset(db, realDataset)
+    stored.set(HINT, realDataset.version)
+    vi.stubGlobal('navigator', { onLine: false })
+    serve(() => {
+      throw new TypeError('Failed to fetch')
+    })
+    checkDatasetEarly()
+    expect(calls).toEqual([])
+    const store = useDatasetSyncStore()
+    await store.refresh()
+    expect(calls).toHaveLength(1) // the check itself, which says offline
+    expect(store.failure).toBe('offline')
+  })
+
+  it('asks with the version stored last, and that answer serves the check', async () => {
+    await replaceDataset(db, realDataset)
+    stored.set(HINT, realDataset.version)
+    serve(() => new Response(null, { status: 304 }))
+    checkDatasetEarly()
+    const store = useDatasetSyncStore()
+    await store.refresh()
+    expect(calls).toEqual([{ url: '/api/dataset', ifNoneMatch: `"${realDataset.version}"` }])
+    expect(store.failure).toBeUndefined()
+  })
+
+  it('asks again when the hint names another version than the phone holds: a 304 for it says nothing', async () => {
+    await replaceDataset(db, edited)
+    stored.set(HINT, realDataset.version)
+    serve((_url, init) =>
+      new Headers(init?.headers).get('If-None-Match') === `"${realDataset.version}"`
+        ? new Response(null, { status: 304 })
+        : json(realDataset),
+    )
+    checkDatasetEarly()
+    await useDatasetSyncStore().refresh()
+    expect(calls.map((c) => c.ifNoneMatch)).toEqual([`"${realDataset.version}"`, `"${edited.version}"`])
+    expect(await cachedDatasetVersion(db)).toBe(realDataset.version) // the server's current one
+    expect(stored.get(HINT)).toBe(realDataset.version)
+  })
+
+  it('takes a dataset the early check brought even when the hint was stale', async () => {
+    await replaceDataset(db, realDataset)
+    stored.set(HINT, 'stale-hint')
+    serve(() => json(edited))
+    checkDatasetEarly()
+    await useDatasetSyncStore().refresh()
+    expect(calls).toHaveLength(1)
+    expect(await cachedDatasetVersion(db)).toBe(edited.version)
+  })
+
+  it('asks again when the early check failed, and the fallback still works offline', async () => {
+    serve((url) => {
+      if (url === '/api/dataset') throw new TypeError('Failed to fetch')
+      return json(realDataset)
+    })
+    checkDatasetEarly()
+    const store = useDatasetSyncStore()
+    await store.refresh()
+    expect(calls.map((c) => c.url)).toEqual(['/api/dataset', '/api/dataset', '/data/dataset.json'])
     expect(store.failure).toBe('offline')
     expect(await db.tasks.count()).toBe(160)
   })
