@@ -6,6 +6,7 @@ import { releaseOnPageHide } from './db/lifecycle'
 import App from './App.vue'
 import { install as installI18n, loadAllMessages } from './modules/i18n'
 import { install as installPwa } from './modules/pwa'
+import { afterPaint } from './modules/paint'
 import { createAppRouter } from './router'
 import { useDatasetStore } from './stores/dataset'
 import { useDatasetSyncStore } from './stores/datasetSync'
@@ -21,7 +22,7 @@ const router = createAppRouter()
 // The home list and a task's page need only the first screen's messages; every other page waits for the rest,
 // asked for with the page's own chunk rather than after it.
 router.beforeEach((to) => {
-  if (to.name !== 'home') void loadAllMessages().catch(() => undefined)
+  if (!to.meta.firstScreenMessages) void loadAllMessages().catch(() => undefined)
 })
 router.beforeResolve(async (to) => {
   // A page opens even if they fail to load (the keys show where messages are missing): it must not be stuck.
@@ -47,8 +48,7 @@ const listPainted = () =>
       (read) => {
         if (!read) return
         queueMicrotask(() => stop())
-        // The frame after the one that shows the list: it has been painted by then.
-        requestAnimationFrame(() => setTimeout(resolve, 0))
+        void afterPaint().then(resolve)
       },
       { immediate: true },
     )

@@ -3,7 +3,7 @@ import { useI18n } from 'vue-i18n'
 import { errorMessageKey } from '@/api/http'
 import { fetchCheckIn } from '@/api/records'
 import { getCampaign } from '@/db/campaigns'
-import { correctionsOf, getCheckIn, myCheckInCountForTask } from '@/db/checkins'
+import { correctionsOf, getCheckIn } from '@/db/checkins'
 import { db } from '@/db/db'
 import { getPhotos } from '@/db/photos'
 import { holdRecord } from '@/db/retention'
@@ -74,15 +74,6 @@ export function useServerCheckIn(
     { immediate: true },
   )
   return { checkIn, loading, problem }
-}
-
-/** How many of the inspector's own check-ins (made here or elsewhere) name the task: what its "my records" lists. */
-export function useTaskCheckInCount(taskNumber: MaybeRefOrGetter<number>) {
-  const { value: count } = useLiveQuery(
-    () => myCheckInCountForTask(db, toValue(taskNumber)),
-    () => toValue(taskNumber),
-  )
-  return { count }
 }
 
 export interface CheckInPhotoSource {

@@ -68,7 +68,8 @@ describe('hostile text typed by users is shown as text', () => {
     ]
     for (const [path, expected] of pages) {
       const { wrapper } = await mountAt(path)
-      expectInert(wrapper.element as Element, expected)
+      // A task's notes load once the task is on screen: waited for, not read at once.
+      await vi.waitFor(() => expectInert(wrapper.element as Element, expected), { timeout: 5000 })
       wrapper.unmount()
     }
   })
