@@ -18,6 +18,9 @@ import { settle } from '../helpers/mount'
 import { realDataset } from '../helpers/seed'
 import { makeServer, signedIn, type TestServer } from '../helpers/server'
 
+/** How long a wait for the real server's answer may take on a loaded machine. */
+const SERVER_ANSWER = { timeout: 10_000 }
+
 let s: TestServer
 let admin: Awaited<ReturnType<typeof signedIn>>
 let inspector: Awaited<ReturnType<typeof signedIn>>
@@ -58,7 +61,10 @@ async function openPage(locale: 'zh-CN' | 'en' = 'zh-CN') {
   // Attached to the document, so that where the page puts the cursor can be read.
   const wrapper = mount(RouterView, { global: { plugins: [createPinia(), router, i18n] }, attachTo: document.body })
   await settle()
-  await vi.waitFor(() => expect(wrapper.findAll('[data-testid="user-list"] li').length).toBeGreaterThan(0))
+  await vi.waitFor(
+    () => expect(wrapper.findAll('[data-testid="user-list"] li').length).toBeGreaterThan(0),
+    SERVER_ANSWER,
+  )
   return wrapper
 }
 
@@ -99,7 +105,8 @@ describe('enforcement certificates on the accounts page', () => {
 
     await typeInto(wrapper, '执法证有效期至', '2027-06-30')
     await wrapper.find('[data-testid="user-form"]').trigger('submit')
-    await vi.waitFor(() => expect(wrapper.find('[data-testid="user-created"]').exists()).toBe(true))
+    // The server hashes the new account's password first: seconds on a busy machine, not vitest's default second.
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="user-created"]').exists()).toBe(true), SERVER_ANSWER)
     expect((await accountsOnServer()).find((a) => a.username === 'wang.zhifa')).toMatchObject({
       certificateNumber: '44010020001',
       certificateExpiry: '2027-06-30',
@@ -143,7 +150,7 @@ describe('enforcement certificates on the accounts page', () => {
 
     await typeInto(wrapper, numberLabel, '粤-OWN-2', ofInspector().find('[data-testid="certificate-form"]').element)
     await ofInspector().find('[data-testid="certificate-form"]').trigger('submit')
-    await vi.waitFor(() => expect(wrapper.find('[data-testid="row-done"]').exists()).toBe(true))
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="row-done"]').exists()).toBe(true), SERVER_ANSWER)
     expect((await accountsOnServer()).find((a) => a.id === inspector.user.id)).toMatchObject({
       certificateNumber: '粤-OWN-2',
       certificateExpiry: '2020-05-31',
