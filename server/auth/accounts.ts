@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { certificateNumberProblem, isCalendarDay } from '../../src/kernel/certificate'
+import { isRegion, regionOf } from '../../src/kernel/regions'
 import { uuidv7 } from '../../src/kernel/uuid'
 import {
   USER_ROLES,
@@ -34,13 +35,14 @@ export const personOf = (u: PersonRow): PersonRef => ({
  * phone shows full-screen offline, src/pages/CertificatePage.vue).
  */
 export function sessionUserOf(
-  u: PersonRow & Pick<UsersTable, 'username' | 'certificate_number' | 'certificate_expiry'>,
+  u: PersonRow & Pick<UsersTable, 'username' | 'certificate_number' | 'certificate_expiry' | 'region'>,
 ): SessionUser {
   const { id, ...person } = personOf(u)
   return {
     id,
     username: u.username,
     ...person,
+    region: regionOf(u),
     certificateNumber: u.certificate_number,
     certificateExpiry: u.certificate_expiry,
   }
@@ -49,6 +51,7 @@ export function sessionUserOf(
 /** A user as an admin manages them: never the password hash. */
 export const accountOf = (u: UsersTable): Account => ({
   ...sessionUserOf(u),
+  region: regionOf(u),
   disabled: u.disabled === 1,
   createdAt: u.created_at,
   certificateNumber: u.certificate_number,
@@ -104,6 +107,9 @@ export async function refusingTakenCertificate<T>(write: () => Promise<T>): Prom
   }
 }
 
+export const invalidRegion = (region: string) =>
+  new ApiRefusal(400, 'invalid_region', `No region ${region}`, { field: 'region' })
+
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex')
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{2,31}$/
 
@@ -113,6 +119,8 @@ export interface NewUser {
   department: string
   role: UserRole
   password: string
+  /** The province (the default) or a city, src/kernel/regions.ts. */
+  region?: string
   /** The enforcement certificate's number and last valid day (YYYY-MM-DD): both or neither. */
   certificateNumber?: string | null
   certificateExpiry?: string | null
@@ -137,6 +145,8 @@ export async function createUser(
     throw new ApiRefusal(400, 'unknown_department', `No department named ${input.department} in the dataset`)
   if (!USER_ROLES.includes(input.role))
     throw new ApiRefusal(400, 'invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`)
+  const region = regionOf(input)
+  if (!isRegion(region)) throw invalidRegion(region)
   const weak = passwordProblem(input.password)
   if (weak) throw new ApiRefusal(400, 'weak_password', `The password needs ${weak}`)
   if (await db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) {
@@ -152,6 +162,7 @@ export async function createUser(
     password_hash: await hashPassword(input.password),
     disabled: 0,
     created_at: nowIso(),
+    region,
     ...certificate,
   }
   await refusingTakenCertificate(() => db.insertInto('users').values(row).execute())

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
+import { isRegion, PROVINCE, regionOf } from '../../src/kernel/regions'
 import { USER_ROLES, passwordProblem, type Colleague } from '../../src/kernel/users'
 import { ID_MAX, type Store, type UsersTable } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
@@ -10,6 +11,7 @@ import {
   checkedCertificate,
   createUser,
   endSessions,
+  invalidRegion,
   PERSON_COLUMNS,
   personOf,
   refusingTakenCertificate,
@@ -31,6 +33,8 @@ const NewUserSchema = v.strictObject({
   department: v.pipe(v.string(), v.maxLength(100)),
   role: v.picklist(USER_ROLES),
   password: v.pipe(v.string(), v.maxLength(200)),
+  /** Checked against src/kernel/regions.ts in `createUser` (400 `invalid_region`); absent: the province. */
+  region: v.optional(v.pipe(v.string(), v.maxLength(32))),
   certificateNumber: v.optional(v.nullable(CertificateNumber)),
   certificateExpiry: v.optional(v.nullable(CertificateExpiry)),
 })
@@ -40,6 +44,7 @@ const ChangeUserSchema = v.strictObject({
   department: v.optional(v.pipe(v.string(), v.maxLength(100))),
   role: v.optional(v.picklist(USER_ROLES)),
   disabled: v.optional(v.boolean()),
+  region: v.optional(v.pipe(v.string(), v.maxLength(32))),
   password: v.optional(v.pipe(v.string(), v.maxLength(200))),
   /** null (or an empty number) clears the certificate; a number and an expiry are kept together. */
   certificateNumber: v.optional(v.nullable(CertificateNumber)),
@@ -57,17 +62,17 @@ export async function userRoutes(
     return user
   }
 
-  /** Names and departments of active users, for a supervisor choosing a campaign's inspectors. */
+  /**
+   * Names and departments of active users, for a supervisor choosing a campaign's inspectors: a city's supervisor
+   * the people of their city (the only ones their campaigns may name), a provincial one and an admin everyone.
+   */
   app.get('/api/people', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins list people')
-    const rows = await db
-      .selectFrom('users')
-      .select(PERSON_COLUMNS)
-      .where('disabled', '=', 0)
-      .orderBy('department')
-      .orderBy('display_name')
-      .execute()
+    const region = user.role === 'admin' ? PROVINCE : regionOf(user)
+    let query = db.selectFrom('users').select(PERSON_COLUMNS).where('disabled', '=', 0)
+    if (region !== PROVINCE) query = query.where('region', '=', region)
+    const rows = await query.orderBy('department').orderBy('display_name').execute()
     reply.header('Cache-Control', 'private, no-store')
     return { people: rows.map(personOf) }
   })
@@ -134,9 +139,11 @@ export async function userRoutes(
     if (change.department !== undefined && !opts.departments.has(change.department)) {
       throw new ApiRefusal(400, 'unknown_department', `No department named ${change.department}`)
     }
+    if (change.region !== undefined && !isRegion(change.region)) throw invalidRegion(change.region)
     const set: Partial<UsersTable> = {}
     if (change.displayName !== undefined) set.display_name = change.displayName
     if (change.department !== undefined) set.department = change.department
+    if (change.region !== undefined) set.region = change.region
     if (change.role !== undefined) set.role = change.role
     if (change.disabled !== undefined) set.disabled = change.disabled ? 1 : 0
     if (change.certificateNumber !== undefined || change.certificateExpiry !== undefined) {
@@ -164,7 +171,8 @@ export async function userRoutes(
         change.disabled === true ||
         change.password !== undefined ||
         change.role !== undefined ||
-        change.department !== undefined
+        change.department !== undefined ||
+        change.region !== undefined
       ) {
         await endSessions(tx, id, id === admin.id ? sessionToken(req) : undefined)
       }

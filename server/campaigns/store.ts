@@ -1,12 +1,12 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely'
 import { canManage, canRead } from '../../src/kernel/campaign-rules'
 import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/kernel/campaign-schema'
+import { isRegion, PROVINCE, regionCovers, regionOf } from '../../src/kernel/regions'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
 import { appendAudit } from '../audit/log'
 import { ID_MAX, nowIso, type CampaignsTable, type Database } from '../db/database'
 import { ApiRefusal, parseOrRefuse } from '../http/errors'
-import { ownScope } from '../sync/pull'
 
 type StoredData = Pick<
   Campaign,
@@ -14,6 +14,8 @@ type StoredData = Pick<
 > & {
   /** Absent on campaigns stored before the setting: they do not require it. */
   requireTwoCertified?: boolean
+  /** Absent on campaigns stored before regions: provincial. */
+  region?: string
 }
 
 export function campaignOf(row: CampaignsTable): Campaign {
@@ -23,6 +25,7 @@ export function campaignOf(row: CampaignsTable): Campaign {
     name: row.name,
     ...data,
     requireTwoCertified: data.requireTwoCertified === true,
+    region: data.region ?? PROVINCE,
     ownerDepartment: row.owner_department,
     createdBy: row.created_by,
     version: row.version,
@@ -53,8 +56,10 @@ export async function readableCampaign(db: Kysely<Database>, user: SessionUser, 
 }
 
 /**
- * Records `user` may read: what they pull (their own; a supervisor's department's), their own wherever
- * they wrote them, and the records of every campaign they may read; an admin's, all of them.
+ * Records `user` may read: their own wherever they wrote them; an inspector's, the records of every campaign
+ * naming them; a supervisor's, their department's and those of every campaign they may read, in their region (a
+ * city supervisor: only records whose author was of their city when pushing); an admin's, all of them. Every
+ * read of records by supervisors goes through here: reports' lists, coverage, check-ins, photos, evidence.
  */
 export async function readableRecords<O>(
   db: Kysely<Database>,
@@ -63,13 +68,16 @@ export async function readableRecords<O>(
 ): Promise<SelectQueryBuilder<Database, 'records', O>> {
   if (user.role === 'admin') return q
   const campaignIds = (await campaignsFor(db, user)).map((c) => c.id)
-  return q.where((eb) =>
-    eb.or([
+  const region = regionOf(user)
+  return q.where((eb) => {
+    const ofCampaigns = campaignIds.length > 0 ? [eb('records.campaign_id', 'in', campaignIds)] : []
+    if (user.role !== 'supervisor') return eb.or([eb('records.author_id', '=', user.id), ...ofCampaigns])
+    const scope = eb.or([eb('records.department', '=', user.department), ...ofCampaigns])
+    return eb.or([
       eb('records.author_id', '=', user.id),
-      ownScope(eb, user),
-      ...(campaignIds.length > 0 ? [eb('records.campaign_id', 'in', campaignIds)] : []),
-    ]),
-  )
+      region === PROVINCE ? scope : eb.and([scope, eb('records.region', '=', region)]),
+    ])
+  })
 }
 
 export interface SaveContext {
@@ -81,8 +89,11 @@ export interface SaveContext {
 
 const parseInput = (body: unknown): CampaignInput => parseOrRefuse(CampaignInputSchema, body, 'invalid')
 
-/** Everything in a campaign must exist: tasks, departments, and inspectors of those departments. */
-async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: string): Promise<void> {
+/**
+ * Everything in a campaign must exist: tasks, departments, and inspectors of those departments (of its city, for a
+ * city's campaign: its supervisors see their city only).
+ */
+async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: string, region: string): Promise<void> {
   const task = input.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
   if (task !== undefined) throw new ApiRefusal(400, 'unknown_task', `No task ${task}`, { detail: String(task) })
   const department = [owner, ...input.departments].find((d) => !ctx.departments.has(d))
@@ -92,13 +103,13 @@ async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: st
   if (ids.length === 0) return
   const users = await ctx.db
     .selectFrom('users')
-    .select(['id', 'department', 'disabled'])
+    .select(['id', 'department', 'disabled', 'region'])
     .where('id', 'in', ids)
     .execute()
   const allowed = new Set([owner, ...input.departments])
   const stranger = ids.find((id) => {
     const u = users.find((x) => x.id === id)
-    return !u || u.disabled || !allowed.has(u.department)
+    return !u || u.disabled || !allowed.has(u.department) || !regionCovers(region, regionOf(u))
   })
   if (stranger !== undefined) {
     throw new ApiRefusal(
@@ -110,7 +121,7 @@ async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: st
   }
 }
 
-function rowData(input: CampaignInput): string {
+function rowData(input: CampaignInput, region: string): string {
   const data: StoredData = {
     description: input.description,
     taskNumbers: [...new Set(input.taskNumbers)].sort((a, b) => a - b),
@@ -120,6 +131,7 @@ function rowData(input: CampaignInput): string {
     endDate: input.endDate,
     venues: [...new Set(input.venues)],
     requireTwoCertified: input.requireTwoCertified,
+    region,
   }
   return JSON.stringify(data)
 }
@@ -133,6 +145,19 @@ function ownerFor(user: SessionUser, input: CampaignInput, current?: string): st
   return owner
 }
 
+/**
+ * The region the campaign is run in: as given, else as it was (an edit from a phone that knows no regions), else
+ * the user's own. A city supervisor runs their city's campaigns only; a provincial one and an admin any region's.
+ */
+function regionFor(user: SessionUser, input: CampaignInput, current?: string): string {
+  const region = input.region ?? current ?? regionOf(user)
+  if (!isRegion(region)) throw new ApiRefusal(400, 'invalid_region', `No region ${region}`, { field: 'region' })
+  if (user.role !== 'admin' && !regionCovers(regionOf(user), region)) {
+    throw new ApiRefusal(403, 'forged_region', "A city's supervisor runs campaigns of their own city only")
+  }
+  return region
+}
+
 function refuseInspectors(user: SessionUser): void {
   if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Only supervisors and admins manage campaigns')
 }
@@ -144,13 +169,14 @@ export async function createCampaign(ctx: SaveContext, body: unknown): Promise<C
   refuseInspectors(ctx.user)
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input)
-  await checkReferences(ctx, input, owner)
+  const region = regionFor(ctx.user, input)
+  await checkReferences(ctx, input, owner, region)
   const at = nowIso()
   const row: CampaignsTable = {
     id: uuidv7(),
     name: input.name,
     owner_department: owner,
-    data: rowData(input),
+    data: rowData(input, region),
     version: 1,
     created_by: ctx.user.id,
     created_at: at,
@@ -183,14 +209,15 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
   if (!canManage(ctx.user, current)) throw new ApiRefusal(403, 'forbidden', 'This campaign is not yours to change')
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input, current.ownerDepartment)
+  const region = regionFor(ctx.user, input, current.region)
   if (input.version !== undefined && input.version !== current.version) {
     throw campaignChanged({ version: current.version })
   }
-  await checkReferences(ctx, input, owner)
+  await checkReferences(ctx, input, owner, region)
   const updated = {
     name: input.name,
     owner_department: owner,
-    data: rowData(input),
+    data: rowData(input, region),
     version: current.version + 1,
     updated_at: nowIso(),
   }

@@ -109,6 +109,8 @@ export interface RecordsTable {
   correction_of?: string | null
   plan_id?: string | null
   written_by?: string | null
+  /** The author's region (src/kernel/regions.ts) when pushed; 'province' for records from before (migration 0016). */
+  region?: string
 }
 
 /** Each task number a check-in or note names, once (migration 0013), kept by the database's triggers. */
@@ -206,6 +208,8 @@ export interface UsersTable {
   /** The enforcement certificate (执法证) number and its last valid day, YYYY-MM-DD; null when none is recorded. */
   certificate_number: string | null
   certificate_expiry: string | null
+  /** The province or a city (src/kernel/regions.ts); the database's default, 'province', when not given. */
+  region?: string
 }
 
 /** An inspected party; see src/kernel/party.ts. `credit_code` is normalized and unique when present. */

@@ -7,6 +7,7 @@ import { migration0012 } from './migration-0012'
 import { migration0013 } from './migration-0013'
 import { migration0014 } from './migration-0014'
 import { migration0015 } from './migration-0015'
+import { migration0016 } from './migration-0016'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -321,6 +322,8 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0014_photo_storage': migration0014(),
   // Blocks of versions reserved by pushes still applying: the pull horizon (server/db/migration-0015.ts).
   '0015_push_horizon': migration0015(),
+  // Accounts' and records' region, the province or a city (server/db/migration-0016.ts).
+  '0016_regions': migration0016(),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

@@ -82,6 +82,10 @@ export type RefusalCode =
   | 'unknown_task'
   | 'unknown_department'
   | 'unknown_inspector'
+  /** Not the province nor one of its cities (src/kernel/regions.ts): an account's or a campaign's. */
+  | 'invalid_region'
+  /** A city's supervisor naming another region for a campaign. */
+  | 'forged_region'
   | 'campaign_changed'
   // Audit, review
   /** The audit log is read per record or per person: the request named neither. */

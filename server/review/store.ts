@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely'
 import * as v from 'valibot'
 import { canManage } from '../../src/kernel/campaign-rules'
+import { regionCovers, regionOf } from '../../src/kernel/regions'
 import { canonicalJson, sha256Hex } from '../../src/kernel/canonical'
 import type { Review } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
@@ -52,11 +53,14 @@ export async function readableCheckIn(db: Kysely<Database>, user: SessionUser, i
   return row
 }
 
-/** Who may review a check-in: an admin; a supervisor of its department, or of the department running its campaign. */
+/**
+ * Who may review a check-in: an admin; a supervisor of its department in its region (a provincial one: any), or
+ * of the department running its campaign.
+ */
 async function mayReview(db: Kysely<Database>, user: SessionUser, checkIn: RecordsTable): Promise<boolean> {
   if (user.role === 'admin') return true
   if (user.role !== 'supervisor') return false
-  if (checkIn.department === user.department) return true
+  if (checkIn.department === user.department && regionCovers(regionOf(user), regionOf(checkIn))) return true
   if (checkIn.campaign_id === null) return false
   const campaign = await db.selectFrom('campaigns').selectAll().where('id', '=', checkIn.campaign_id).executeTakeFirst()
   return campaign !== undefined && canManage(user, campaignOf(campaign))
@@ -103,6 +107,7 @@ export async function reviewCheckIn(
         conflict_of: null,
         author_id: checkIn.author_id,
         department: checkIn.department,
+        region: checkIn.region,
         campaign_id: checkIn.campaign_id,
         check_in_id: checkIn.id,
         signature_status: null,

@@ -14,6 +14,7 @@ import {
   WORK_PLANS,
 } from '../../src/kernel/sync-schema'
 import { guangdongDay } from '../../src/kernel/guangdong-time'
+import { regionOf } from '../../src/kernel/regions'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
 import { nowIso, type Database, type MutationsTable, type RecordPhotosTable, type RecordsTable } from '../db/database'
@@ -335,6 +336,7 @@ async function applyCheckIn(
     conflict_of: null,
     author_id: work.user.id,
     department: work.user.department,
+    region: regionOf(work.user),
     campaign_id: checkIn.campaignId,
     created_at: at,
     updated_at: at,
@@ -398,6 +400,7 @@ async function applyInspection(work: PushWork, inspection: Inspection): Promise<
     conflict_of: null,
     author_id: work.user.id,
     department: work.user.department,
+    region: regionOf(work.user),
     campaign_id: inspection.campaignId,
     created_at: at,
     updated_at: at,
@@ -425,6 +428,7 @@ async function noteRow(
     conflict_of: conflictOf,
     author_id: work.user.id,
     department: work.user.department,
+    region: regionOf(work.user),
     campaign_id: null,
     created_at: createdAt,
     updated_at: nowIso(),

@@ -7,6 +7,8 @@ export interface NewAccount {
   department: string
   role: Account['role']
   password: string
+  /** The province (the server's default) or a city, src/kernel/regions.ts. */
+  region?: string
   certificateNumber?: string | null
   certificateExpiry?: string | null
 }
@@ -17,7 +19,10 @@ export const createAccount = async (input: NewAccount) =>
 export const changeAccount = async (
   id: string,
   change: Partial<
-    Pick<Account, 'displayName' | 'department' | 'role' | 'disabled' | 'certificateNumber' | 'certificateExpiry'>
+    Pick<
+      Account,
+      'displayName' | 'department' | 'region' | 'role' | 'disabled' | 'certificateNumber' | 'certificateExpiry'
+    >
   > & { password?: string },
 ) => (await apiJson<{ user: Account }>(`/api/users/${encodeURIComponent(id)}`, 'PATCH', change)).user
 

@@ -1,4 +1,5 @@
 import type { Campaign, CampaignInput } from '../kernel/campaign-schema'
+import { choosableRegions, PROVINCE, regionOf } from '../kernel/regions'
 
 /** What the campaign form holds while a supervisor edits it: lists as the text they type. */
 export interface CampaignForm {
@@ -11,13 +12,16 @@ export interface CampaignForm {
   endDate: string
   venues: string
   ownerDepartment: string
+  /** The province or the city it is run in (src/kernel/regions.ts). */
+  region: string
   /** Inspections under the campaign need two inspectors with valid certificates. */
   requireTwoCertified: boolean
 }
 
 export type CampaignFormProblem = 'name' | 'tasks' | 'departments' | 'dates'
 
-export function emptyForm(department: string, today: string): CampaignForm {
+/** A new campaign: of the supervisor's department, and of their region (a city's supervisor has no other). */
+export function emptyForm(department: string, today: string, region: string = PROVINCE): CampaignForm {
   return {
     name: '',
     description: '',
@@ -28,6 +32,7 @@ export function emptyForm(department: string, today: string): CampaignForm {
     endDate: today,
     venues: '',
     ownerDepartment: department,
+    region,
     requireTwoCertified: false,
   }
 }
@@ -43,6 +48,7 @@ export function formOf(c: Campaign): CampaignForm {
     endDate: c.endDate,
     venues: c.venues.join('\n'),
     ownerDepartment: c.ownerDepartment,
+    region: regionOf(c),
     requireTwoCertified: c.requireTwoCertified ?? false,
   }
 }
@@ -90,7 +96,18 @@ export function formToInput(f: CampaignForm, version?: number): CampaignInput {
       ),
     ],
     ownerDepartment: f.ownerDepartment,
+    region: f.region,
     requireTwoCertified: f.requireTwoCertified,
     ...(version === undefined ? {} : { version }),
   }
+}
+
+/**
+ * The regions the campaign form offers `user`: an admin and a provincial supervisor any, a city's supervisor only
+ * their city (the server refuses others, 403 `forged_region`). A campaign already of another region keeps it listed.
+ */
+export function regionChoices(user: { role: string; region?: string }, current?: string): readonly string[] {
+  const own = user.role === 'admin' ? PROVINCE : regionOf(user)
+  const choices = choosableRegions(own)
+  return current !== undefined && !choices.includes(current as never) ? [current, ...choices] : choices
 }

@@ -17,6 +17,8 @@ export interface PersonRef {
 /** The signed-in user, as the server answers a sign-in and the phone keeps them. */
 export interface SessionUser extends PersonRef {
   username: string
+  /** Province or city (src/kernel/regions.ts): with the department, what a supervisor sees. Absent: provincial. */
+  region?: string
   /** Their own certificate, as the server had it at sign-in (absent from sessions kept by earlier versions). */
   certificateNumber?: string | null
   certificateExpiry?: string | null
@@ -24,6 +26,7 @@ export interface SessionUser extends PersonRef {
 
 /** An account as an admin sees it; never the password hash. */
 export interface Account extends SessionUser {
+  region: string
   disabled: boolean
   createdAt: string
   /** The enforcement certificate (执法证) number and its last valid day (YYYY-MM-DD); null when none is recorded. */

@@ -72,6 +72,7 @@ describeStores('accounts and sign-in on %s', (kind) => {
       displayName: '王巡查',
       department: '省知识产权局',
       role: 'inspector',
+      region: 'province',
       certificateNumber: null,
       certificateExpiry: null,
     })
