@@ -29,8 +29,6 @@ router.beforeResolve(async (to) => {
   if (!to.meta.firstScreenMessages) await loadAllMessages().catch(() => undefined)
 })
 app.use(router)
-// Ask once to be exempt from eviction: the cache is the inspector's only copy in the field.
-void navigator.storage?.persist?.()
 // Mounted once the language's messages are in (English is a chunk of its own). Not awaited at the top level: the
 // first screen's code shares this chunk (vite.config.ts), so a chunk imported while this module still waited
 // would wait for it in turn, and the app would never start.
@@ -63,6 +61,8 @@ const firstScreen = Promise.race([
 void firstScreen
   .catch(() => undefined)
   .then(() => {
+    // Ask once to be exempt from eviction: the cache is the inspector's only copy in the field.
+    void navigator.storage?.persist?.()
     installPwa()
     void loadAllMessages().catch(() => undefined)
     void useSyncStore().start()

@@ -1,4 +1,4 @@
-import { createRouter, createWebHistory, type RouterHistory } from 'vue-router'
+import { createRouter, createWebHistory, START_LOCATION, type RouterHistory } from 'vue-router'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -11,7 +11,8 @@ import HomePage from '@/pages/HomePage.vue'
 export function createAppRouter(history: RouterHistory = createWebHistory()) {
   return createRouter({
     history,
-    scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+    // A page just loaded is at the top already: no scroll (and no layout forced before the first paint) for it.
+    scrollBehavior: (_to, from, saved) => saved ?? (from === START_LOCATION ? false : { top: 0 }),
     routes: [
       { path: '/', name: 'home', component: HomePage, meta: { firstScreenMessages: true } },
       {

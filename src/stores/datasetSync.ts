@@ -35,6 +35,8 @@ export const useDatasetSyncStore = defineStore('datasetSync', () => {
     let current: string | undefined
     try {
       current = await cachedDatasetVersion(db)
+      // Known to be offline: no request that can only fail (the check says offline, as a failed request would).
+      if (typeof navigator !== 'undefined' && navigator.onLine === false) throw new TypeError('offline')
       const result = await checkDataset(current)
       if (result.changed) {
         if (current === undefined) useDatasetStore().showWhileStoring(result.dataset)
