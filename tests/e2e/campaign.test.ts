@@ -120,7 +120,7 @@ describe('admin → inspector → supervisor', () => {
     await qian.getByRole('button', { name: '改角色 / 部门' }).click()
     await qian.getByLabel('角色').selectOption('supervisor')
     await qian.getByRole('button', { name: '保存修改' }).click()
-    await expect.poll(() => qian.textContent()).toContain('省工商局 · 主管')
+    await expect.poll(() => qian.textContent()).toContain('省工商局 · 广东省（全省） · 主管')
   })
 
   it('a supervisor plans a campaign with that inspector', async () => {
