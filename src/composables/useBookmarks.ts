@@ -1,6 +1,7 @@
 import { toValue, type MaybeRefOrGetter } from 'vue'
 import { bookmarkedTaskNumbers, isBookmarked, toggleBookmark } from '@/db/bookmarks'
 import { db } from '@/db/db'
+import { forgetHomeSnapshot } from './useHomeSnapshot'
 import { useLiveQuery } from './useLiveQuery'
 
 /** Whether the task is bookmarked on this phone, and the way to change that. */
@@ -9,7 +10,10 @@ export function useBookmark(taskNumber: MaybeRefOrGetter<number>) {
     () => isBookmarked(db, toValue(taskNumber)),
     () => toValue(taskNumber),
   )
-  const toggle = (): Promise<boolean> => toggleBookmark(db, toValue(taskNumber))
+  const toggle = (): Promise<boolean> => {
+    forgetHomeSnapshot() // the home page shows bookmarks above its list: it must not start from a list without them
+    return toggleBookmark(db, toValue(taskNumber))
+  }
   return { saved, toggle }
 }
 
