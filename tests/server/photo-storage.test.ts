@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -242,6 +242,7 @@ describeStores('photo storage in a folder shared by two servers, on %s', (kind) 
     const sha = sha256(bytes)
     // A file where the photo's sub-folder should be: mkdir fails, whoever the tests run as.
     const blocker = join(c.folder, sha.slice(0, 2))
+    mkdirSync(c.folder, { recursive: true }) // made with the first photo stored: this test may run first
     const hadFolder = existsSync(blocker)
     if (!hadFolder) writeFileSync(blocker, '')
     try {
