@@ -57,9 +57,14 @@ export function compress(coding: Coding, body: Buffer | string, best = false): P
 
 /** A compressing stream for a streamed answer, at the levels `compress` uses per request. */
 export function compressStream(coding: Coding): Transform {
+  // Every chunk written (a page of the CSV) goes out at once, not when the compressor's buffer fills: the client
+  // gets its first rows while the server reads the next page, and a slow export shows progress.
   return coding === 'br'
-    ? createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } })
-    : createGzip({ level: 6 })
+    ? createBrotliCompress({
+        flush: zlib.BROTLI_OPERATION_FLUSH,
+        params: { [zlib.BROTLI_PARAM_QUALITY]: 5 },
+      })
+    : createGzip({ level: 6, flush: zlib.Z_SYNC_FLUSH })
 }
 
 /** Types worth compressing: text of every kind, JSON, JavaScript, SVG, the manifest. */

@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
+import { brotliDecompressSync, createBrotliDecompress, createGunzip, gunzipSync, gzipSync } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildServer } from '../../server/app'
-import { negotiate, precompress } from '../../server/http/encoding'
+import { compressStream, negotiate, precompress } from '../../server/http/encoding'
 import type { PullResponse } from '../../src/kernel/sync-schema'
 import { makeCheckIn } from '../helpers/records'
 import { realDataset } from '../helpers/seed'
@@ -273,5 +273,20 @@ describe('negotiate', () => {
     expect(negotiate('*;q=0.5, br;q=0')).toBe('gzip')
     expect(negotiate('br;q=nonsense, gzip')).toBe('gzip')
     expect(negotiate('br', ['gzip'])).toBeUndefined()
+  })
+})
+
+describe('a streamed answer compressed as it goes', () => {
+  it.each(['br', 'gzip'] as const)('sends each chunk written at once, whole, in %s', async (coding) => {
+    const out = compressStream(coding)
+    const decoded: Buffer[] = []
+    const decoder = coding === 'br' ? createBrotliDecompress() : createGunzip()
+    decoder.on('data', (c: Buffer) => decoded.push(c))
+    out.on('data', (c: Buffer) => decoder.write(c))
+    const page = '批发市场 1 号档口,market,no_problem\r\n'.repeat(500)
+    out.write(page)
+    // Not ended: what has come out so far is the whole first page, not whatever the compressor chose to let go.
+    await expect.poll(() => Buffer.concat(decoded).toString('utf8'), { timeout: 5000 }).toBe(page)
+    out.end()
   })
 })
