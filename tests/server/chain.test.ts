@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { openStore } from '../../server/db/database'
-import { migrations } from '../../server/db/migrations'
 import { recordHash } from '../../src/kernel/canonical'
 import type { CheckIn } from '../../src/kernel/sync-schema'
 import { makeCheckIn, makeNote } from '../helpers/records'
 import { newClientId, PhoneChain, pusher, type Who } from '../helpers/integrity'
-import { describeStores, makeServer, PG_URL, signedIn, type StoreKind, type TestServer } from '../helpers/server'
+import { databaseBefore } from '../helpers/migrated'
+import { describeStores, makeServer, signedIn, type StoreKind, type TestServer } from '../helpers/server'
 
 describeStores('hash chains per creating client, on %s', (kind) => {
   let s: TestServer
@@ -287,37 +280,16 @@ interface Before0009 {
 }
 
 describeStores('migration 0009_chain_inspections, on %s', (kind: StoreKind) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zhixun-0009-'))
-  const schema = `t_0009_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const earlier = databaseBefore(kind, '0009')
   const old = makeCheckIn({ taskNumbers: [37] })
 
   afterAll(async () => {
-    rmSync(dir, { recursive: true, force: true })
-    if (kind === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL })
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await client.end()
-    }
+    await earlier.drop()
   })
 
   it('marks every record stored before it unchained, with no flags it could not know', async () => {
-    let raw: Kysely<Before0009>
-    if (kind === 'sqlite') {
-      raw = new Kysely({ dialect: new SqliteDialect({ database: new SQLite(join(dir, 'z.sqlite')) }) })
-    } else {
-      const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
-      await pool.query(`CREATE SCHEMA "${schema}"`)
-      raw = new Kysely({ dialect: new PostgresDialect({ pool }) })
-    }
+    const raw = await earlier.migratedTo<Before0009>('0008_credentials_parties')
     try {
-      const migrator = new Migrator({
-        db: raw,
-        provider: { getMigrations: async () => migrations(kind) },
-        ...(kind === 'postgres' ? { migrationTableSchema: schema } : {}),
-      })
-      const { error } = await migrator.migrateTo('0008_credentials_parties')
-      if (error) throw error
       const at = '2026-11-20T00:00:00.000Z'
       await raw
         .insertInto('records')
@@ -343,9 +315,7 @@ describeStores('migration 0009_chain_inspections, on %s', (kind: StoreKind) => {
     } finally {
       await raw.destroy()
     }
-    const store = await openStore(kind === 'sqlite' ? join(dir, 'z.sqlite') : PG_URL, {
-      ...(kind === 'postgres' ? { schema } : {}),
-    })
+    const store = await earlier.open()
     try {
       const migrated = await store.db
         .selectFrom('records')

@@ -1,13 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
 import { afterAll, expect, it } from 'vitest'
-import { openStore } from '../../server/db/database'
-import { migrations } from '../../server/db/migrations'
-import { describeStores, PG_URL, type StoreKind } from '../helpers/server'
+import { databaseBefore } from '../helpers/migrated'
+import { describeStores, type StoreKind } from '../helpers/server'
 
 /** The parties table as migration 0011 left it, before names' pinyin initials were kept. */
 interface Before0012 {
@@ -27,28 +20,14 @@ interface Before0012 {
 }
 
 describeStores('migration 0012_party_initials, on %s', (kind: StoreKind) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zhixun-0012-'))
-  const schema = `t_0012_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const earlier = databaseBefore(kind, '0012')
 
   afterAll(async () => {
-    rmSync(dir, { recursive: true, force: true })
-    if (kind === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL })
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await client.end()
-    }
+    await earlier.drop()
   })
 
   it('gives the parties already stored their initials', async () => {
-    let raw: Kysely<Before0012>
-    if (kind === 'sqlite') {
-      raw = new Kysely({ dialect: new SqliteDialect({ database: new SQLite(join(dir, 'z.sqlite')) }) })
-    } else {
-      const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
-      await pool.query(`CREATE SCHEMA "${schema}"`)
-      raw = new Kysely({ dialect: new PostgresDialect({ pool }) })
-    }
+    const raw = await earlier.migratedTo<Before0012>('0011_party_merge')
     const at = '2026-11-20T00:00:00.000Z'
     const party = (id: string, name: string) => ({
       id,
@@ -64,13 +43,6 @@ describeStores('migration 0012_party_initials, on %s', (kind: StoreKind) => {
       updated_at: at,
     })
     try {
-      const migrator = new Migrator({
-        db: raw,
-        provider: { getMigrations: async () => migrations(kind) },
-        ...(kind === 'postgres' ? { migrationTableSchema: schema } : {}),
-      })
-      const { error } = await migrator.migrateTo('0011_party_merge')
-      if (error) throw error
       await raw
         .insertInto('parties')
         .values([party('p-1', '广州市某某商行'), party('p-2', '<b>A1</b> 档口')])
@@ -78,9 +50,7 @@ describeStores('migration 0012_party_initials, on %s', (kind: StoreKind) => {
     } finally {
       await raw.destroy()
     }
-    const store = await openStore(kind === 'sqlite' ? join(dir, 'z.sqlite') : PG_URL, {
-      ...(kind === 'postgres' ? { schema } : {}),
-    })
+    const store = await earlier.open()
     try {
       const rows = await store.db.selectFrom('parties').select(['id', 'initials']).orderBy('id').execute()
       expect(rows).toEqual([

@@ -1,20 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { gunzipSync, brotliDecompressSync } from 'node:zlib'
-import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
+import { Kysely } from 'kysely'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Campaign, CampaignReport, ReportCheckIn, ReportFilter } from '../../src/kernel/campaign-schema'
 import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time'
 import { OUTCOMES, VENUE_TYPES, type CheckIn, type Review } from '../../src/kernel/sync-schema'
 import { uuidv7 } from '../../src/kernel/uuid'
 import { campaignReport, coverage, csvField, flagsOf, photoPath } from '../../server/campaigns/report'
-import { openStore, type Database, type RecordsTable, type Store } from '../../server/db/database'
-import { migrations } from '../../server/db/migrations'
+import { type Database, type RecordsTable, type Store } from '../../server/db/database'
 import { makeCheckIn, makeNote } from '../helpers/records'
-import { describeStores, makeServer, PG_URL, signedIn, type StoreKind, type TestServer } from '../helpers/server'
+import { databaseBefore } from '../helpers/migrated'
+import { describeStores, makeServer, signedIn, type StoreKind, type TestServer } from '../helpers/server'
 
 // ---- The reports as they were before migration 0013: every matching record's JSON read in memory. ----
 
@@ -364,40 +360,19 @@ async function expectSameAnswers(store: Store, rows: readonly Row[]) {
 }
 
 describeStores('records’ report columns (migration 0013), on %s', (kind: StoreKind) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zhixun-0013-'))
-  const schema = `t_0013_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const earlier = databaseBefore(kind, '0013')
   const seed = Number(process.env.REPORT_SEED ?? Date.now() % 100_000)
   let store: Store | undefined
 
   afterAll(async () => {
     await store?.close()
-    rmSync(dir, { recursive: true, force: true })
-    if (kind === 'postgres') {
-      const client = new pg.Client({ connectionString: PG_URL })
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await client.end()
-    }
+    await earlier.drop()
   })
 
   it(`fills the columns of records stored before it, and the reports answer as they did (seed ${seed})`, async () => {
-    let raw: Kysely<Database>
-    if (kind === 'sqlite') {
-      raw = new Kysely({ dialect: new SqliteDialect({ database: new SQLite(join(dir, 'z.sqlite')) }) })
-    } else {
-      const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
-      await pool.query(`CREATE SCHEMA "${schema}"`)
-      raw = new Kysely({ dialect: new PostgresDialect({ pool }) })
-    }
+    const raw = await earlier.migratedTo<Database>('0012_party_initials')
     const rows = oldRecords(seed)
     try {
-      const migrator = new Migrator({
-        db: raw,
-        provider: { getMigrations: async () => migrations(kind) },
-        ...(kind === 'postgres' ? { migrationTableSchema: schema } : {}),
-      })
-      const { error } = await migrator.migrateTo('0012_party_initials')
-      if (error) throw error
       for (let i = 0; i < rows.length; i += 50)
         await raw
           .insertInto('records')
@@ -423,7 +398,7 @@ describeStores('records’ report columns (migration 0013), on %s', (kind: Store
     } finally {
       await raw.destroy()
     }
-    store = kind === 'sqlite' ? await openStore(join(dir, 'z.sqlite')) : await openStore(PG_URL, { schema })
+    store = await earlier.open()
     const day = await store.db
       .selectFrom('records')
       .select(['data', 'occurred_day'])

@@ -2,16 +2,14 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
 import { openStore } from '../../server/db/database'
-import { migrations } from '../../server/db/migrations'
 import type { Campaign, CoverageReport } from '../../src/kernel/campaign-schema'
 import type { UserRole } from '../../src/kernel/users'
 import { makeCheckIn } from '../helpers/records'
+import { databaseBefore } from '../helpers/migrated'
 import { describeStores, makeServer, PG_URL, TEST_PASSWORD, type StoreKind, type TestServer } from '../helpers/server'
 import { realDataset } from '../helpers/seed'
 
@@ -273,31 +271,15 @@ describeStores('regions: a supervisor sees their department in their region, on 
 })
 
 describeStores('migration 0016_regions, on %s', (kind: StoreKind) => {
-  const dir = mkdtempSync(join(tmpdir(), 'zhixun-0016-'))
-  const schema = uniqueSchema('0016')
+  const earlier = databaseBefore(kind, '0016')
   afterAll(async () => {
-    rmSync(dir, { recursive: true, force: true })
-    if (kind === 'postgres') await dropSchema(schema)
+    await earlier.drop()
   })
 
   it('makes existing accounts, records and campaigns provincial', async () => {
-    let raw: Kysely<Record<string, Record<string, unknown>>>
-    if (kind === 'sqlite') {
-      raw = new Kysely({ dialect: new SqliteDialect({ database: new SQLite(join(dir, 'z.sqlite')) }) })
-    } else {
-      const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
-      await pool.query(`CREATE SCHEMA "${schema}"`)
-      raw = new Kysely({ dialect: new PostgresDialect({ pool }) })
-    }
+    const raw = await earlier.migratedTo<Record<string, Record<string, unknown>>>('0015_push_horizon')
     const at = '2026-11-20T00:00:00.000Z'
     try {
-      const migrator = new Migrator({
-        db: raw,
-        provider: { getMigrations: async () => migrations(kind) },
-        ...(kind === 'postgres' ? { migrationTableSchema: schema } : {}),
-      })
-      const { error } = await migrator.migrateTo('0015_push_horizon')
-      if (error) throw error
       await raw
         .insertInto('users')
         .values({
@@ -352,9 +334,7 @@ describeStores('migration 0016_regions, on %s', (kind: StoreKind) => {
     } finally {
       await raw.destroy()
     }
-    const store = await openStore(kind === 'sqlite' ? join(dir, 'z.sqlite') : PG_URL, {
-      ...(kind === 'postgres' ? { schema } : {}),
-    })
+    const store = await earlier.open()
     try {
       const user = await store.db.selectFrom('users').select('region').executeTakeFirstOrThrow()
       expect(user.region).toBe('province')
