@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CheckIn } from '../../src/kernel/sync-schema'
-import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
+import { launchChromium, signInThroughUi, startServer, untilStill, type RunningServer } from '../helpers/browser'
 
 // The check-in form as an inspector uses it on a 360 px phone: counts typed with the keyboard are the counts
 // saved, a failed save takes them to what is missing, and the location is taken, improved and marked by itself.
@@ -47,6 +47,10 @@ async function phone(options: PhoneOptions): Promise<{ context: BrowserContext; 
 async function openForm(page: Page, query = '?task=28') {
   await page.goto(`${server.url}/checkins/new${query}`)
   await page.getByTestId('venue-name').waitFor()
+  // What the form fills in after it opens (sync starts once the page is idle, then campaigns and the register
+  // arrive) may move it: tests that measure where things are on screen measure the form as it stays.
+  await page.waitForLoadState('networkidle')
+  await untilStill(page)
 }
 
 /** Taps a field and types into it with the keyboard, as a person does. */
