@@ -18,6 +18,7 @@ import type { Account } from '../../src/kernel/users'
 import { createAppRouter } from '../../src/router'
 import { settle } from '../helpers/mount'
 import { realDataset } from '../helpers/seed'
+import { injectFetch } from '../helpers/sync'
 import { makeServer, signedIn, type TestServer } from '../helpers/server'
 
 let s: TestServer
@@ -31,18 +32,7 @@ afterAll(() => s.close())
 
 /** The page's fetches, answered by the server as the signed-in admin. */
 function answerWithServer() {
-  vi.stubGlobal('fetch', async (input: string, init: RequestInit = {}) => {
-    const res = await s.app.inject({
-      method: (init.method ?? 'GET') as 'GET',
-      url: input,
-      headers: { cookie: admin.cookie, ...(init.headers as Record<string, string> | undefined) },
-      ...(init.body ? { payload: String(init.body) } : {}),
-    })
-    return new Response(res.statusCode === 204 ? null : res.body, {
-      status: res.statusCode,
-      headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') },
-    })
-  })
+  vi.stubGlobal('fetch', injectFetch(s.app, admin.cookie))
 }
 
 const accountsOnServer = async () =>

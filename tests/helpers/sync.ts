@@ -23,7 +23,8 @@ export function injectFetch(app: FastifyInstance, cookie?: string): typeof fetch
       headers,
       ...(payload === undefined ? {} : { payload }),
     })
-    return new Response(res.statusCode === 304 ? null : new Uint8Array(res.rawPayload), {
+    // 204 and 304 answers carry no body, and a Response refuses one for them.
+    return new Response(res.statusCode === 204 || res.statusCode === 304 ? null : new Uint8Array(res.rawPayload), {
       status: res.statusCode,
       headers: Object.entries(res.headers).flatMap(([k, v]) =>
         v === undefined ? [] : [[k, String(v)] as [string, string]],
