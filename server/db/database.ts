@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, type Generated } from 'kysely'
+import { Kysely, PostgresDialect, type Generated } from 'kysely'
 import pg from 'pg'
 import { migrate } from './migrations'
+import { TurnTakingSqliteDialect } from './sqlite-driver'
 import { ZhixunError } from '../../src/kernel/errors'
 import type { UserRole } from '../../src/kernel/users'
 
@@ -408,7 +409,7 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma(`busy_timeout = ${SQLITE_MIGRATION_BUSY_TIMEOUT_MS}`)
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    db = new Kysely<Database>({ dialect: new TurnTakingSqliteDialect(sqlite) })
     dialect = 'sqlite'
   }
   try {
