@@ -501,5 +501,6 @@ export async function checkInsCsv(pages: AsyncGenerator<readonly ReportCheckIn[]
       await pages.return(undefined)
     }
   }
-  return Readable.from(lines())
+  // One page made ahead at most (not sixteen, the default for objects): a slow client holds the server to a page.
+  return Readable.from(lines(), { highWaterMark: 1 })
 }
