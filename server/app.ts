@@ -18,6 +18,7 @@ import { evidenceRoutes } from './evidence/routes'
 import { builtFiles, compressAnswers, fileRepresentation, Representation, sendRepresentation } from './http/encoding'
 import { ApiRefusal, databaseUnavailable } from './http/errors'
 import { drainOnClose } from './http/shutdown'
+import { Admission } from './http/turns'
 import { partyRoutes } from './parties/routes'
 import { recordRoutes } from './records/routes'
 import type { PhotoStorage } from './photos/storage'
@@ -115,6 +116,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   })
   const closing = drainOnClose(app)
   app.addHook('onRequest', refuseCrossSite)
+  // API requests start one per turn of the event loop (server/http/turns.ts); the health check never waits.
+  const admission = new Admission()
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/') && req.routeOptions.url !== '/api/health') await admission.wait()
+  })
   // No record comes near this depth; a body nested deeper is refused before anything walks it recursively.
   app.addHook('preValidation', async (req) => {
     const body: unknown = req.body

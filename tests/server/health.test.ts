@@ -3,6 +3,7 @@
  * another process holds a lock on turns pushes into quick 503s instead of freezing the server.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
@@ -52,6 +53,65 @@ describeStores('health on %s', (kind) => {
       datasetVersion: expect.any(String),
       database: { ok: true, dialect: kind, read: { ok: true }, write: { ok: true } },
     })
+  })
+
+  it('starts a health check that arrives with a burst of 100 pulls before their sign-in lookups', async () => {
+    // Over real sockets, as a proxy and 100 phones would come: the client sends everything at once, so the server
+    // reads all 101 requests in one poll of its event loop. The database's queries are seen in the order run.
+    const seen: ('session' | 'health')[] = []
+    const db = s.store.db.withPlugin({
+      transformQuery: ({ node }) => {
+        const text = JSON.stringify(node)
+        if (text.includes('"sessions"')) seen.push('session')
+        else if (text.includes('"health"')) seen.push('health')
+        return node
+      },
+      transformResult: ({ result }) => Promise.resolve(result),
+    })
+    const dist = makeDist()
+    const app = await buildServer({ distDir: dist.dir, store: { ...s.store, db } })
+    try {
+      const me = await signedIn({ app, store: s.store })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const { port } = app.server.address() as AddressInfo
+      // Every connection open and taken by the server first, then every request written at once: the server reads
+      // them in one poll.
+      let accepted = 0
+      app.server.on('connection', () => accepted++)
+      const sockets = await Promise.all(
+        Array.from(
+          { length: 101 },
+          () =>
+            new Promise<Socket>((resolve, reject) => {
+              const socket = connect(port, '127.0.0.1', () => resolve(socket)).on('error', reject)
+            }),
+        ),
+      )
+      while (accepted < sockets.length) await new Promise((resolve) => setTimeout(resolve, 5))
+      const statuses = sockets.map(
+        (socket) =>
+          new Promise<number>((resolve) => {
+            let text = ''
+            socket.on('data', (d: Buffer) => (text += d.toString('latin1')))
+            socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0)))
+          }),
+      )
+      seen.length = 0
+      const request = (path: string, cookie?: string) =>
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}\r\n`
+      sockets.forEach((socket, i) =>
+        socket.write(i < 100 ? request('/api/sync/pull?cursor=0&limit=500', me.cookie) : request('/api/health')),
+      )
+      expect(await Promise.all(statuses)).toEqual(Array(101).fill(200))
+      const lookups = seen.filter((q) => q === 'session').length
+      expect(lookups).toBeGreaterThanOrEqual(100)
+      // On SQLite, taken in one go, all 100 pulls ran before the health check was even read (PostgreSQL's pool
+      // already answers between them).
+      expect(seen.indexOf('health')).toBeLessThan(50)
+    } finally {
+      await app.close()
+      dist.remove()
+    }
   })
 })
 
