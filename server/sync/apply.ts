@@ -3,7 +3,8 @@
  * push writes the picture in a few statements once every mutation has been applied.
  */
 import type { Kysely } from 'kysely'
-import { canonicalJson, recordHash, sha256Hex } from '../../src/kernel/canonical'
+import { canonicalJson } from '../../src/kernel/canonical'
+import { recordHash, sha256Hex } from './hash'
 import {
   isMutationName,
   parseArgs,

@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely'
 import * as v from 'valibot'
 import type { ChainStatus } from '../../src/kernel/campaign-schema'
-import { recordHash } from '../../src/kernel/canonical'
+import { recordHash } from './hash'
 import { ChainLinkSchema, type ChainLink } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
 import { isStorableId, nowIso, type ChainLinksTable, type Database } from '../db/database'

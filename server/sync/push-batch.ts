@@ -3,7 +3,8 @@
  * before they are validated, and telling mutations already processed from new ones.
  */
 import * as v from 'valibot'
-import { canonicalJson, sha256Hex } from '../../src/kernel/canonical'
+import { canonicalJson } from '../../src/kernel/canonical'
+import { sha256Hex } from './hash'
 import {
   LIMITS,
   type MutationResult,

@@ -6,7 +6,7 @@
 import { verify, type KeyObject } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import * as v from 'valibot'
-import { recordHash } from '../../src/kernel/canonical'
+import { recordHash } from './hash'
 import { fromBase64Url, recordSigningText, type SignatureStatus, type SignedKind } from '../../src/kernel/signature'
 import { RecordSignatureSchema } from '../../src/kernel/signature-schema'
 import { parseArgs, type PushMutation } from '../../src/kernel/sync-schema'
