@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 import prettier from 'eslint-config-prettier/flat'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'public/data/**', 'coverage/**', '.bench/**'] },
+  { ignores: ['dist/**', 'dist-server/**', 'node_modules/**', 'public/data/**', 'coverage/**', '.bench/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...pluginVue.configs['flat/recommended'],

@@ -400,6 +400,10 @@ interface CsvMessages {
   csv: Record<string, string>
 }
 const messages = new Map<Lang, CsvMessages>()
+/**
+ * The locale file as written (imported, a test build would compile its messages). Found relative to this file's
+ * URL; the bundled server (scripts/bundle-server.ts) sits at the same depth, so the same path finds it there.
+ */
 function messagesFor(lang: Lang): CsvMessages {
   let m = messages.get(lang)
   if (!m) {
