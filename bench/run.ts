@@ -59,17 +59,32 @@ try {
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
   await context.setOffline(true)
   await page.reload()
-  for (const [path, label] of [
-    ['/sections/2', 'task list of section 二 (36 tasks)'],
-    ['/', 'home section list'],
-  ] as const) {
+  /**
+   * Resolves once the page has settled (what the app does after its first screen done: the service worker, the rest
+   * of the messages, sync), as a phone whose app has been open a moment has. A reload the instant the list has
+   * painted times the previous page's start-up as well, still running beside the new one's.
+   */
+  const settled = async () => {
+    await page.waitForLoadState('networkidle')
+    await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve(), { timeout: 3000 })))
+  }
+  /** Times from a reload (navigation start) to the frame after the first row of a list exists. */
+  const reloads = async (path: string, settle: boolean) => {
     const times: number[] = []
     await page.goto(`${server.url}${path}`)
     for (let i = 0; i < 15; i++) {
+      if (settle) await settled()
       await page.reload()
       await page.waitForFunction(() => (window as unknown as { __firstList?: number }).__firstList !== undefined)
       times.push(await page.evaluate(() => (window as unknown as { __firstList: number }).__firstList))
     }
+    return times
+  }
+  for (const [path, label] of [
+    ['/sections/2', 'task list of section 二 (36 tasks)'],
+    ['/', 'home section list'],
+  ] as const) {
+    const times = await reloads(path, false)
     report(
       `Offline reload → first ${label} painted (median / max of 15)`,
       `${median(times).toFixed(0)} / ${Math.max(...times).toFixed(0)} ms`,
@@ -79,18 +94,27 @@ try {
   // The same on a slow phone: Chromium's CPU slowed down 4× (DevTools' own throttling), home list.
   const cdp = await context.newCDPSession(page)
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 })
-  const slow: number[] = []
-  await page.goto(`${server.url}/`)
-  for (let i = 0; i < 15; i++) {
-    await page.reload()
-    await page.waitForFunction(() => (window as unknown as { __firstList?: number }).__firstList !== undefined)
-    slow.push(await page.evaluate(() => (window as unknown as { __firstList: number }).__firstList))
-  }
+  // A CDP session of its own brings navigator.onLine back to true (Playwright's offline is said on its session): the
+  // app, believing itself online, then asked for the dataset on every start, a request that could only fail, made
+  // while the list was still to paint. Offline, said again on this session, as the unthrottled runs above are.
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: true,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  })
+  // As it has always been measured, each reload the instant the list has painted; then with the page settled first.
+  const slow = await reloads('/', false)
+  const settledSlow = await reloads('/', true)
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
   report(
     'Offline reload → first home section list painted, CPU throttled 4× (median / max of 15)',
     `${median(slow).toFixed(0)} / ${Math.max(...slow).toFixed(0)} ms`,
     '≤ 200 ms',
+  )
+  report(
+    'The same, each reload once the page has settled (median / max of 15)',
+    `${median(settledSlow).toFixed(0)} / ${Math.max(...settledSlow).toFixed(0)} ms`,
   )
 
   await page.addScriptTag({ path: await bundleForPage('bench/idb-entry.ts', 'ZhixunBench', '.bench/idb') })

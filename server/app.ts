@@ -19,6 +19,7 @@ import { builtFiles, compressAnswers, fileRepresentation, Representation, sendRe
 import { ApiRefusal, databaseUnavailable } from './http/errors'
 import { drainOnClose } from './http/shutdown'
 import { Admission } from './http/turns'
+import { taskShells } from './http/task-shell'
 import { partyRoutes } from './parties/routes'
 import { recordRoutes } from './records/routes'
 import type { PhotoStorage } from './photos/storage'
@@ -227,12 +228,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     app.get(encodeURI(rel), async (req, reply) => sendRepresentation(req, reply, rep))
   }
   const shell = files.get('/index.html')
+  // A task's page comes with its text in the HTML, to paint before the scripts run (server/http/task-shell.ts).
+  const taskShell = shell ? taskShells(shell, dataset) : () => undefined
 
   // Client-side routes (/tasks/153 …) get the app shell; unknown /api paths and missing files get a 404.
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '/'
     if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path)) {
-      if (shell) return sendRepresentation(req, reply, shell)
+      if (shell) return sendRepresentation(req, reply, taskShell(path) ?? shell)
     }
     return reply.code(404).send(new ApiRefusal(404, 'not_found', `No ${req.method} ${path}`).body)
   })

@@ -29,33 +29,51 @@ router.beforeResolve(async (to) => {
   if (!to.meta.firstScreenMessages) await loadAllMessages().catch(() => undefined)
 })
 app.use(router)
-// Mounted once the language's messages are in (English is a chunk of its own). Not awaited at the top level: the
-// first screen's code shares this chunk (vite.config.ts), so a chunk imported while this module still waited
-// would wait for it in turn, and the app would never start.
-void installI18n(app)
-  .catch(() => undefined) // the saved language's messages did not load: the app starts in Chinese
-  .then(() => app.mount('#app'))
 
 const datasetSync = useDatasetSyncStore()
 const dataset = useDatasetStore()
-/** Resolves once the page has painted the tasks it read from IndexedDB. */
-const listPainted = () =>
+const datasetChecked = datasetSync.refresh()
+/** Resolves once the app has a dataset to show, read from IndexedDB or just arrived. */
+const datasetRead = () =>
   new Promise<void>((resolve) => {
     const stop = watch(
       () => dataset.dataset !== undefined,
       (read) => {
         if (!read) return
         queueMicrotask(() => stop())
-        void afterPaint().then(resolve)
+        resolve()
       },
       { immediate: true },
     )
   })
+/** Resolves once the page has painted the tasks it read from IndexedDB. */
+const listPainted = () => datasetRead().then(afterPaint)
+
+// A task's page may come with the task already painted in the HTML (server/http/task-shell.ts). Mounting clears
+// it: the app waits until its page can show that same task (its chunk loaded, the dataset read or arrived, or the
+// check over without one) rather than a loading notice in its place, 3 s at most: on a line that hangs the
+// inspector gets the app (its header, navigation and notices) instead of a page that never becomes one. Otherwise it
+// mounts at once.
+const firstPaint = document.querySelector('#app [data-first-paint]') !== null
+const pageReady = firstPaint
+  ? Promise.race([
+      Promise.all([router.isReady(), Promise.race([datasetRead(), datasetChecked])]),
+      new Promise((resolve) => setTimeout(resolve, 3000)),
+    ]).catch(() => undefined)
+  : undefined
+// Mounted once the language's messages are in (English is a chunk of its own). Not awaited at the top level: the
+// first screen's code shares this chunk (vite.config.ts), so a chunk imported while this module still waited
+// would wait for it in turn, and the app would never start.
+void installI18n(app)
+  .catch(() => undefined) // the saved language's messages did not load: the app starts in Chinese
+  .then(() => pageReady)
+  .then(() => app.mount('#app'))
+
 // What the first page does not need waits until it has its dataset (checked or fetched) and has painted it, 3 s at
 // most, so a first visit on a slow line spends it on the first screen: the service worker, the other messages,
 // then sync.
 const firstScreen = Promise.race([
-  datasetSync.refresh().then(listPainted),
+  datasetChecked.then(listPainted),
   new Promise((resolve) => setTimeout(resolve, 3000)),
 ])
 void firstScreen

@@ -206,11 +206,15 @@ export function typeOf(path: string): string {
   return TYPES[path.slice(path.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream'
 }
 
+/** A strong ETag (quotes included) from the bytes themselves. */
+export function contentTag(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
+}
+
 /** A file's representation: its type by extension, a strong ETag from its content. */
 export function fileRepresentation(path: string, cacheControl: string): Representation {
   const body = readFileSync(path)
-  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`
-  return new Representation(body, typeOf(path), cacheControl, etag, path)
+  return new Representation(body, typeOf(path), cacheControl, contentTag(body), path)
 }
 
 /** Every file under `dir` (its compressed copies and dotfiles aside), as URL paths beginning with `/`. */
