@@ -195,11 +195,27 @@ export async function load(
   /** A second connection for the photos, so they go in while the records of the phones before are written. */
   photoBulk: Bulk,
   scale: number,
-  dataset: { departments: string[]; taskNumbers: number[] },
+  dataset: {
+    departments: string[]
+    taskNumbers: number[]
+    /** Each task's departments (the dataset's `tasks`, src/kernel): who leads it, is responsible or cooperates. */
+    tasks?: readonly { number: number; departments: readonly { name: string }[] }[]
+  },
   log: (s: string) => void,
 ): Promise<Loaded> {
   const t0 = performance.now()
   const { departments, taskNumbers } = dataset
+  // A department's tasks: the ones it leads, is responsible for or cooperates on. Real inspectors work on those,
+  // so a check-in names its author's department's tasks (any task when the department has none): coverage then
+  // counts each task's own departments' inspectors, not nearly every inspector for every task.
+  const tasksOf = new Map<string, number[]>()
+  for (const t of dataset.tasks ?? [])
+    for (const d of new Set(t.departments.map((x) => x.name))) {
+      if (!taskNumbers.includes(t.number)) continue
+      let list = tasksOf.get(d)
+      if (!list) tasksOf.set(d, (list = []))
+      list.push(t.number)
+    }
   const userCols = await bulk.columns('users')
   const regions = (await bulk.columns('records')).has('region') && userCols.has('region')
   const passwordHash = await hashPassword(PASSWORD)
@@ -347,8 +363,9 @@ export async function load(
           if (k % 10 === 0 && sampleSet.length < 64 && k % 97 === 0) sampleSet.push(sha)
           return { sha256: sha, size: bytes.length, type: 'image/jpeg' as const, source: 'camera' as const }
         })
-        const first = taskNumbers[(k * 13) % taskNumbers.length]!
-        const second = taskNumbers[(k * 29 + 7) % taskNumbers.length]!
+        const own = tasksOf.get(user.department) ?? taskNumbers
+        const first = own[(k * 13) % own.length]!
+        const second = own[(k * 29 + 7) % own.length]!
         return {
           id: uuidv7(),
           authorId: user.id,

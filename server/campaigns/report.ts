@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
-import { sql, type Compilable, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import * as v from 'valibot'
 import { guangdongDateTime, guangdongDay } from '../../src/kernel/guangdong-time'
 import {
@@ -99,30 +99,18 @@ const LISTED_COLUMNS = [
 ] as const
 
 /**
- * The campaign's check-ins as they stand: one that a later check-in of the campaign corrects is left out, its
- * correction counts instead. Only a correction by the original's own author counts: one naming someone else's
- * check-in (stored before the push refused them) hides nothing. `filter` narrows them as the report's filter does.
+ * A check-in that stands: not deleted, and not superseded by a correction its own author stored (migration 0017:
+ * one naming someone else's check-in, stored before the push refused them, hides nothing). Written out, not as
+ * parameters, so that both databases match it to the partial indexes of migration 0017.
+ */
+const STANDING = sql<boolean>`r.kind = 'checkin' and r.deleted = 0 and r.superseded = 0`
+
+/**
+ * The campaign's check-ins as they stand: one that a correction supersedes is left out, its correction counts
+ * instead. `filter` narrows them as the report's filter does.
  */
 function campaignCheckIns(db: Kysely<Database>, campaignId: string, filter: ReportFilter = {}) {
-  let q = db
-    .selectFrom('records as r')
-    .where('r.campaign_id', '=', campaignId)
-    .where('r.kind', '=', 'checkin')
-    .where('r.deleted', '=', 0)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('records as s')
-            .select(sql.lit(1).as('one'))
-            .whereRef('s.correction_of', '=', 'r.id')
-            .whereRef('s.id', '<>', 'r.id')
-            .whereRef('s.author_id', '=', 'r.author_id')
-            .where('s.campaign_id', '=', campaignId)
-            .where('s.kind', '=', 'checkin')
-            .where('s.deleted', '=', 0),
-        ),
-      ),
-    )
+  let q = db.selectFrom('records as r').where('r.campaign_id', '=', campaignId).where(STANDING)
   if (filter.day !== undefined) q = q.where('r.occurred_day', '=', filter.day)
   if (filter.venueType !== undefined) q = q.where('r.venue_type', '=', filter.venueType)
   if (filter.outcome !== undefined) q = q.where('r.outcome', '=', filter.outcome)
@@ -150,14 +138,29 @@ async function people(db: Kysely<Database>, ids: Iterable<string>): Promise<Pers
   return rows.map(personOf)
 }
 
+/**
+ * The campaign's check-ins that stand per author ('' for none), with the latest time of each: counted by the
+ * database as they are stored (migration 0017, per author and phone), not over the campaign's check-ins now.
+ */
+async function campaignAuthors(db: Kysely<Database>, campaignId: string) {
+  const rows = await db
+    .selectFrom('campaign_authors')
+    .select([
+      'written_by',
+      (eb) => eb.fn.sum<number>('check_ins').as('check_ins'),
+      (eb) => eb.fn.max('last_at').as('last_at'),
+    ])
+    .where('campaign_id', '=', campaignId)
+    .where('check_ins', '>', 0)
+    .groupBy('written_by')
+    .execute()
+  return rows.map((r) => ({ ...r, check_ins: Number(r.check_ins) }))
+}
+
 /** Everyone the campaign names or whose check-ins it holds (before any filter). */
 async function campaignPeople(db: Kysely<Database>, campaign: Campaign): Promise<PersonRef[]> {
-  const authors = await campaignCheckIns(db, campaign.id)
-    .select('r.written_by')
-    .distinct()
-    .where('r.written_by', 'is not', null)
-    .execute()
-  return people(db, [...campaign.inspectorIds, ...authors.map((a) => a.written_by!)])
+  const authors = await campaignAuthors(db, campaign.id)
+  return people(db, [...campaign.inspectorIds, ...authors.flatMap((a) => (a.written_by === '' ? [] : [a.written_by]))])
 }
 
 /** The latest review of each of these check-ins of a campaign, by check-in id. */
@@ -199,23 +202,32 @@ export const ReportFilterQuery = {
  * first, then oldest version), as the report always broke ties: the later last check-in first, and at the same
  * moment the one stored first. Only inspectors tied on both are looked at row by row.
  */
-async function inspectorCounts(db: Kysely<Database>, campaignId: string, filter: ReportFilter) {
+async function inspectorCounts(
+  db: Kysely<Database>,
+  campaignId: string,
+  filter: ReportFilter,
+  unfiltered: Awaited<ReturnType<typeof campaignAuthors>>,
+) {
+  // Unfiltered: the counts kept per author. Filtered: counted over the matching check-ins.
+  const filtered = Object.values(filter).some((f) => f !== undefined)
   const groups = (
-    await campaignCheckIns(db, campaignId, filter)
-      .select([
-        'r.written_by as key',
-        (eb) => eb.fn.countAll<number>().as('count'),
-        (eb) => eb.fn.max('r.occurred_at').as('last'),
-      ])
-      .groupBy('r.written_by')
-      .execute()
+    filtered
+      ? await campaignCheckIns(db, campaignId, filter)
+          .select([
+            'r.written_by as key',
+            (eb) => eb.fn.countAll<number>().as('count'),
+            (eb) => eb.fn.max('r.occurred_at').as('last'),
+          ])
+          .groupBy('r.written_by')
+          .execute()
+      : unfiltered.map((a) => ({ key: a.written_by, count: a.check_ins, last: a.last_at }))
   ).map((g) => ({ key: g.key ?? '', count: Number(g.count), last: g.last ?? '', first: 0 }))
   const tie = (a: (typeof groups)[number], b: (typeof groups)[number]) => a.count === b.count && a.last === b.last
   const tied = groups.filter((g) => groups.some((o) => o !== g && tie(g, o)))
   for (const g of tied) {
     const row = await campaignCheckIns(db, campaignId, filter)
       .select((eb) => eb.fn.min('r.version').as('version'))
-      .where('r.written_by', '=', g.key)
+      .where((eb) => (g.key === '' ? eb('r.written_by', 'is', null) : eb('r.written_by', '=', g.key)))
       .where('r.occurred_at', '=', g.last)
       .executeTakeFirst()
     g.first = Number(row?.version ?? 0)
@@ -298,18 +310,15 @@ export async function campaignReport(
   filter: ReportFilter,
   limit: number,
 ): Promise<CampaignReport> {
-  // The campaign's authors and its total in one pass.
-  const authors = await campaignCheckIns(db, campaign.id)
-    .select(['r.written_by', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy('r.written_by')
-    .execute()
+  // The campaign's authors and its total, as kept.
+  const authors = await campaignAuthors(db, campaign.id)
   const who = await people(db, [
     ...campaign.inspectorIds,
-    ...authors.flatMap((a) => (typeof a.written_by === 'string' ? [a.written_by] : [])),
+    ...authors.flatMap((a) => (a.written_by === '' ? [] : [a.written_by])),
   ])
   const nameOf = new Map(who.map((p) => [p.id, p.displayName]))
   const counts = await breakdowns(db, campaign.id, filter)
-  const byInspector = await inspectorCounts(db, campaign.id, filter)
+  const byInspector = await inspectorCounts(db, campaign.id, filter, authors)
   const listed =
     limit === 0
       ? []
@@ -331,7 +340,7 @@ export async function campaignReport(
     campaign,
     people: who,
     filter,
-    total: authors.reduce((n, a) => n + Number(a.n), 0),
+    total: authors.reduce((n, a) => n + Number(a.check_ins), 0),
     ...counts,
     byInspector,
     checkIns: listed.map((c) => ({
@@ -344,39 +353,56 @@ export async function campaignReport(
 }
 
 /**
- * Field activity against each of the dataset's tasks, over the records `scoped` selects (its columns: id, kind,
- * author_id, written_by, occurred_at, correction_of), counted by the database. Check-ins count as they stand:
- * one corrected by its own author's check-in among the same records is left out, its correction counts instead.
+ * Whose records task coverage counts: a campaign's; a department's (`region`: only those of a city, and the
+ * supervisor's own, `orWrittenBy`, wherever written); with neither, the province's.
+ */
+export interface CoverageScope {
+  campaignId?: string
+  department?: string
+  region?: string
+  orWrittenBy?: string
+}
+
+/**
+ * Field activity against each of the dataset's tasks over the records of `scope`, from the counts the database
+ * keeps per task and author (migration 0017): check-ins as they stand (one superseded by its author's correction
+ * is left out, its correction counts instead) and notes.
  */
 export async function coverage(
   db: Kysely<Database>,
   taskNumbers: readonly number[],
-  scoped: Compilable,
+  scope: CoverageScope,
 ): Promise<TaskCoverage[]> {
-  const { rows } = await sql<{
-    task_number: number
-    check_ins: number | string
-    notes: number | string
-    inspectors: number | string
-    last_at: string | null
-  }>`
-    -- Kysely puts the embedded query in parentheses itself (SQLite refuses a second pair). Not materialized: each
-    -- use is planned over the table and its indexes, not scanned as a list once per row of another.
-    with scoped as not materialized ${scoped},
-    -- The check-ins a correction by their own author among the same records hides.
-    corrected as (
-      select s.correction_of as id from scoped s join scoped o on o.id = s.correction_of
-      where s.correction_of is not null and s.kind = 'checkin' and o.kind = 'checkin' and s.author_id = o.author_id
-        and s.id <> o.id
+  let groups = db
+    .selectFrom('task_authors')
+    .select([
+      'task_number',
+      'written_by',
+      (eb) => eb.fn.sum<number>('check_ins').as('check_ins'),
+      (eb) => eb.fn.sum<number>('notes').as('notes'),
+      (eb) => eb.fn.max('last_at').as('last_at'),
+    ])
+    .where((eb) => eb.or([eb('check_ins', '>', 0), eb('notes', '>', 0)]))
+    .groupBy(['task_number', 'written_by'])
+  if (scope.campaignId !== undefined) groups = groups.where('campaign_id', '=', scope.campaignId)
+  if (scope.department !== undefined) groups = groups.where('department', '=', scope.department)
+  const { region, orWrittenBy } = scope
+  if (region !== undefined)
+    groups = groups.where((eb) =>
+      eb.or([eb('region', '=', region), ...(orWrittenBy === undefined ? [] : [eb('written_by', '=', orWrittenBy)])]),
     )
-    select t.task_number,
-      sum(case when c.kind = 'checkin' then 1 else 0 end) as check_ins,
-      sum(case when c.kind = 'note' then 1 else 0 end) as notes,
-      count(distinct c.written_by) as inspectors,
-      max(c.occurred_at) as last_at
-    from scoped c join record_tasks t on t.record_id = c.id
-    where c.kind = 'note' or c.id not in (select id from corrected)
-    group by t.task_number`.execute(db)
+  // Per task and author first, then per task: inspectors counted as rows (hashed twice), not as count(distinct).
+  const rows = await db
+    .selectFrom(groups.as('g'))
+    .select([
+      'g.task_number',
+      (eb) => eb.fn.sum<number>('g.check_ins').as('check_ins'),
+      (eb) => eb.fn.sum<number>('g.notes').as('notes'),
+      (eb) => eb.fn.count<number>(sql`case when g.written_by <> '' then 1 end`).as('inspectors'),
+      (eb) => eb.fn.max('g.last_at').as('last_at'),
+    ])
+    .groupBy('g.task_number')
+    .execute()
   const byTask = new Map(rows.map((r) => [Number(r.task_number), r]))
   return taskNumbers.map((taskNumber) => {
     const t = byTask.get(taskNumber)

@@ -1,12 +1,21 @@
 import type { FastifyInstance } from 'fastify'
 import * as v from 'valibot'
 import type { CoverageReport } from '../../src/kernel/campaign-schema'
+import { PROVINCE, regionOf } from '../../src/kernel/regions'
 import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
 import { ApiRefusal } from '../http/errors'
 import { blankIsAbsent, pathId, readRequest, WholeNumber } from '../http/request'
-import { campaignReport, checkInPages, checkInsCsv, coverage, CsvLangQuery, ReportFilterQuery } from './report'
-import { campaignsFor, createCampaign, readableCampaign, readableRecords, updateCampaign } from './store'
+import {
+  campaignReport,
+  checkInPages,
+  checkInsCsv,
+  coverage,
+  CsvLangQuery,
+  ReportFilterQuery,
+  type CoverageScope,
+} from './report'
+import { campaignsFor, createCampaign, readableCampaign, updateCampaign } from './store'
 
 export interface CampaignRoutesOptions {
   store: Store
@@ -91,15 +100,11 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     if (user.role === 'inspector') throw new ApiRefusal(403, 'forbidden', 'Task coverage is for supervisors and admins')
     const q = readRequest(CoverageQuerySchema, req.query)
     const scope: CoverageReport['scope'] = {}
-    let query = db
-      .selectFrom('records')
-      .select(['id', 'kind', 'author_id', 'written_by', 'occurred_at', 'correction_of'])
-      .where('deleted', '=', 0)
-      .where('kind', 'in', ['checkin', 'note'])
+    const counted: CoverageScope = {}
     if (q.campaign) {
       const campaign = await readableCampaign(db, user, q.campaign)
       scope.campaignId = campaign.id
-      query = query.where('campaign_id', '=', campaign.id)
+      counted.campaignId = campaign.id
     } else {
       const department = q.department ?? (user.role === 'supervisor' ? user.department : undefined)
       if (department !== undefined) {
@@ -109,11 +114,18 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
           throw new ApiRefusal(403, 'forged_department', 'A supervisor sees their own department only')
         }
         scope.department = department
-        query = query.where('department', '=', department)
+        counted.department = department
       }
-      query = await readableRecords(db, query, user)
+      // readableRecords' rule (./store.ts) over the counts kept per department, region and author: an admin reads
+      // every record; a supervisor (always asking for their own department here) their department's, only their
+      // city's when of a city, and their own wherever written (the records' author_id is their written_by).
+      const region = regionOf(user)
+      if (user.role === 'supervisor' && region !== PROVINCE) {
+        counted.region = region
+        counted.orWrittenBy = user.id
+      }
     }
     reply.headers(noStore)
-    return { scope, tasks: await coverage(db, opts.taskNumbers, query) } satisfies CoverageReport
+    return { scope, tasks: await coverage(db, opts.taskNumbers, counted) } satisfies CoverageReport
   })
 }

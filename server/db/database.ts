@@ -112,6 +112,31 @@ export interface RecordsTable {
   written_by?: string | null
   /** The author's region (src/kernel/regions.ts) when pushed; 'province' for records from before (migration 0016). */
   region?: string
+  /** 1 when a check-in is corrected by a stored check-in of its author (migration 0017), kept by the database. */
+  superseded?: number
+}
+
+/**
+ * What reports count, per campaign and per task, by author and phone (migration 0017), kept by the database's
+ * triggers; '' stands for none (no author, department or campaign).
+ */
+export interface CampaignAuthorsTable {
+  campaign_id: string
+  written_by: string
+  client_id: string
+  check_ins: number
+  last_at: string | null
+}
+export interface TaskAuthorsTable {
+  task_number: number
+  written_by: string
+  department: string
+  region: string
+  campaign_id: string
+  client_id: string
+  check_ins: number
+  notes: number
+  last_at: string | null
 }
 
 /** Each task number a check-in or note names, once (migration 0013), kept by the database's triggers. */
@@ -330,6 +355,8 @@ export interface Database {
   mutations: MutationsTable
   records: RecordsTable
   record_tasks: RecordTasksTable
+  campaign_authors: CampaignAuthorsTable
+  task_authors: TaskAuthorsTable
   counters: CountersTable
   client_keys: ClientKeysTable
   photos: PhotosTable

@@ -8,6 +8,7 @@ import { migration0013 } from './migration-0013'
 import { migration0014 } from './migration-0014'
 import { migration0015 } from './migration-0015'
 import { migration0016 } from './migration-0016'
+import { migration0017 } from './migration-0017'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -324,6 +325,8 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0015_push_horizon': migration0015(),
   // Accounts' and records' region, the province or a city (server/db/migration-0016.ts).
   '0016_regions': migration0016(),
+  // Superseded check-ins flagged, and report counts kept per author and phone (server/db/migration-0017.ts).
+  '0017_report_summaries': migration0017(dialect),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */
