@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import lighthouse from 'lighthouse'
 import { CHROMIUM } from '../tests/helpers/browser'
+import { serverArgs } from './server-process'
 
 const PORT = 18190
 const RUNS = 3
 const base = `http://127.0.0.1:${PORT}`
-const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+const server = spawn(process.execPath, serverArgs(), {
   env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'zhixun-lh-')) },
   stdio: ['ignore', 'ignore', 'inherit'],
 })

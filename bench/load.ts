@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { createUser } from '../server/auth/accounts'
 import { openStore } from '../server/db/database'
 import { uuidv7 } from '../src/kernel/uuid'
+import { serverArgs } from './server-process'
 
 const PORT = 18195
 const INSPECTORS = Number(process.env.BENCH_INSPECTORS ?? 200)
@@ -35,20 +36,11 @@ process.stdin.on('end', () => (open = false)).resume()
 const dataDir = mkdtempSync(join(tmpdir(), 'zhixun-load-'))
 const PASSWORD = 'bench-password-long'
 
-const server = spawn(
-  process.execPath,
-  [
-    ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []),
-    '--import',
-    'tsx',
-    'server/main.ts',
-  ],
-  {
-    // Sign-ins come through a "proxy" so each inspector signs in from an address of their own (per-address limits).
-    env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1', DATA_DIR: dataDir, TRUST_PROXY: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
-)
+const server = spawn(process.execPath, serverArgs(), {
+  // Sign-ins come through a "proxy" so each inspector signs in from an address of their own (per-address limits).
+  env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1', DATA_DIR: dataDir, TRUST_PROXY: '127.0.0.1' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
 
 /** One GET on a connection of its own; resolves with the time to the last byte, in ms. */
 function timedGet(

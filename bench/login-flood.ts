@@ -22,6 +22,7 @@ import { createUser } from '../server/auth/accounts'
 import { openStore } from '../server/db/database'
 import { datasetFromSeed, SEED_PATH } from '../scripts/build-dataset'
 import { uuidv7 } from '../src/kernel/uuid'
+import { serverArgs } from './server-process'
 
 const PORT = 18191
 const BASE = `http://127.0.0.1:${PORT}`
@@ -117,7 +118,7 @@ async function flood(): Promise<void> {
 }
 
 async function startServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, serverArgs(), {
     env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

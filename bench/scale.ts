@@ -21,6 +21,7 @@ import { OUTCOMES, VENUE_TYPES } from '../src/kernel/sync-schema'
 import { uuidv7 } from '../src/kernel/uuid'
 import { PG_URL, postgresReachable } from '../tests/helpers/server'
 import { load, PASSWORD, postgresBulk, sqliteBulk, type Bulk, type Loaded } from './scale-load'
+import { serverArgs } from './server-process'
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000)
 const SQLITE_SCALE = Number(process.env.BENCH_SQLITE_SCALE ?? Math.round(SCALE / 5))
@@ -54,7 +55,7 @@ process.on('exit', () => {
 })
 
 async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, serverArgs(), {
     // Sign-ins come through a "proxy", so 200 phones signing in are 200 addresses (per-address limits).
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRUST_PROXY: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -14,6 +14,7 @@ import { createUser } from '../server/auth/accounts'
 import { openStore, openStoreFromEnv } from '../server/db/database'
 import { launchChromium } from '../tests/helpers/browser'
 import { PG_URL, postgresReachable } from '../tests/helpers/server'
+import { serverArgs } from './server-process'
 
 const CLIENTS = 20
 const PER_CLIENT = 500
@@ -25,7 +26,7 @@ const report = (what: string, value: string, floor = '') => {
 }
 
 async function startServer(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, serverArgs(), {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
