@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import * as v from 'valibot'
 import {
   MY_RECORDS_PAGE,
+  type CheckInRelated,
   type MyCheckInsPage,
   type ServerCheckIn,
   type ServerInspection,
 } from '../../src/kernel/retention'
-import type { CheckIn, Inspection } from '../../src/kernel/sync-schema'
+import type { CheckIn, Inspection, Review } from '../../src/kernel/sync-schema'
 import type { SessionUser } from '../../src/kernel/users'
 import { requireUser } from '../auth/session'
 import { readableRecords } from '../campaigns/store'
@@ -112,12 +113,45 @@ export async function recordRoutes(app: FastifyInstance, opts: { store: Store })
     return row?.data ? row : undefined
   }
 
+  /** The reviews, inspection records and corrections of the check-in `id` that `user` may read. */
+  async function related(user: SessionUser, id: string): Promise<CheckInRelated> {
+    const rows = await (
+      await readableRecords(db, db.selectFrom('records').select(['id', 'kind', 'data']), user)
+    )
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('kind', 'in', ['review', 'inspection']), eb('check_in_id', '=', id)]),
+          eb.and([eb('kind', '=', 'checkin'), eb('correction_of', '=', id)]),
+        ]),
+      )
+      .where('deleted', '=', 0)
+      .where('data', 'is not', null)
+      .orderBy('version')
+      .execute()
+    const of = <T>(kind: string) => rows.flatMap((r) => (r.kind === kind ? [JSON.parse(r.data!) as T] : []))
+    // The latest as the phone decides it (src/db/retention.ts, CheckInInspectionLink): by time, then by id.
+    const review = of<Review>('review').reduce<Review | null>(
+      (a, r) => (!a || r.at > a.at || (r.at === a.at && r.id > a.id) ? r : a),
+      null,
+    )
+    const signed = of<Inspection>('inspection').reduce<Inspection | null>(
+      (a, r) => (!a || r.signedAt >= a.signedAt ? r : a),
+      null,
+    )
+    const corrections = of<CheckIn>('checkin')
+      .map((c) => ({ id: c.id, venueName: c.venueName, createdAt: c.createdAt }))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    return { review, inspection: signed && { id: signed.id, signedAt: signed.signedAt }, corrections }
+  }
+
   app.get('/api/checkins/:id', async (req, reply) => {
     const user = await requireUser(opts.store, req)
     const row = await readable(user, pathId(req), 'checkin')
     if (!row) throw new ApiRefusal(404, 'not_found', 'No such check-in')
     reply.headers(noStore)
-    return { checkIn: serverCheckIn(row) }
+    // Beside it, what the check-in's page shows of it on a phone that holds it (a supervisor's or an admin's
+    // phone holds its user's own records only; an inspector's lets go of old ones).
+    return { checkIn: serverCheckIn(row), related: await related(user, row.id) }
   })
 
   app.get('/api/inspections/:id', async (req, reply) => {
@@ -125,12 +159,24 @@ export async function recordRoutes(app: FastifyInstance, opts: { store: Store })
     const row = await readable(user, pathId(req), 'inspection')
     if (!row) throw new ApiRefusal(404, 'not_found', 'No such inspection record')
     reply.headers(noStore)
-    const inspection: ServerInspection = {
-      id: row.id,
-      version: row.version,
-      hash: row.hash,
-      data: JSON.parse(row.data!) as Inspection,
-    }
-    return { inspection }
+    const asServer = (r: { id: string; version: number; hash: string | null; data: string | null }) => ({
+      id: r.id,
+      version: r.version,
+      hash: r.hash,
+      data: JSON.parse(r.data!) as Inspection,
+    })
+    const inspection: ServerInspection = asServer(row)
+    // Beside it, the records that correct it, as its page lists them on a phone that holds them.
+    const siblings = await (
+      await readableRecords(db, db.selectFrom('records').select(['id', 'version', 'hash', 'data']), user)
+    )
+      .where('kind', '=', 'inspection')
+      .where('check_in_id', '=', inspection.data.checkInId)
+      .where('deleted', '=', 0)
+      .where('data', 'is not', null)
+      .orderBy('version')
+      .execute()
+    const corrections = siblings.map(asServer).filter((r) => r.data.correctionOf === inspection.id)
+    return { inspection, corrections }
   })
 }

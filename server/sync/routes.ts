@@ -8,7 +8,7 @@ import { Turns } from '../http/turns'
 import type { Database, Store } from '../db/database'
 import { readableRecords } from '../campaigns/store'
 import { ApiRefusal, withConflictRetry } from '../http/errors'
-import { readRequest, WholeNumber } from '../http/request'
+import { readRequest, Single, WholeNumber } from '../http/request'
 import type { PhotoStorage } from '../photos/storage'
 import { appendChunk, readPhoto, startUpload, uploadState } from './photos'
 import { pull } from './pull'
@@ -34,6 +34,15 @@ const PullQuerySchema = v.object({
     ),
     String(LIMITS.pullPage),
   ),
+  // What the phone keeps and which phone it is (server/sync/pull.ts PullOptions): older phones say neither.
+  keepFrom: v.optional(
+    v.pipe(
+      Single,
+      v.isoTimestamp('must be an ISO timestamp'),
+      v.check((s) => Number.isFinite(Date.parse(s)), 'must be an ISO timestamp'),
+    ),
+  ),
+  client: v.optional(v.pipe(Single, v.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or dashes'))),
 })
 
 const PhotoParamsSchema = v.object({ sha256: Sha256Schema })
@@ -80,11 +89,11 @@ export async function syncRoutes(app: FastifyInstance, opts: SyncRoutesOptions):
   })
 
   app.get('/api/sync/pull', async (req, reply) => {
-    const { cursor, limit } = readRequest(PullQuerySchema, req.query)
+    const { cursor, limit, keepFrom, client } = readRequest(PullQuerySchema, req.query)
     // Read and written out in turns (server/http/turns.ts); compressed afterwards, off this thread.
     const body = await pulls.run(async () => {
       const user = await requireUser(opts.store, req)
-      return JSON.stringify(await pull(db, user, cursor, limit))
+      return JSON.stringify(await pull(db, user, cursor, limit, { keepFrom, clientId: client }))
     })
     return reply.type('application/json; charset=utf-8').send(body)
   })

@@ -7,7 +7,7 @@ import { correctionsOf, getCheckIn } from '@/db/checkins'
 import { db } from '@/db/db'
 import { getPhotos } from '@/db/photos'
 import { holdRecord } from '@/db/retention'
-import type { ServerCheckIn } from '@/kernel/retention'
+import type { CheckInRelated, ServerCheckIn } from '@/kernel/retention'
 import type { PhotoRef } from '@/kernel/sync-schema'
 import { tryOnScopeDispose } from './scope'
 import { useLiveQuery } from './useLiveQuery'
@@ -48,7 +48,7 @@ export function useServerCheckIn(
   online: MaybeRefOrGetter<boolean>,
 ) {
   const { te } = useI18n()
-  const checkIn = shallowRef<ServerCheckIn>()
+  const checkIn = shallowRef<ServerCheckIn & { related?: CheckInRelated }>()
   const loading = shallowRef(false)
   const problem = shallowRef<string>()
   let latest = 0

@@ -1,5 +1,6 @@
 import { computed, shallowRef, toValue, watch, type MaybeRefOrGetter } from 'vue'
 import { fetchInspection } from '@/api/records'
+import type { ServerInspection } from '@/kernel/retention'
 import { db, type LocalInspection } from '@/db/db'
 import {
   correctInspection,
@@ -38,6 +39,8 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
   const online = useOnline()
   const missing = computed(() => loaded.value && !value.value?.row)
   const remote = shallowRef<LocalInspection>()
+  /** The records that correct the server's copy, as the server told. */
+  const remoteCorrections = shallowRef<LocalInspection[]>([])
   const fetching = shallowRef(false)
   watch(
     () => [toValue(id), missing.value, online.value] as const,
@@ -48,17 +51,20 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
       try {
         if (await db.inspections.get(now)) return
         const found = await fetchInspection(now)
-        if (toValue(id) === now)
-          remote.value = {
-            id: found.id,
-            checkInId: found.data.checkInId,
-            data: found.data,
-            hash: found.hash ?? '',
-            state: 'verified',
-            serverVersion: found.version,
-            origin: 'server',
-            savedAt: Date.now(),
-          }
+        const asPulled = (r: ServerInspection): LocalInspection => ({
+          id: r.id,
+          checkInId: r.data.checkInId,
+          data: r.data,
+          hash: r.hash ?? '',
+          state: 'verified',
+          serverVersion: r.version,
+          origin: 'server',
+          savedAt: Date.now(),
+        })
+        if (toValue(id) === now) {
+          remote.value = asPulled(found)
+          remoteCorrections.value = (found.corrections ?? []).map(asPulled)
+        }
       } catch {
         // Not found, or not reachable: the page says it is not on this phone.
       } finally {
@@ -69,9 +75,13 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
   )
   const row = computed(() => value.value?.row ?? (missing.value ? remote.value : undefined))
   const checkIn = computed(() => value.value?.checkIn)
-  /** Records that correct this one. */
+  /** Records that correct this one: on this phone, or as the server told of its copy's. */
   const corrections = computed(() =>
-    (value.value?.siblings ?? []).filter((r) => (r.data ?? draftForm(r.draft))?.correctionOf === toValue(id)),
+    value.value?.row
+      ? (value.value.siblings ?? []).filter((r) => (r.data ?? draftForm(r.draft))?.correctionOf === toValue(id))
+      : missing.value && remote.value
+        ? remoteCorrections.value
+        : [],
   )
   return { row, checkIn, corrections, loaded: computed(() => loaded.value && !fetching.value) }
 }

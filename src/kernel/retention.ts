@@ -1,4 +1,4 @@
-import type { CheckIn, Inspection } from './sync-schema'
+import type { CheckIn, Inspection, Review } from './sync-schema'
 
 /**
  * How many days of their own synced check-ins an inspector's phone keeps (by when they happened). Older ones
@@ -19,6 +19,17 @@ export interface ServerCheckIn {
   version: number
   hash: string | null
   data: CheckIn
+}
+
+/**
+ * What a phone shows beside a check-in it opens from the server, as it would beside one it holds: the latest
+ * review (the last in time; at one time the later id), the signed 现场检查笔录 (the last signed), and the
+ * check-ins that correct it, oldest first. Only what the user may read.
+ */
+export interface CheckInRelated {
+  review: Review | null
+  inspection: { id: string; signedAt: string } | null
+  corrections: { id: string; venueName: string; createdAt: string }[]
 }
 
 /** An inspection record as the server holds it, for a phone that does not hold it (GET /api/inspections/:id). */

@@ -1,5 +1,6 @@
 import { ApiError } from '@/api/http'
 import { recordHash } from '@/kernel/canonical'
+import { retentionCutoff } from '@/kernel/retention'
 import { ZhixunError } from '@/kernel/errors'
 import type {
   LocalCheckIn,
@@ -302,8 +303,10 @@ export class SyncEngine {
   private async pullAll(): Promise<number> {
     let total = 0
     for (;;) {
-      const { pullCursor } = await this.storage.syncMeta()
-      const page = await this.transport.pull(pullCursor, this.pullPage)
+      const { pullCursor, clientId } = await this.storage.syncMeta()
+      // The check-ins this phone would let go of right after (src/db/retention.ts, by its clock) are not sent.
+      const keepFrom = retentionCutoff(this.now())
+      const page = await this.transport.pull(pullCursor, this.pullPage, { keepFrom, clientId })
       total += page.changes.length
       const cursor = await this.applyChanges(page.changes, page.cursor)
       if (!page.more || cursor === pullCursor) return total

@@ -12,7 +12,16 @@ export interface SyncTransport {
   startPhoto(ref: PhotoRef): Promise<UploadState>
   sendPhotoChunk(sha256: string, offset: number, chunk: Uint8Array): Promise<UploadState>
   push(req: PushRequest): Promise<PushResponse>
-  pull(cursor: number, limit: number): Promise<PullResponse>
+  pull(cursor: number, limit: number, phone?: PullPhone): Promise<PullResponse>
+}
+
+/**
+ * What a phone says of itself when it pulls: it lets go of its own synced check-ins that happened before
+ * `keepFrom` (src/db/retention.ts), so the server need not send them; what client `clientId` pushed comes back.
+ */
+export interface PullPhone {
+  keepFrom: string
+  clientId: string
 }
 
 type Fetch = typeof fetch
@@ -59,7 +68,12 @@ export function httpTransport(base = '', doFetch: Fetch = (...a) => fetch(...a),
         return send(req)
       }
     },
-    pull: (cursor, limit) =>
-      call(doFetch, `${base}/api/sync/pull?cursor=${cursor}&limit=${limit}`, { method: 'GET' }, timeoutMs),
+    pull: (cursor, limit, phone) => {
+      // A server from before keepFrom reads past it, and sends everything as it did.
+      const said = phone
+        ? `&keepFrom=${encodeURIComponent(phone.keepFrom)}&client=${encodeURIComponent(phone.clientId)}`
+        : ''
+      return call(doFetch, `${base}/api/sync/pull?cursor=${cursor}&limit=${limit}${said}`, { method: 'GET' }, timeoutMs)
+    },
   }
 }

@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Change, CheckIn } from '../../src/kernel/sync-schema'
 import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
+import { storedChanges } from '../helpers/stored-changes'
 
 let browser: Browser
 let server: RunningServer
@@ -42,21 +43,8 @@ afterAll(async () => {
   await server?.app.close()
 })
 
-async function pullAsServer(cursor: number): Promise<{ changes: Change[]; cursor: number; more: boolean }> {
-  const { pull } = await import('../../server/sync/pull')
-  return pull(server.store.db, { id: '', username: '', displayName: '', department: '', role: 'admin' }, cursor, 500)
-}
-
-async function serverChanges(): Promise<Change[]> {
-  const out: Change[] = []
-  for (let cursor = 0; ;) {
-    // Read as the server holds it, whoever wrote it.
-    const page = await pullAsServer(cursor)
-    out.push(...page.changes)
-    cursor = page.cursor
-    if (!page.more) return out
-  }
-}
+/** Read as the server holds it, whoever wrote it. */
+const serverChanges = (): Promise<Change[]> => storedChanges(server.store.db)
 
 async function checkInOffline(venue: string, withPhoto: boolean): Promise<string> {
   await page.goto(`${server.url}/checkins/new?task=28`)

@@ -4,6 +4,7 @@ import { createUser } from '../../server/auth/accounts'
 import type { Change, Inspection } from '../../src/kernel/sync-schema'
 import { launchChromium, startServer, type RunningServer } from '../helpers/browser'
 import { realDataset } from '../helpers/seed'
+import { storedChanges } from '../helpers/stored-changes'
 
 // The lead inspector writes and signs the 现场检查笔录 on their phone with no signal, at 360 px: both
 // inspectors and the party sign by drawing; the record is locked, survives a reload offline, and reaches the
@@ -65,17 +66,8 @@ async function drawSignature() {
   await page.getByTestId('insp-pad').waitFor({ state: 'detached' })
 }
 
-async function serverChanges(): Promise<Change[]> {
-  const { pull } = await import('../../server/sync/pull')
-  const admin = { id: '', username: '', displayName: '', department: '', role: 'admin' as const }
-  const out: Change[] = []
-  for (let cursor = 0; ;) {
-    const p = await pull(server.store.db, admin, cursor, 500)
-    out.push(...p.changes)
-    cursor = p.cursor
-    if (!p.more) return out
-  }
-}
+/** Read as the server holds it, whoever wrote it. */
+const serverChanges = (): Promise<Change[]> => storedChanges(server.store.db)
 
 const stateOf = () => page.getByTestId('record-state').first().getAttribute('data-state')
 

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium, signInThroughUi, startServer, untilStill, type RunningServer } from '../helpers/browser'
+import { storedChanges } from '../helpers/stored-changes'
 
 /**
  * What an inspector sees of the app's state (issue 10, items 5 and 9): the sync panel part by part when the
@@ -103,9 +104,7 @@ describe('the sync panel when the campaign list fails after the records went up 
       .poll(() => page.getByTestId('unsent-count').textContent(), { timeout: 20_000 })
       .toContain('所有记录都已上传到服务器')
     await expect.poll(() => page.getByTestId('part-campaigns').textContent()).toBe('专项行动列表：正在更新…')
-    const { pull } = await import('../../server/sync/pull')
-    const admin = { id: '', username: '', displayName: '', department: '', role: 'admin' } as const
-    const { changes } = await pull(server.store.db, admin, 0, 500)
+    const changes = await storedChanges(server.store.db)
     expect(changes.filter((c) => (c.data as { venueName?: string }).venueName === '东门市场')).toHaveLength(1)
 
     await untilStill(page)

@@ -13,7 +13,6 @@ type Who = { user: { id: string }; cookie: string }
  */
 describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', () => {
   let s: TestServer
-  let admin: Who
   let alice: Who
   let bob: Who
   /** The next push to reach its commit waits there until `release` is called. */
@@ -29,7 +28,6 @@ describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', 
         await hold.released
       },
     })
-    admin = await signedIn(s, 'admin')
     alice = await signedIn(s)
     bob = await signedIn(s)
   }, 60_000)
@@ -46,10 +44,11 @@ describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', 
     })
     return { status: res.statusCode, body: res.json() as PushResponse }
   }
-  const pull = async (cursor: number): Promise<PullResponse> => {
+  /** A phone's pull, Alice's unless told: a phone pulls its user's records only. */
+  const pull = async (cursor: number, who: Who = alice): Promise<PullResponse> => {
     const res = await s.app.inject({
       url: `/api/sync/pull?cursor=${cursor}&limit=500`,
-      headers: { cookie: admin.cookie },
+      headers: { cookie: who.cookie },
     })
     expect(res.statusCode, res.body).toBe(200)
     return res.json()
@@ -84,8 +83,8 @@ describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', 
       expect(other.status).toBe(200)
       expect(other.body.versions).toEqual({ from: before + 3, to: before + 3 })
       expect(await inflight()).toEqual([expect.objectContaining({ from_version: before + 1, to_version: before + 2 })])
-      // The first has not committed: a pull now reads neither, and its cursor stays below the first's block.
-      const during = await pull(before)
+      // The first has not committed: Bob's pull now reads not even his, and its cursor stays below Alice's block.
+      const during = await pull(before, bob)
       expect(ids(during.changes)).toEqual([])
       expect(during.cursor).toBe(before)
     } finally {
@@ -95,10 +94,13 @@ describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', 
     expect(answer.status).toBe(200)
     expect(answer.body.versions).toEqual({ from: before + 1, to: before + 2 })
     expect(await inflight()).toEqual([])
-    // Once it has committed, the pull from where it stood reads both, in version order.
+    // Once it has committed, the pulls from where they stood read each their own, and pass the other's.
     const after = await pull(before)
-    expect(ids(after.changes)).toEqual([...first, ...second].map((c) => c.id))
+    expect(ids(after.changes)).toEqual(first.map((c) => c.id))
     expect(after.cursor).toBe(before + 3)
+    const his = await pull(before, bob)
+    expect(ids(his.changes)).toEqual(second.map((c) => c.id))
+    expect(his.cursor).toBe(before + 3)
   })
 
   it('makes two pushes of the same record take turns: the second finds the first’s and refuses it, overwriting nothing', async () => {
@@ -138,7 +140,7 @@ describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', 
     expect(res.body.results.map((r) => r.status)).toEqual(['applied', 'rejected'])
     // Two versions reserved, one written: the answer names the one, the other is never used.
     expect(res.body.versions).toEqual({ from: before + 1, to: before + 1 })
-    const next = await push(bob, newClient(), [makeCheckIn({ authorId: bob.user.id })])
+    const next = await push(alice, newClient(), [makeCheckIn({ authorId: alice.user.id })])
     expect(next.body.versions).toEqual({ from: before + 3, to: before + 3 })
     const page = await pull(before)
     expect(page.changes.map((c) => c.version)).toEqual([before + 1, before + 3])
@@ -193,8 +195,8 @@ describeOn('postgres', 'pushes side by side and the pull horizon, on postgres', 
         .execute()
     // Registered just now, as pulls see it: too young to be asked after.
     await setStarted(Date.now() + 3_600_000)
-    const later = [makeCheckIn({ authorId: bob.user.id })]
-    const res = await push(bob, newClient(), later)
+    const later = [makeCheckIn({ authorId: alice.user.id })]
+    const res = await push(alice, newClient(), later)
     expect(res.body.versions).toEqual({ from: dead.to + 1, to: dead.to + 1 })
     // Its push might still be applying: pulls stop below it.
     expect((await pull(dead.from - 1)).cursor).toBe(dead.from - 1)

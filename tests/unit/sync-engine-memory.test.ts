@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/api/http'
 import { recordHash } from '../../src/kernel/canonical'
+import { retentionCutoff } from '../../src/kernel/retention'
 import type {
   Change,
   CheckIn,
@@ -154,6 +155,54 @@ describe('the sync engine over storage in memory', () => {
     pulls.length = 0
     expect((await new SyncEngine(phone, counting, { pullPage: 3 }).sync()).pulled).toBe(0)
     expect(pulls).toEqual([7])
+  })
+
+  it('says when it pulls what it keeps, by its own clock, and which client it is', async () => {
+    const phone = new MemorySyncStorage()
+    const server = memoryServer()
+    const said: unknown[] = []
+    const listening: SyncTransport = {
+      ...server.transport,
+      pull: (cursor, limit, me) => (said.push(me), server.transport.pull(cursor, limit)),
+    }
+    const now = Date.UTC(2026, 10, 28, 8)
+    await new SyncEngine(phone, listening, { now: () => now }).sync()
+    // The moment before which it lets go of its synced check-ins (src/db/retention.ts): the server sends none of them.
+    expect(said).toEqual([{ keepFrom: retentionCutoff(now), clientId: phone.meta!.clientId }])
+  })
+
+  it('takes a check-in that comes again below the cursor, with the review that returned it, as pulled', async () => {
+    const phone = new MemorySyncStorage()
+    const server = memoryServer()
+    const old = makeCheckIn({ occurredAt: '2025-01-10T02:00:00.000Z' })
+    const review = {
+      id: '01900000-0000-7000-8000-0000000000aa',
+      checkInId: old.id,
+      action: 'returned',
+      comment: '请补拍照片。',
+      reviewerId: 'supervisor',
+      reviewerName: '李主管',
+      at: '2026-11-28T02:00:00.000Z',
+    }
+    const again: SyncTransport = {
+      ...server.transport,
+      pull: async (cursor) => ({
+        changes:
+          cursor === 40
+            ? [
+                { version: 3, kind: 'checkin', id: old.id, deleted: false, hash: await recordHash(old), data: old },
+                { version: 41, kind: 'review', id: review.id, deleted: false, hash: null, data: review as never },
+              ]
+            : [],
+        cursor: Math.max(cursor, 41),
+        more: false,
+      }),
+    }
+    phone.meta = { key: 'sync', clientId: 'phone-0001', nextSeq: 1, pullCursor: 40 }
+    await new SyncEngine(phone, again).sync()
+    expect(phone.checkIns.get(old.id)).toMatchObject({ state: 'verified', serverVersion: 3, origin: 'server' })
+    expect(phone.reviews.get(review.id)).toMatchObject({ checkInId: old.id, action: 'returned' })
+    expect(phone.meta.pullCursor).toBe(41)
   })
 
   it('holds back a pulled note while an edit of it is queued, and reads it again once the edit is pushed', async () => {

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
-import { pull } from '../../server/sync/pull'
 import type { CheckIn } from '../../src/kernel/sync-schema'
 import { startServer, type RunningServer } from '../helpers/browser'
 import { realDataset } from '../helpers/seed'
+import { storedChanges } from '../helpers/stored-changes'
 import { WebKitSession, webkitAvailable } from '../helpers/webdriver'
 
 // CI installs WebKitGTK; a machine without it shows these tests as skipped, and CI refuses that.
@@ -118,8 +118,7 @@ describe.skipIf(!webkitAvailable)('WebKit (Safari’s engine) with no server to 
       'everything sent',
       30_000,
     )
-    const admin = { id: '', username: '', displayName: '', department: '', role: 'admin' as const }
-    const copies = (await pull(server.store.db, admin, 0, 500)).changes.filter((c) => c.id === id)
+    const copies = (await storedChanges(server.store.db)).filter((c) => c.id === id)
     expect(copies).toHaveLength(1)
     expect(copies[0]!.data as CheckIn).toMatchObject({
       venueName: '琶洲展馆 B 区',
