@@ -154,7 +154,11 @@ export class PushWork {
     return this.stored.get(id)
   }
 
-  put(row: RecordRow): void {
+  put(written: RecordRow & { superseded?: number }): void {
+    // Not what a push writes: the database keeps it (migration 0017). A row written back from its stored form
+    // (a note deleted) would carry it, and in a batch with new rows SQLite's multi-row insert gives those NULL.
+    const row: RecordRow = { ...written }
+    delete (row as { superseded?: number }).superseded
     this.records.set(row.id, {
       party_id: null,
       chain_client: null,

@@ -238,6 +238,28 @@ describeStores('sync server on %s', (kind) => {
     expect(changes.find((c) => c.id === result.keptAs)!.data).toMatchObject({ text: 'B 的修改', conflictOf: note.id })
   })
 
+  it('deletes a stored note and stores new records in one push (rows read back and new rows written together)', async () => {
+    const a = newClient()
+    const note = makeNote()
+    await push(a, [{ seq: 1, name: 'note.put', args: { note, baseVersion: null } }])
+    const v1 = (await pullAll()).changes.find((c) => c.id === note.id)!.version
+    // The deleted note is written back from its stored row, with every column the database keeps; the new
+    // records have only what the push sets. On SQLite the new rows were given NULL for the others (500).
+    const fresh = makeNote()
+    const checkIn = makeCheckIn()
+    const res = await push(a, [
+      { seq: 2, name: 'note.put', args: { note: fresh, baseVersion: null } },
+      { seq: 3, name: 'note.delete', args: { id: note.id, baseVersion: v1 } },
+      { seq: 4, name: 'checkin.create', args: checkIn },
+    ])
+    expect(res.status).toBe(200)
+    expect(res.body.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied'])
+    const changes = (await pullAll(v1)).changes
+    expect(changes.find((c) => c.id === note.id)).toMatchObject({ deleted: true })
+    expect(changes.find((c) => c.id === fresh.id)).toMatchObject({ deleted: false })
+    expect(changes.find((c) => c.id === checkIn.id)).toMatchObject({ deleted: false })
+  })
+
   it('sends a delete as a tombstone, and an offline edit against it is kept, not lost', async () => {
     const a = newClient()
     const b = newClient()
