@@ -9,6 +9,7 @@ import { migration0014 } from './migration-0014'
 import { migration0015 } from './migration-0015'
 import { migration0016 } from './migration-0016'
 import { migration0017 } from './migration-0017'
+import { migration0018 } from './migration-0018'
 
 /** Migrations live in code so the server needs no files beside it; each is applied once, in order. */
 export const migrations = (dialect: Dialect): Record<string, Migration> => ({
@@ -327,6 +328,8 @@ export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0016_regions': migration0016(),
   // Superseded check-ins flagged, and report counts kept per author and phone (server/db/migration-0017.ts).
   '0017_report_summaries': migration0017(dialect),
+  // Task coverage's latest time right when one statement saves several records again (server/db/migration-0018.ts).
+  '0018_task_latest': migration0018(dialect),
 })
 
 /** The tables migration 0005 reads and fills, as they stand then (later migrations may change them). */

@@ -492,8 +492,51 @@ function laterRow(base: Row, c: CheckIn, o: Partial<Row> & { version: number }) 
 }
 
 /**
+ * Two notes of one group saved again in one statement, as the push writes a batch (an upsert of many rows): the
+ * first held the group's latest time, the second moves to another task with a later one. PostgreSQL runs each
+ * row's triggers at the statement's end: the first's must not read the second's new time into the group it
+ * leaves (its task numbers not yet rewritten; migration 0018).
+ */
+async function notesSavedTogether(db: Kysely<Database>, base: Row) {
+  const group = [0, 1, 2].map((h) =>
+    makeNote({ authorId: 'u-d', taskNumber: 6, updatedAt: `2026-12-01T0${h}:00:00.000Z` }),
+  )
+  const noteRow = (n: ReturnType<typeof makeNote>, version: number) => ({
+    ...base,
+    id: n.id,
+    kind: 'note',
+    data: JSON.stringify(n),
+    hash: 'h',
+    deleted: 0,
+    author_id: 'u-d',
+    department: DEPARTMENTS[1]!,
+    campaign_id: null,
+    client_id: 'phone-u-d-0',
+    occurred_day: null,
+    region: 'province',
+    version,
+  })
+  await db
+    .insertInto('records')
+    .values(group.map((n, i) => noteRow(n, 9003 + i)))
+    .execute()
+  const [, middle, newest] = group
+  await db
+    .insertInto('records')
+    .values([
+      noteRow({ ...newest!, updatedAt: '2026-12-01T00:30:00.000Z' }, 9006),
+      noteRow({ ...middle!, taskNumber: 7, updatedAt: '2026-12-02T00:00:00.000Z' }, 9007),
+    ])
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet((eb) => ({ version: eb.ref('excluded.version'), data: eb.ref('excluded.data') })),
+    )
+    .execute()
+}
+
+/**
  * Writes after the migrations, each followed by the same answers as the old code's: the database's triggers keep
  * the columns, the flag and the counts. A new check-in; a note saved again under another task, from another phone; a note deleted;
+ * two notes saved again in one statement;
  * corrections stored before their originals (alone and in one statement with them, in another campaign and
  * city); a correction by someone else; a correction deleted (its original stands again); the latest check-in of
  * an author deleted (their latest time read again).
@@ -525,6 +568,9 @@ async function laterWrites(store: Store, rows: readonly Row[]) {
   expect(
     await db.selectFrom('record_tasks').select('task_number').where('record_id', '=', notes[1]!.id).execute(),
   ).toEqual([])
+  await expectSameAnswers(store, rows)
+
+  await notesSavedTogether(db, rows[0]!)
   await expectSameAnswers(store, rows)
 
   // Corrections first, their originals after: the originals are stored superseded.
@@ -661,6 +707,25 @@ describeStores('records’ report columns (migrations 0013 and 0017), on %s', (k
       await expectSameAnswers(store, rows)
       await laterWrites(store, rows)
     })
+
+  it(`mends the latest times migration 0017's triggers kept wrong (seed ${seed})`, async () => {
+    const earlier = databaseBefore(kind, '0018')
+    const raw = await earlier.migratedTo<Database>('0017_report_summaries')
+    const rows = oldRecords(seed, { regions: true })
+    try {
+      for (let i = 0; i < rows.length; i += 50)
+        await raw
+          .insertInto('records')
+          .values(rows.slice(i, i + 50))
+          .execute()
+      await notesSavedTogether(raw, rows[0]!)
+    } finally {
+      await raw.destroy()
+    }
+    const store = await earlier.open()
+    opened.push({ store, drop: earlier.drop })
+    await expectExactSummaries(store.db)
+  })
 })
 
 describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
