@@ -67,21 +67,7 @@ export const migration0017 = (dialect: Dialect): Migration => ({
     await sql`update records set superseded = 1 where ${sql.raw(SUPERSEDED.replaceAll('{r}', 'records'))} = 1`.execute(
       db,
     )
-    await sql`
-      insert into campaign_authors (campaign_id, written_by, client_id, check_ins, last_at)
-      select campaign_id, coalesce(written_by, ''), client_id, count(*), max(occurred_at) from records
-      where kind = 'checkin' and deleted = 0 and superseded = 0 and campaign_id is not null
-      group by campaign_id, coalesce(written_by, ''), client_id`.execute(db)
-    await sql`
-      insert into task_authors
-        (task_number, written_by, department, region, campaign_id, client_id, check_ins, notes, last_at)
-      select t.task_number, coalesce(r.written_by, ''), coalesce(r.department, ''), r.region,
-        coalesce(r.campaign_id, ''), r.client_id, sum(case when r.kind = 'checkin' then 1 else 0 end),
-        sum(case when r.kind = 'note' then 1 else 0 end), max(r.occurred_at)
-      from records r join record_tasks t on t.record_id = r.id
-      where ${sql.raw(counted('r'))}
-      group by t.task_number, coalesce(r.written_by, ''), coalesce(r.department, ''), r.region,
-        coalesce(r.campaign_id, ''), r.client_id`.execute(db)
+    await countFromRecords(db)
 
     if (dialect === 'postgres') await postgresTriggers(db)
     else await sqliteTriggers(db)
@@ -98,6 +84,28 @@ export const migration0017 = (dialect: Dialect): Migration => ({
       where ${standing}`.execute(db)
   },
 })
+
+/**
+ * Fills the two count tables from the records as they stand (empty tables): what migration 0017 does once, and
+ * 0018 again to mend counts kept wrong.
+ */
+export async function countFromRecords(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    insert into campaign_authors (campaign_id, written_by, client_id, check_ins, last_at)
+    select campaign_id, coalesce(written_by, ''), client_id, count(*), max(occurred_at) from records
+    where kind = 'checkin' and deleted = 0 and superseded = 0 and campaign_id is not null
+    group by campaign_id, coalesce(written_by, ''), client_id`.execute(db)
+  await sql`
+    insert into task_authors
+      (task_number, written_by, department, region, campaign_id, client_id, check_ins, notes, last_at)
+    select t.task_number, coalesce(r.written_by, ''), coalesce(r.department, ''), r.region,
+      coalesce(r.campaign_id, ''), r.client_id, sum(case when r.kind = 'checkin' then 1 else 0 end),
+      sum(case when r.kind = 'note' then 1 else 0 end), max(r.occurred_at)
+    from records r join record_tasks t on t.record_id = r.id
+    where ${sql.raw(counted('r'))}
+    group by t.task_number, coalesce(r.written_by, ''), coalesce(r.department, ''), r.region,
+      coalesce(r.campaign_id, ''), r.client_id`.execute(db)
+}
 
 /** Whether `{r}` (a row of records) stands corrected: 1 or 0. */
 const SUPERSEDED = `(case when {r}.kind = 'checkin' and exists (

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely'
 import type { Dialect } from './database'
+import { countFromRecords } from './migration-0017'
 
 /**
  * The latest times migration 0017's triggers keep, right on PostgreSQL when one statement saves several records
@@ -33,22 +34,7 @@ export const migration0018 = (dialect: Dialect): Migration => ({
     }
     await sql`delete from campaign_authors`.execute(db)
     await sql`delete from task_authors`.execute(db)
-    // As migration 0017 counted them.
-    await sql`
-      insert into campaign_authors (campaign_id, written_by, client_id, check_ins, last_at)
-      select campaign_id, coalesce(written_by, ''), client_id, count(*), max(occurred_at) from records
-      where kind = 'checkin' and deleted = 0 and superseded = 0 and campaign_id is not null
-      group by campaign_id, coalesce(written_by, ''), client_id`.execute(db)
-    await sql`
-      insert into task_authors
-        (task_number, written_by, department, region, campaign_id, client_id, check_ins, notes, last_at)
-      select t.task_number, coalesce(r.written_by, ''), coalesce(r.department, ''), r.region,
-        coalesce(r.campaign_id, ''), r.client_id, sum(case when r.kind = 'checkin' then 1 else 0 end),
-        sum(case when r.kind = 'note' then 1 else 0 end), max(r.occurred_at)
-      from records r join record_tasks t on t.record_id = r.id
-      where r.deleted = 0 and (r.kind = 'note' or (r.kind = 'checkin' and r.superseded = 0))
-      group by t.task_number, coalesce(r.written_by, ''), coalesce(r.department, ''), r.region,
-        coalesce(r.campaign_id, ''), r.client_id`.execute(db)
+    await countFromRecords(db)
   },
 })
 
