@@ -67,19 +67,29 @@ function latestReviews(reviews: LocalReview[]): Map<string, LocalReview> {
  * returned by a supervisor and not yet corrected here; and every photo not yet verified or that anything kept
  * still names. Parked records (another user's, set aside) are rows of their own and never touched.
  *
+ * Let go whatever their age, on the same terms: check-ins pulled here of another author than the phone's user
+ * (an admin's phone pulled everyone's before server/sync/pull.ts sent each user their own: no change of them comes
+ * any more, so the copy here would show a stale review), and inspection records and reviews of a check-in that is
+ * not on the phone (pulled after it was let go): the check-in's page opens it with them from the server.
+ *
  * Run after a sync, in one transaction: a save made meanwhile waits for it, and sees either all or none of it.
  */
 export async function pruneOldRecords(db: ZhixunDB, options: PruneOptions = {}): Promise<PruneReport> {
   const now = options.now ?? Date.now()
   const cutoff = now - (options.days ?? RETENTION_DAYS) * DAY_MS
   const open = options.open ?? new Set(held.keys())
-  return db.transaction('rw', [db.checkins, db.inspections, db.reviews, db.photos, db.outbox, db.drafts], async () => {
-    const [queuedKeys, drafts, inspections, reviews] = await Promise.all([
+  const tables = [db.checkins, db.inspections, db.reviews, db.photos, db.outbox, db.drafts, db.session, db.syncMeta]
+  return db.transaction('rw', tables, async () => {
+    const [queuedKeys, drafts, inspections, reviews, session, meta] = await Promise.all([
       db.outbox.orderBy('recordId').uniqueKeys(),
       db.drafts.toArray(),
       db.inspections.toArray(),
       db.reviews.toArray(),
+      db.session.get('me'),
+      db.syncMeta.get('sync'),
     ])
+    // Whose records the phone holds (as "my records" decides it, src/db/checkins.ts); unknown: nobody's let go.
+    const owner = session?.user.id ?? meta?.userId
     const queued = new Set(queuedKeys as string[])
     // Whatever a draft names (the check-in it corrects, photos it holds) is kept with it.
     const draftText = JSON.stringify(drafts.map((d) => [d.key, d.data]))
@@ -93,10 +103,15 @@ export async function pruneOldRecords(db: ZhixunDB, options: PruneOptions = {}):
     const candidateShas = new Set<string>()
     const keptShas = new Set<string>()
     const corrected = new Set<string>()
+    const present = new Set<string>()
+    const foreign = new Set<string>()
     await db.checkins.each((c) => {
+      present.add(c.id)
       if (c.data.correctionOf) corrected.add(c.data.correctionOf)
       const occurred = Date.parse(c.data.occurredAt)
-      const old = Number.isFinite(occurred) && occurred < cutoff
+      const others = owner !== undefined && c.origin === 'server' && c.data.authorId !== owner
+      if (others) foreign.add(c.id)
+      const old = others || (Number.isFinite(occurred) && occurred < cutoff)
       const keep = !old || !settled(c) || inDraft(c.id) || (byCheckIn.get(c.id) ?? []).some((r) => !settled(r))
       const shas = c.data.photos.map((p) => p.sha256)
       if (keep) shas.forEach((s) => keptShas.add(s))
@@ -105,7 +120,7 @@ export async function pruneOldRecords(db: ZhixunDB, options: PruneOptions = {}):
     // A check-in a supervisor returned stays until a correction of it is on the phone: the inspector answers it.
     for (const [id, r] of latestReviews(reviews)) {
       const shas = candidates.get(id)
-      if (shas && r.action === 'returned' && !corrected.has(id)) {
+      if (shas && r.action === 'returned' && !corrected.has(id) && !foreign.has(id)) {
         candidates.delete(id)
         shas.forEach((s) => keptShas.add(s))
       }
@@ -113,8 +128,10 @@ export async function pruneOldRecords(db: ZhixunDB, options: PruneOptions = {}):
     for (const shas of candidates.values()) shas.forEach((s) => candidateShas.add(s))
     const prunedSet = new Set(candidates.keys())
     const goneInspections: string[] = []
+    /** Of a check-in not on the phone: nothing here shows it, and its page opens it from the server. */
+    const orphan = (checkInId: string) => !present.has(checkInId) && !inDraft(checkInId) && !open.has(checkInId)
     for (const r of inspections) {
-      if (prunedSet.has(r.checkInId)) {
+      if (prunedSet.has(r.checkInId) || (orphan(r.checkInId) && settled(r))) {
         goneInspections.push(r.id)
         inspectionShas(r).forEach((s) => candidateShas.add(s))
       } else inspectionShas(r).forEach((s) => keptShas.add(s))
@@ -125,7 +142,7 @@ export async function pruneOldRecords(db: ZhixunDB, options: PruneOptions = {}):
     const gonePhotos = photos.flatMap((p) => (p && p.state === 'verified' ? [p.sha256] : []))
 
     const ids = [...prunedSet]
-    const goneReviews = ids.length ? await db.reviews.where('checkInId').anyOf(ids).primaryKeys() : []
+    const goneReviews = reviews.flatMap((r) => (prunedSet.has(r.checkInId) || orphan(r.checkInId) ? [r.id] : []))
     await db.checkins.bulkDelete(ids)
     await db.inspections.bulkDelete(goneInspections)
     await db.reviews.bulkDelete(goneReviews)

@@ -241,6 +241,20 @@ describeStores('a pull leaves out what the phone would let go at once, on %s', (
     expect(fresh).toContain(correction.id)
   })
 
+  it('brings a check-in back with the review that returns it to a phone whose clock ran ahead and let it go', async () => {
+    // Its clock 30 days ahead: the server's window sends a check-in 170 days old, which the phone lets go at once.
+    const query = `&keepFrom=${encodeURIComponent(retentionCutoff(Date.now() + 30 * DAY))}&client=${newClientId('ahead')}`
+    const before = (await pullAll(inspector, query)).cursor
+    const aging = makeCheckIn({ authorId: inspector.user.id, occurredAt: ago(170), createdAt: ago(170) })
+    expect((await phone.push([{ name: 'checkin.create', args: aging }])).body.results[0]!.status).toBe('applied')
+    const first = await pullAll(inspector, query, before)
+    expect(ids(first.changes)).toEqual([aging.id])
+    // Returned: the phone keeps it to answer, but holds it no more; it comes again before the review.
+    const returning = await review(aging.id, 'returned')
+    const again = await pullAll(inspector, query, first.cursor)
+    expect(ids(again.changes)).toEqual([aging.id, returning])
+  })
+
   it('gives an admin’s phone their own records only', async () => {
     const own = makeCheckIn({ authorId: admin.user.id, occurredAt: ago(1) })
     const res = await pusher(

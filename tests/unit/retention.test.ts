@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ZhixunDB, type LocalCheckIn, type LocalInspection, type LocalPhoto } from '../../src/db/db'
+import { newSyncMeta } from '../../src/db/outbox'
 import { saveCheckIn } from '../../src/db/records'
 import { holdRecord, pruneOldRecords, RETENTION_DAYS } from '../../src/db/retention'
 import type { CheckIn, PhotoRef } from '../../src/kernel/sync-schema'
@@ -169,5 +170,66 @@ describe('pruning old records after a sync', () => {
     } satisfies LocalInspection)
     expect((await prune()).checkIns).toBe(0)
     expect((await ids()).has(old)).toBe(true)
+  })
+})
+
+describe('pruning what no pull keeps up to date', () => {
+  /** A check-in pulled from the server, `daysAgo` old, of `authorId`. */
+  async function pulled(daysAgo: number, authorId: string) {
+    const data = makeCheckIn({ authorId, occurredAt: ago(daysAgo) })
+    await db.checkins.put({
+      id: data.id,
+      data,
+      taskNumbers: data.taskNumbers,
+      hash: 'h',
+      state: 'verified',
+      origin: 'server',
+      savedAt: NOW,
+    } satisfies LocalCheckIn)
+    return data.id
+  }
+  const review = (checkInId: string, action: 'reviewed' | 'returned' = 'reviewed') =>
+    db.reviews.put({ id: uuidv7(), checkInId, action, comment: '', reviewerName: '王', at: ago(1) })
+  const inspection = (checkInId: string, state: LocalInspection['state']) =>
+    db.inspections.put({ id: uuidv7(), checkInId, state, origin: 'server', savedAt: NOW } satisfies LocalInspection)
+
+  it('lets go of recent check-ins of others an admin’s phone pulled before it was sent only its own', async () => {
+    await db.syncMeta.put(newSyncMeta(ME))
+    const own = await synced(10)
+    const ownPulled = await pulled(10, ME)
+    const others = await pulled(10, uuidv7())
+    const othersReturned = await pulled(20, uuidv7())
+    const shown = await pulled(10, uuidv7())
+    await review(others)
+    await review(othersReturned, 'returned')
+    await inspection(others, 'verified')
+    const report = await prune(new Set([shown]))
+    expect(report).toMatchObject({ checkIns: 2, inspections: 1, reviews: 2 })
+    expect(await ids()).toEqual(new Set([own, ownPulled, shown]))
+    // Nobody known to own the phone's records: nothing is let go for its author.
+    await db.syncMeta.clear()
+    expect((await prune()).checkIns).toBe(0)
+  })
+
+  it('lets go of inspection records and reviews pulled for a check-in no longer on the phone', async () => {
+    const here = await synced(10)
+    const gone = uuidv7()
+    await review(here)
+    await review(gone, 'returned')
+    await inspection(here, 'verified')
+    await inspection(gone, 'verified')
+    // What is still to send, or a draft, stays whatever its check-in.
+    await inspection(gone, 'waiting')
+    await inspection(gone, 'draft')
+    const report = await prune()
+    expect(report).toMatchObject({ checkIns: 0, inspections: 1, reviews: 1 })
+    expect((await db.reviews.toArray()).map((r) => r.checkInId)).toEqual([here])
+    expect((await db.inspections.toArray()).map((r) => [r.checkInId, r.state]).sort()).toEqual(
+      [
+        [here, 'verified'],
+        [gone, 'waiting'],
+        [gone, 'draft'],
+      ].sort(),
+    )
   })
 })
