@@ -110,9 +110,9 @@ function pullCutoff(keepFrom: string | undefined, now: number): string | undefin
 
 /** A records row as a pull carries it. */
 type PulledRow = Pick<Database['records'], 'id' | 'kind' | 'version' | 'data' | 'hash' | 'deleted'>
-const PULLED = ['id', 'kind', 'version', 'data', 'hash', 'deleted'] as const
+export const PULLED = ['id', 'kind', 'version', 'data', 'hash', 'deleted'] as const
 
-const changeOf = (r: PulledRow): Change => ({
+export const changeOf = (r: PulledRow): Change => ({
   version: r.version,
   kind: r.kind as RecordKind,
   id: r.id,
