@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import * as v from 'valibot'
 import type { CoverageReport } from '../../src/kernel/campaign-schema'
+import { guangdongDay } from '../../src/kernel/guangdong-time'
 import { PROVINCE, regionOf } from '../../src/kernel/regions'
 import { requireUser } from '../auth/session'
 import type { Store } from '../db/database'
@@ -80,7 +81,8 @@ export async function campaignRoutes(app: FastifyInstance, opts: CampaignRoutesO
     const user = await requireUser(opts.store, req)
     const campaign = await readableCampaign(db, user, pathId(req))
     const { lang, ...filter } = readRequest(CsvQuerySchema, req.query)
-    const fileName = `${campaign.name}-${new Date().toISOString().slice(0, 10)}.csv`
+    // Named with the day in Guangdong, as its rows' days are: at 07:30 there, UTC's date is still yesterday's.
+    const fileName = `${campaign.name}-${guangdongDay(new Date().toISOString())}.csv`
     // Streamed a page of check-ins at a time (compressed as it goes, server/http/encoding.ts). The first page is
     // read before the answer starts, so a database that fails then is still told as a status, not a cut answer.
     const csv = await checkInsCsv(checkInPages(db, campaign, filter), lang)

@@ -113,7 +113,7 @@ describe('regions on the accounts page', () => {
 
     await rowOf(wrapper, '广州主管')
       .findAll('button')
-      .find((b) => b.text() === '改角色 / 部门')!
+      .find((b) => b.text() === '改角色 / 部门 / 地区')!
       .trigger('click')
     await settle()
     const form = rowOf(wrapper, '广州主管').find('form')

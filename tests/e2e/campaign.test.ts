@@ -117,7 +117,7 @@ describe('admin → inspector → supervisor', () => {
     })
     await page.reload()
     const qian = page.getByTestId('user-list').locator('li', { hasText: 'qian.user' })
-    await qian.getByRole('button', { name: '改角色 / 部门' }).click()
+    await qian.getByRole('button', { name: '改角色 / 部门 / 地区' }).click()
     await qian.getByLabel('角色').selectOption('supervisor')
     await qian.getByRole('button', { name: '保存修改' }).click()
     await expect.poll(() => qian.textContent()).toContain('省工商局 · 广东省（全省） · 主管')

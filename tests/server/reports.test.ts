@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import type { Campaign, CampaignReport } from '../../src/kernel/campaign-schema'
 import type { CheckIn } from '../../src/kernel/sync-schema'
 import { csvField } from '../../server/campaigns/report'
@@ -172,6 +172,24 @@ describeStores('campaign progress and export, on %s', (kind) => {
       .toString('utf8')
     expect(en.split('\r\n')[0]).toContain('Outcome')
     expect(parseCsv(en)).toHaveLength(1 + 2)
+  })
+
+  it("names the CSV file with Guangdong's day: exported at 07:30 there, not UTC's yesterday", async () => {
+    // Tomorrow at 23:30 UTC (the session is still valid then) is 07:30 the day after in Guangdong.
+    const at = new Date(Date.now() + 86_400_000)
+    at.setUTCHours(23, 30, 0, 0)
+    const guangdong = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1))
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(at)
+      const res = await get(`/api/campaigns/${campaign.id}/checkins.csv`)
+      expect(res.statusCode).toBe(200)
+      expect(String(res.headers['content-disposition'])).toContain(
+        `filename*=UTF-8''${encodeURIComponent(`清源行动-${guangdong.toISOString().slice(0, 10)}.csv`)}`,
+      )
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('escapes CSV fields one by one', () => {
