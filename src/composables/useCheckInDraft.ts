@@ -2,6 +2,7 @@ import { computed, nextTick, ref, shallowRef, toValue, watch, type MaybeRefOrGet
 import { useI18n } from 'vue-i18n'
 import { errorMessageKey } from '@/api/http'
 import {
+  campaignOfTask,
   correctionDraft,
   draftKey,
   draftProblems,
@@ -12,10 +13,11 @@ import {
   type CheckInDraft,
   type DraftProblem,
 } from '@/components/checkin/draft'
-import { getCampaign } from '@/db/campaigns'
+import { getCampaign, listCampaigns } from '@/db/campaigns'
 import { getCheckIn } from '@/db/checkins'
 import { db, type LocalCheckIn } from '@/db/db'
 import { RecordInvalidError, saveCheckIn } from '@/db/records'
+import { guangdongDay } from '@/kernel/guangdong-time'
 import { useDebouncedFn } from './useDebouncedFn'
 import { useDraft } from './useDraft'
 
@@ -44,6 +46,8 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
   const showProblems = shallowRef(false)
   const saving = shallowRef(false)
   const saveError = shallowRef<string>()
+  /** The campaign chosen for the inspector as the form opened from a task's page, to say so. */
+  const preselectedCampaign = shallowRef<string>()
 
   const problems = computed<DraftProblem[]>(() =>
     draft.value ? draftProblems(draft.value, toValue(options.knownTasks)) : [],
@@ -84,7 +88,14 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
       const original = await getCheckIn(db, options.correcting)
       draft.value = original ? correctionDraft(original.data) : emptyDraft([])
     } else {
-      const campaign = options.campaignId ? await getCampaign(db, options.campaignId) : undefined
+      // From a task's page: under the one running campaign of the inspector's with that task, if there is one
+      // (the form says so, and "not part of a campaign" is one tap away); the campaigns as kept on the phone.
+      const campaign = options.campaignId
+        ? await getCampaign(db, options.campaignId)
+        : options.task === undefined
+          ? undefined
+          : campaignOfTask(await listCampaigns(db), options.task, guangdongDay(new Date().toISOString()))
+      if (campaign && !options.campaignId) preselectedCampaign.value = campaign.id
       draft.value = newDraft(options.task, campaign)
     }
     // Filling the form in is not an edit: the watcher has seen it by the next tick.
@@ -116,5 +127,5 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
     }
   }
 
-  return { draft, draftSavedAt: stored.savedAt, problems, shownProblems, saving, saveError, save }
+  return { draft, draftSavedAt: stored.savedAt, problems, shownProblems, saving, saveError, save, preselectedCampaign }
 }

@@ -133,6 +133,89 @@ describe('the check-in form', () => {
     wrapper.unmount()
   })
 
+  describe('opened from a task’s page', () => {
+    const other = (extra: Partial<Campaign>): Campaign => ({
+      ...campaign,
+      id: '01900000-0000-7000-8000-0000000000cd',
+      name: '春季市场专项',
+      ...extra,
+    })
+    type Wrapper = Awaited<ReturnType<typeof mountAt>>['wrapper']
+    /** The campaign the form shows chosen, by name. */
+    const campaignChosen = (w: Wrapper) =>
+      (w.get('[data-testid="campaign"]').element as HTMLSelectElement).selectedOptions[0]?.textContent?.trim()
+    /** Chooses 不属于专项行动, as the inspector does. */
+    async function chooseNone(w: Wrapper) {
+      const select = w.get('[data-testid="campaign"]')
+      ;(select.element as HTMLSelectElement).selectedIndex = 0
+      await select.trigger('change')
+    }
+
+    it('is under the one running campaign of the inspector’s with that task, and says so; it can be undone', async () => {
+      // Another running campaign without the task, and one with it that has ended, change nothing.
+      await db.campaigns.bulkPut([
+        campaign,
+        other({ taskNumbers: [40] }),
+        other({ id: '01900000-0000-7000-8000-0000000000ce', endDate: '2020-12-31' }),
+      ])
+      const { wrapper, router } = await mountAt('/checkins/new?task=28')
+      await settle()
+      expect(campaignChosen(wrapper)).toBe('广交会专项')
+      // Only the task it was opened from: the campaign's other tasks are not brought in.
+      expect(tasksShown(wrapper)).toEqual(['任务 28 ✕'])
+      const hint = wrapper.get('[data-testid="campaign-preselected"]')
+      expect(hint.text()).toContain('不属于专项行动')
+      expect(wrapper.get('[data-testid="campaign"]').attributes('aria-describedby')).toBe(hint.attributes('id'))
+
+      // Not part of it after all: one choice, and the hint goes.
+      await chooseNone(wrapper)
+      await settle()
+      expect(wrapper.find('[data-testid="campaign-preselected"]').exists()).toBe(false)
+      await wrapper.get('[data-testid="venue-name"]').setValue('东门市场')
+      await wrapper.get('[data-testid="checkin-form"]').trigger('submit')
+      await settle()
+      await wrapper.get('[data-testid="confirm-save"]').trigger('click')
+      await vi.waitFor(() => expect(router.currentRoute.value.path).not.toBe('/checkins/new'), { timeout: 5000 })
+      const [saved] = await db.checkins.toArray()
+      expect(saved?.data).toMatchObject({ campaignId: null, taskNumbers: [28] })
+      wrapper.unmount()
+    })
+
+    it('is under no campaign when two running ones have the task, or none of the inspector’s is on the phone', async () => {
+      await db.campaigns.bulkPut([campaign, other({ taskNumbers: [28] })])
+      const two = await mountAt('/checkins/new?task=28')
+      await settle()
+      expect(campaignChosen(two.wrapper)).toBe('不属于专项行动')
+      expect(two.wrapper.find('[data-testid="campaign-preselected"]').exists()).toBe(false)
+      two.wrapper.unmount()
+
+      await db.campaigns.clear()
+      const none = await mountAt('/checkins/new?task=28')
+      await settle()
+      expect(campaignChosen(none.wrapper)).toBe('不属于专项行动')
+      expect(none.wrapper.find('[data-testid="campaign-preselected"]').exists()).toBe(false)
+      expect(none.wrapper.text()).toContain('本机还没有你参加的专项行动')
+      none.wrapper.unmount()
+    })
+
+    it('keeps the campaign of a draft brought back, and says nothing of choosing', async () => {
+      await db.campaigns.put(campaign)
+      const { wrapper } = await mountAt('/checkins/new?task=28')
+      await settle()
+      await chooseNone(wrapper)
+      await untilSaved(async () =>
+        expect((await db.drafts.get('checkin:new'))?.data).toMatchObject({ campaignId: null }),
+      )
+      wrapper.unmount()
+      await settle()
+      const again = await mountAt('/checkins/new?task=28')
+      await settle()
+      expect(campaignChosen(again.wrapper)).toBe('不属于专项行动')
+      expect(again.wrapper.find('[data-testid="campaign-preselected"]').exists()).toBe(false)
+      again.wrapper.unmount()
+    })
+  })
+
   it('corrects a check-in from its content, under its own draft', async () => {
     const original = makeCheckIn({ authorId: me.id, venueName: '黄埔海关查验场', taskNumbers: [17] })
     await saveCheckIn(db, original)

@@ -1,5 +1,6 @@
 import { toRaw } from 'vue'
 import type { NewPhoto } from '@/db/records'
+import { isActive } from '@/kernel/campaign-rules'
 import type { Campaign } from '@/kernel/campaign-schema'
 import {
   OUTCOMES,
@@ -75,6 +76,20 @@ export function newDraft(
   const draft = emptyDraft(task === undefined ? [] : [task], now)
   if (!campaign) return draft
   return { ...draft, campaignId: campaign.id, taskNumbers: tasksWithCampaign(draft.taskNumbers, campaign) }
+}
+
+/**
+ * The campaign a check-in opened from a task's page is most likely under: the one running campaign of the
+ * inspector's (those kept on the phone) whose tasks include it. None when there are two or more (the inspector
+ * knows which) or none at all (or the campaigns are not on the phone yet).
+ */
+export function campaignOfTask<C extends Pick<Campaign, 'taskNumbers' | 'startDate' | 'endDate'>>(
+  campaigns: readonly C[],
+  task: number,
+  today: string,
+): C | undefined {
+  const running = campaigns.filter((c) => isActive(c, today) && c.taskNumbers.includes(task))
+  return running.length === 1 ? running[0] : undefined
 }
 
 /** A correction starts from the original's content, as a new record that names it. */
