@@ -15,7 +15,7 @@ import {
   type SeedImage,
 } from '../helpers/inspection-doc'
 import { noisePng } from '../helpers/png'
-import { HOSTILE, sha256 } from '../helpers/records'
+import { HOSTILE, makeCheckIn, sha256 } from '../helpers/records'
 
 // The printed 现场检查笔录 in Chromium at 360 px: A4 pages cut by the app (not by page-margin boxes), each with
 // "第 X 页 共 Y 页" and the signatures at its foot, as many PDF pages as page boxes, hostile text as text.
@@ -120,7 +120,14 @@ describe('the printed 现场检查笔录 in Chromium', () => {
     const me = await signInThroughUi(page, server)
     const seeded = record(me.id)
     inspection = seeded.inspection
-    await page.evaluate(inPage(SEED_INSPECTION_SCRIPT, seeded.inspection, seeded.images))
+    await page.evaluate(
+      inPage(
+        SEED_INSPECTION_SCRIPT,
+        seeded.inspection,
+        seeded.images,
+        makeCheckIn({ id: seeded.inspection.checkInId, authorId: me.id }),
+      ),
+    )
   })
   afterAll(async () => {
     await browser?.close()

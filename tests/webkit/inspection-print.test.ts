@@ -17,7 +17,7 @@ import {
   type PrintedDocument,
   type ReadDocument,
 } from '../helpers/inspection-doc'
-import { HOSTILE, sha256 } from '../helpers/records'
+import { HOSTILE, makeCheckIn, sha256 } from '../helpers/records'
 import { realDataset } from '../helpers/seed'
 import { WebKitSession, webkitAvailable } from '../helpers/webdriver'
 
@@ -63,7 +63,12 @@ describe.skipIf(!webkitAvailable)('WebKit prints the 现场检查笔录 page by 
       signatures: base.signatures.map((s, i) => ({ ...s, sha256: sha256(sigs[i]!), size: sigs[i]!.length })),
     }
     const images = sigs.map((b) => ({ sha256: sha256(b), type: 'image/png', bytes: [...b] }))
-    await wk.runAsync(SEED_INSPECTION_SCRIPT, inspection, images)
+    await wk.runAsync(
+      SEED_INSPECTION_SCRIPT,
+      inspection,
+      images,
+      makeCheckIn({ id: inspection.checkInId, authorId: userId }),
+    )
   })
   afterAll(async () => {
     await wk?.close()
