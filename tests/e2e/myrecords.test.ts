@@ -86,7 +86,7 @@ describe('my records (issue 10, item 6)', () => {
     // This phone syncs and lists them all: 57 of mine, the first 50 shown, the rest a press away.
     await page.goto(`${server.url}/records`)
     await page.getByTestId('sync-now').click()
-    await expect.poll(() => page.getByTestId('checkin-total').textContent(), { timeout: 15_000 }).toBe('巡查登记（57）')
+    await expect.poll(() => page.getByTestId('checkin-total').textContent(), { timeout: 15_000 }).toBe('本机的巡查登记（57）')
     expect(await page.locator('[data-testid="checkin-list"] li').count()).toBe(50)
     expect(await page.locator('button.more').textContent()).toContain('还有 7 项')
     expect(await showAll(page)).toBe(57)
@@ -102,17 +102,17 @@ describe('my records (issue 10, item 6)', () => {
     expect(await notes.getByTestId('other-phone').textContent()).toBe('在另一部手机上登记')
 
     // Every count that links to a list is the number of items the list shows.
-    expect(await taskCountAndList(page, 28)).toEqual({ count: 56, listed: 56, heading: '巡查登记（56）' })
+    expect(await taskCountAndList(page, 28)).toEqual({ count: 56, listed: 56, heading: '本机的巡查登记（56）' })
     expect(await page.locator('[data-testid="note-list"] li').count()).toBe(1)
     expect(await page.getByRole('heading', { name: '笔记（1）' }).count()).toBe(1)
-    expect(await taskCountAndList(page, 11)).toEqual({ count: 1, listed: 1, heading: '巡查登记（1）' })
+    expect(await taskCountAndList(page, 11)).toEqual({ count: 1, listed: 1, heading: '本机的巡查登记（1）' })
     expect(await page.getByTestId('note-list').count()).toBe(0)
 
     // In English, chosen on the settings page as an inspector does.
     await page.goto(`${server.url}/settings`)
     await page.locator('label:has([data-testid="locale-en"])').click()
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en')
-    expect(await taskCountAndList(page, 28)).toEqual({ count: 56, listed: 56, heading: 'Check-ins (56)' })
+    expect(await taskCountAndList(page, 28)).toEqual({ count: 56, listed: 56, heading: 'Check-ins on this phone (56)' })
     await page.goto(`${server.url}/tasks/28`)
     expect(await page.getByTestId('task-checkin-count').textContent()).toContain('56 of my check-ins for this task')
     await page.goto(`${server.url}/records`)
