@@ -86,7 +86,9 @@ describe('my records (issue 10, item 6)', () => {
     // This phone syncs and lists them all: 57 of mine, the first 50 shown, the rest a press away.
     await page.goto(`${server.url}/records`)
     await page.getByTestId('sync-now').click()
-    await expect.poll(() => page.getByTestId('checkin-total').textContent(), { timeout: 15_000 }).toBe('本机的巡查登记（57）')
+    await expect
+      .poll(() => page.getByTestId('checkin-total').textContent(), { timeout: 15_000 })
+      .toBe('本机的巡查登记（57）')
     expect(await page.locator('[data-testid="checkin-list"] li').count()).toBe(50)
     expect(await page.locator('button.more').textContent()).toContain('还有 7 项')
     expect(await showAll(page)).toBe(57)
