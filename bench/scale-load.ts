@@ -72,19 +72,13 @@ export interface Bulk {
 export async function postgresBulk(url: string, schema: string): Promise<Bulk> {
   const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` })
   await client.connect()
-  const known = new Map<string, Map<string, string>>()
-  const columns = async (table: string) => {
-    let cols = known.get(table)
-    if (!cols) {
-      const { rows } = await client.query<{ column_name: string; udt_name: string }>(
-        'select column_name, udt_name from information_schema.columns where table_schema = $1 and table_name = $2',
-        [schema, table],
-      )
-      cols = new Map(rows.map((r) => [r.column_name, r.udt_name]))
-      known.set(table, cols)
-    }
-    return cols
-  }
+  const columns = cachedColumns(async (table) => {
+    const { rows } = await client.query<{ column_name: string; udt_name: string }>(
+      'select column_name, udt_name from information_schema.columns where table_schema = $1 and table_name = $2',
+      [schema, table],
+    )
+    return rows.map((r) => [r.column_name, r.udt_name])
+  })
   return {
     columns,
     async insert(table, anyRows) {
@@ -119,22 +113,31 @@ export async function postgresBulk(url: string, schema: string): Promise<Bulk> {
   }
 }
 
+/** A table's columns (name → type) as `read` lists them, read once per table. */
+function cachedColumns(
+  read: (table: string) => Promise<[name: string, type: string][]>,
+): (table: string) => Promise<Map<string, string>> {
+  const known = new Map<string, Map<string, string>>()
+  return async (table) => {
+    let cols = known.get(table)
+    if (!cols) {
+      cols = new Map(await read(table))
+      known.set(table, cols)
+    }
+    return cols
+  }
+}
+
 /** SQLite: prepared inserts, many to a transaction, on a connection of its own to the store's file. */
 export function sqliteBulk(file: string): Bulk {
   const db = new SQLite(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma('busy_timeout = 30000')
-  const known = new Map<string, Map<string, string>>()
-  const columns = async (table: string) => {
-    let cols = known.get(table)
-    if (!cols) {
-      const rows = db.prepare(`pragma table_info("${table}")`).all() as { name: string; type: string }[]
-      cols = new Map(rows.map((r) => [r.name, r.type]))
-      known.set(table, cols)
-    }
-    return cols
-  }
+  const columns = cachedColumns(async (table) => {
+    const rows = db.prepare(`pragma table_info("${table}")`).all() as { name: string; type: string }[]
+    return rows.map((r) => [r.name, r.type])
+  })
   return {
     columns,
     async insert(table, anyRows) {

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
 import type { CheckIn } from '../../src/kernel/sync-schema'
-import { launchChromium, signInThroughUi, startServer, type RunningServer } from '../helpers/browser'
+import { countIn, launchChromium, type RunningServer, signInThroughUi, startServer } from '../helpers/browser'
 import { realDataset } from '../helpers/seed'
 
 // Enter in a field of a form that makes a record (the phone keyboard's "Go"/"前往" key) never saves it: the
@@ -53,23 +53,6 @@ async function phone(locale: 'zh-CN' | 'en'): Promise<{ context: BrowserContext;
   return { context, page }
 }
 
-/** How many rows a store of the phone's IndexedDB holds. */
-const countIn = (page: Page, store: string) =>
-  page.evaluate(
-    (name) =>
-      new Promise<number>((resolve, reject) => {
-        const open = indexedDB.open('zhixun')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const req = open.result.transaction(name).objectStore(name).count()
-          req.onsuccess = () => {
-            open.result.close()
-            resolve(req.result)
-          }
-        }
-      }),
-    store,
-  )
 const submitted = (page: Page) => page.evaluate(() => (window as unknown as { submitted: string[] }).submitted)
 /** What has the focus: its test id, else its id, else its tag. */
 const focused = (page: Page) =>

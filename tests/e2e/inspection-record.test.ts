@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
 import type { Campaign } from '../../src/kernel/campaign-schema'
 import { guangdongDay } from '../../src/kernel/guangdong-time'
-import { launchChromium, startServer, type RunningServer } from '../helpers/browser'
+import { countIn, launchChromium, type RunningServer, startServer } from '../helpers/browser'
 import { sha256 } from '../helpers/records'
 import { realDataset } from '../helpers/seed'
 
@@ -90,24 +90,6 @@ async function signIn(page: Page, key: string) {
   await page.getByTestId('sign-in-submit').click()
   await page.waitForURL((u) => !u.pathname.startsWith('/signin'))
 }
-
-/** How many rows a store of the phone's IndexedDB holds. */
-const countIn = (page: Page, store: string) =>
-  page.evaluate(
-    (name) =>
-      new Promise<number>((resolve, reject) => {
-        const open = indexedDB.open('zhixun')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const req = open.result.transaction(name).objectStore(name).count()
-          req.onsuccess = () => {
-            open.result.close()
-            resolve(req.result)
-          }
-        }
-      }),
-    store,
-  )
 
 /** Signs on the open pad with the mouse, a zigzag across it (each signer's own), and hands it over. */
 async function drawSignature(page: Page, hand: number) {

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
 import type { Change, Inspection } from '../../src/kernel/sync-schema'
-import { launchChromium, startServer, type RunningServer } from '../helpers/browser'
+import { countIn, launchChromium, type RunningServer, startServer } from '../helpers/browser'
 import { realDataset } from '../helpers/seed'
 import { storedChanges } from '../helpers/stored-changes'
 
@@ -33,24 +33,6 @@ async function account(name: string, certificateNumber: string) {
   })
   return { ...user, username }
 }
-
-/** How many rows a store of the phone's IndexedDB holds. */
-const countIn = (store: string) =>
-  page.evaluate(
-    (name) =>
-      new Promise<number>((resolve, reject) => {
-        const open = indexedDB.open('zhixun')
-        open.onerror = () => reject(open.error)
-        open.onsuccess = () => {
-          const req = open.result.transaction(name).objectStore(name).count()
-          req.onsuccess = () => {
-            open.result.close()
-            resolve(req.result)
-          }
-        }
-      }),
-    store,
-  )
 
 /** Draws a signature on the open pad with the mouse, and hands it over. */
 async function drawSignature() {
@@ -100,7 +82,7 @@ describe('the on-site inspection record, offline at 360 px', () => {
 
   it('is made from a check-in, prefilled, and signed by both inspectors and the party by drawing', async () => {
     // The colleagues to pick offline come down with the first sync after signing in.
-    await expect.poll(() => countIn('colleagues'), { timeout: 20_000 }).toBeGreaterThanOrEqual(2)
+    await expect.poll(() => countIn(page, 'colleagues'), { timeout: 20_000 }).toBeGreaterThanOrEqual(2)
     await context.setOffline(true)
     await page.goto(`${server.url}/checkins/new?task=28`)
     await page.getByTestId('venue-name').fill('广交会展馆 A 区 3.2C')

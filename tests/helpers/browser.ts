@@ -93,3 +93,21 @@ export async function untilStill(page: Page, frames = 3): Promise<void> {
     })
   }, frames)
 }
+
+/** How many rows a store of the phone's IndexedDB holds. */
+export const countIn = (page: Page, store: string): Promise<number> =>
+  page.evaluate(
+    (name) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('zhixun')
+        open.onerror = () => reject(open.error)
+        open.onsuccess = () => {
+          const req = open.result.transaction(name).objectStore(name).count()
+          req.onsuccess = () => {
+            open.result.close()
+            resolve(req.result)
+          }
+        }
+      }),
+    store,
+  )
