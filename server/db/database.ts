@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, type Generated } from 'kysely'
+import { Kysely, type Generated } from 'kysely'
 import pg from 'pg'
 import { migrate } from './migrations'
 import { TurnTakingSqliteDialect } from './sqlite-driver'
+import { OwnSchemaPostgresDialect } from './postgres-dialect'
 import { ZhixunError } from '../../src/kernel/errors'
 import type { UserRole } from '../../src/kernel/users'
 
@@ -406,7 +407,7 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     // name) and the pool drops it on release. Without these listeners its 'error' event is uncaught.
     pool.on('error', () => undefined)
     pool.on('connect', (client) => client.on('error', () => undefined))
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }, options.schema) })
     // Servers starting together on one database take turns: `CREATE SCHEMA IF NOT EXISTS` and the migrator's
     // own `CREATE TABLE IF NOT EXISTS` both fail, rather than wait, when another session creates the same
     // thing at the same moment. A session-level advisory lock per schema, held on a connection of its own

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, SqliteDialect } from 'kysely'
+import { OwnSchemaPostgresDialect } from '../../server/db/postgres-dialect'
 import pg from 'pg'
 import { openStore, type Store } from '../../server/db/database'
 import { migrations } from '../../server/db/migrations'
@@ -26,7 +27,7 @@ export function databaseBefore(kind: StoreKind, label: string) {
       } else {
         const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
         await pool.query(`CREATE SCHEMA "${schema}"`)
-        raw = new Kysely({ dialect: new PostgresDialect({ pool }) })
+        raw = new Kysely({ dialect: new OwnSchemaPostgresDialect({ pool }, schema) })
       }
       const migrator = new Migrator({
         db: raw,

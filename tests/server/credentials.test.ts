@@ -2,7 +2,8 @@
  * Inspectors' enforcement certificates (issue 11): set by admins on accounts, kept through the migration that
  * added them, and handed to an inspector's phone with the people they may name as co-inspectors.
  */
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely'
+import { OwnSchemaPostgresDialect } from '../../server/db/postgres-dialect'
 import SQLite from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -25,9 +26,10 @@ async function emptyDatabase(kind: StoreKind) {
     await c.query(`CREATE SCHEMA "${schema}"`)
     await c.end()
     db = new Kysely({
-      dialect: new PostgresDialect({
-        pool: new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` }),
-      }),
+      dialect: new OwnSchemaPostgresDialect(
+        { pool: new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` }) },
+        schema,
+      ),
     })
   }
   const migrator = new Migrator({

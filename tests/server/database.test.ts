@@ -1,3 +1,4 @@
+import { PostgresIntrospector, sql } from 'kysely'
 import pg from 'pg'
 import { expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
@@ -20,6 +21,39 @@ describeOn('postgres', 'stores on PostgreSQL', () => {
       }
     } finally {
       await first.close()
+    }
+  })
+
+  it('starts while another schema of the database is dropped: the migrator reads only its own schema', async () => {
+    // The migrator asks whether its tables exist. Kysely's own introspector read every schema of the database and
+    // failed with "schema … does not exist" when another test's schema was dropped while it read (seen in CI).
+    // A repeatable-read transaction makes that moment certain: its snapshot still lists the schema dropped after.
+    const store = await makeStore('postgres')
+    const gone = `t_gone_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+    const other = new pg.Client({ connectionString: PG_URL })
+    await other.connect()
+    const readWhileDropped = (read: (trx: typeof store.db) => Promise<{ name: string }[]>) =>
+      store.db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          await other.query(`CREATE SCHEMA "${gone}"; CREATE TABLE "${gone}".t (a int)`)
+          await sql`select 1`.execute(trx)
+          await other.query(`DROP SCHEMA "${gone}" CASCADE`)
+          return (await read(trx)).map((t) => t.name)
+        })
+    try {
+      await expect(
+        readWhileDropped((trx) => new PostgresIntrospector(trx).getTables({ withInternalKyselyTables: true })),
+      ).rejects.toThrow(/schema "t_gone_\w+" does not exist/)
+      const seen = await readWhileDropped((trx) => trx.introspection.getTables({ withInternalKyselyTables: true }))
+      expect(seen).toContain('kysely_migration')
+      expect(seen).toContain('records')
+      expect(seen).not.toContain('t')
+    } finally {
+      await other.query(`DROP SCHEMA IF EXISTS "${gone}" CASCADE`)
+      await other.end()
+      await store.close()
     }
   })
 

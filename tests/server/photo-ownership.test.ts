@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, SqliteDialect } from 'kysely'
+import { OwnSchemaPostgresDialect } from '../../server/db/postgres-dialect'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildServer } from '../../server/app'
@@ -372,7 +373,7 @@ async function storeMigratedFrom0004(kind: StoreKind, fill: (db: Kysely<Legacy>)
   } else {
     pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` })
     await pool.query(`CREATE SCHEMA "${schema}"`)
-    raw = new Kysely<Legacy>({ dialect: new PostgresDialect({ pool }) })
+    raw = new Kysely<Legacy>({ dialect: new OwnSchemaPostgresDialect({ pool }, schema) })
   }
   const dropSchema = async () => {
     if (kind !== 'postgres') return
