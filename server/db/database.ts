@@ -40,6 +40,14 @@ const SQLITE_MIGRATION_BUSY_TIMEOUT_MS = 5000
 /** How long a request waits for a PostgreSQL connection before it is told the database is unavailable. */
 export const PG_CONNECT_TIMEOUT_MS = 5000
 
+/**
+ * How often PostgreSQL checks that the server behind one of its sessions is still there while a statement runs
+ * (`client_connection_check_interval`, PostgreSQL 14 and later). A session waiting on a lock otherwise notices
+ * its server gone only once the lock is let go: meanwhile it keeps the session locks of the push it ran, the
+ * push's version block looks alive, and every pull on every other server stops below it (server/sync/horizon.ts).
+ */
+export const PG_DEAD_CLIENT_CHECK_MS = 2000
+
 /** Timestamps are stored as ISO 8601 UTC text, which sorts in time order on both databases. */
 export const nowIso = (): string => new Date().toISOString()
 
@@ -406,7 +414,11 @@ export async function openStore(url: string, options: { schema?: string } = {}):
     // the pool it is dropped and replaced when next needed; while in use, the query on it fails (a 503, by
     // name) and the pool drops it on release. Without these listeners its 'error' event is uncaught.
     pool.on('error', () => undefined)
-    pool.on('connect', (client) => client.on('error', () => undefined))
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined)
+      // Sent before anything else on the connection; an older PostgreSQL without the setting refuses it, harmlessly.
+      client.query(`SET client_connection_check_interval = ${PG_DEAD_CLIENT_CHECK_MS}`).catch(() => undefined)
+    })
     db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }, options.schema) })
     // Servers starting together on one database take turns: `CREATE SCHEMA IF NOT EXISTS` and the migrator's
     // own `CREATE TABLE IF NOT EXISTS` both fail, rather than wait, when another session creates the same

@@ -10,9 +10,10 @@
  * be written (an unused version of a block, a block whose push failed): a gap, which pulls always passed over.
  *
  * A block whose lock no one holds was left by a push that is gone (its server crashed or was killed, its
- * connection cut: the database lets go of a session's locks when it ends). A pull deletes such blocks, so a
- * crashed server holds pulls back for about `INFLIGHT_CHECK_MS`, never for good; a push still applying holds
- * its lock and is never taken for dead, however long it takes.
+ * connection cut: the database lets go of a session's locks when it ends, and a session waiting on a lock looks
+ * for its server every `PG_DEAD_CLIENT_CHECK_MS`). A pull deletes such blocks, so a crashed server holds pulls
+ * back for a few seconds at most, never for good; a push still applying holds its lock and is never taken for
+ * dead, however long it takes.
  *
  * SQLite has one writer: a push there takes the counter's row for its whole transaction, as it always did,
  * registers nothing, and the horizon is the counter.

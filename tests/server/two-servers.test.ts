@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createUser } from '../../server/auth/accounts'
 import { LOGIN_LIMITS } from '../../server/auth/login-limits'
 import { openStore, type Store } from '../../server/db/database'
+import { pullHorizon, scopeDigest } from '../../server/sync/horizon'
 import { recordHash } from '../../src/kernel/canonical'
 import type { Campaign } from '../../src/kernel/campaign-schema'
 import type { CheckIn, PullResponse, PushResponse } from '../../src/kernel/sync-schema'
@@ -172,7 +173,8 @@ describeOn('postgres', 'two server processes on one PostgreSQL schema', () => {
   /** A third server, started with the others; the SIGTERM test stops it, so the other tests run in any order. */
   let s3: ServerProcess
   /** Started by the test that needs it. */
-  let s4: ServerProcess | undefined
+  /** Servers a test starts for itself, killed at the end if still running. */
+  const extras: ServerProcess[] = []
   let gate: Awaited<ReturnType<typeof startingGate>> | undefined
   /** What each of the three said of itself right after starting: health and the evidence key's id. */
   let firstWords: { health: unknown; keyId: unknown }[]
@@ -253,6 +255,18 @@ describeOn('postgres', 'two server processes on one PostgreSQL schema', () => {
           .executeTakeFirstOrThrow()
       ).n,
     )
+  /** Version blocks registered by pushes not yet committed, once a pull has let go of those of pushes gone. */
+  const blocksInFlight = async () => {
+    await pullHorizon(store.db)
+    return Number(
+      (
+        await store.db
+          .selectFrom('inflight_versions')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
+  }
   const newClient = () => `two-${Math.random().toString(36).slice(2, 10)}`
 
   /** Holds a lock that keeps every push from storing a record, until `release`; resolves once a push waits on it. */
@@ -306,9 +320,9 @@ describeOn('postgres', 'two server processes on one PostgreSQL schema', () => {
 
   afterAll(async () => {
     // A bug a server logged (a 500) is shown here, where the failing test's answer cannot say more than 500.
-    for (const s of [s1, s2, s3, s4])
+    for (const s of [s1, s2, s3, ...extras])
       for (const line of s?.lines.filter((l) => l.includes('"unexpected error"')) ?? []) console.error(s!.name, line)
-    for (const s of [s1, s2, s3, s4]) if (s && s.child.exitCode === null) s.child.kill('SIGKILL')
+    for (const s of [s1, s2, s3, ...extras]) if (s && s.child.exitCode === null) s.child.kill('SIGKILL')
     await store?.close()
     await gate?.close()
     const client = new pg.Client({ connectionString: PG_URL })
@@ -523,7 +537,7 @@ describeOn('postgres', 'two server processes on one PostgreSQL schema', () => {
 
   it('exits (1) once SHUTDOWN_TIMEOUT has passed with a request still stuck, and nothing of it is stored', async () => {
     const server = await startServer('server 4', PG_URL, schema, dist!.dir, { SHUTDOWN_TIMEOUT: '1' })
-    s4 = server
+    extras.push(server)
     const lock = await holdRecords()
     const checkIn = makeCheckIn({ authorId: inspector.id })
     const pushed = push(server, newClient(), [checkIn]).then(
@@ -541,5 +555,46 @@ describeOn('postgres', 'two server processes on one PostgreSQL schema', () => {
     await lock.release()
     // Its transaction never committed: the database rolled it back when the process went.
     expect(await storedCount([checkIn.id])).toBe(0)
+    // Its version block goes with its session: pulls on the servers still running pass it again.
+    await expect.poll(blocksInFlight, { timeout: 10_000 }).toBe(0)
+  })
+
+  it('lets pulls pass the block of a push whose server was killed while the push waited on a lock', async () => {
+    // The killed server's session waits on a lock the test keeps. PostgreSQL would notice the server gone only
+    // once the lock was let go; until then the block looked alive and every pull everywhere stopped below it.
+    const server = await startServer('server 5', PG_URL, schema, dist!.dir)
+    extras.push(server)
+    const stuckClient = newClient()
+    const holder = new pg.Client({ connectionString: PG_URL })
+    await holder.connect()
+    try {
+      const scope = `${schema}:${scopeDigest(`client:${stuckClient}`)}`
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [scope])
+      const stuck = makeCheckIn({ authorId: inspector.id })
+      void push(server, stuckClient, [stuck]).catch(() => undefined)
+      await expect
+        .poll(
+          async () =>
+            (
+              await holder.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+              )
+            ).rows[0]!.n,
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThan(0)
+      expect(await blocksInFlight()).toBeGreaterThan(0)
+      server.child.kill('SIGKILL')
+      await server.exited
+      // Another phone's push, after the stuck one's block, is handed out by the other server's pulls.
+      const later = makeCheckIn({ authorId: inspector.id })
+      expect((await push(s1, newClient(), [later])).body.results).toMatchObject([{ status: 'applied' }])
+      await expect
+        .poll(async () => (await pullAll(s2)).some((c) => c.id === later.id), { timeout: 15_000, interval: 250 })
+        .toBe(true)
+      expect(await storedCount([stuck.id])).toBe(0)
+    } finally {
+      await holder.end()
+    }
   })
 })
