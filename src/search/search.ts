@@ -1,5 +1,5 @@
 import type { Dataset, Department, Role, Task } from '@/kernel/dataset'
-import { glossaryTerms } from './glossary'
+import { GLOSSARY, glossaryTerms } from './glossary'
 import { initialsOf, MIN_INITIALS, parsePinyinTable, pinyinMatcher, type PinyinTable } from './pinyin'
 
 /** A half-open range [start, end) of a matched substring. */
@@ -147,11 +147,63 @@ function parseQuery(query: string): Query {
   }
 }
 
+type TaskMatch = Pick<TaskHit, 'ranges' | 'departmentMatches'>
+
+/** The departments a query finds, and whether (and where) it finds the task at an index. */
+function matcherFor(index: SearchIndex, q: Query, filters: TaskFilters, options: SearchOptions) {
+  const matchPinyin = q.pinyin && q.pinyinInText ? pinyinMatcher(index.pinyin, q.pinyin) : undefined
+  const departments = q.text ? searchDepartments(index, q, options, matchPinyin) : []
+  const deptNames = new Set(departments.map((h) => h.department.name))
+  const match = (i: number): TaskMatch | undefined => {
+    const task = index.dataset.tasks[i]!
+    const text = index.lowerTexts[i]!
+    let ranges = rangesOf(text, q.text)
+    if (matchPinyin) {
+      const more = matchPinyin(text, index.initials[i]!)
+      if (more.length > 0) ranges = merged([...ranges, ...more])
+    }
+    if (q.terms.length > 0) {
+      const more = termRanges(text, q.terms)
+      if (more.length > 0) ranges = merged([...ranges, ...more])
+    }
+    // With a role chosen, a department match counts only where the department has that role.
+    const departmentMatches = task.departments
+      .filter((d) => deptNames.has(d.name) && (filters.role === undefined || d.role === filters.role))
+      .map((d) => d.name)
+    return ranges.length > 0 || departmentMatches.length > 0 ? { ranges, departmentMatches } : undefined
+  }
+  return { departments, match }
+}
+
+/** A task every word found, with all their ranges; none when a word did not find it. */
+function allOf(hits: (TaskMatch | undefined)[]): TaskMatch | undefined {
+  if (hits.length === 0 || hits.some((h) => h === undefined)) return undefined
+  const found = hits as TaskMatch[]
+  return {
+    ranges: merged(found.flatMap((h) => h.ranges)),
+    departmentMatches: [...new Set(found.flatMap((h) => h.departmentMatches))],
+  }
+}
+
+/** The query's words, a glossary phrase of several words ("trade fair") kept as one, the longest first. */
+function wordsOf(text: string): string[] {
+  const parts = text.split(' ')
+  const out: string[] = []
+  for (let i = 0; i < parts.length;) {
+    let j = parts.length
+    while (j > i + 1 && !(parts.slice(i, j).join(' ') in GLOSSARY)) j--
+    out.push(parts.slice(i, j).join(' '))
+    i = j
+  }
+  return out
+}
+
 /**
  * Tasks whose text or department names contain the query, within the filters, in task order, the task a
  * bare number names first; departments whose name (Chinese or, given, English), pinyin or pinyin initials
  * contain it. The text matches as written, as pinyin (full, initials or both mixed) and, for an English
- * word of the glossary, by its Chinese terms. An empty query lists every task the filters allow.
+ * word of the glossary, by its Chinese terms; words apart match a task that each of them matches. An empty
+ * query lists every task the filters allow.
  */
 export function search(
   index: SearchIndex,
@@ -169,31 +221,22 @@ export function search(
       result.tasks.push({ task: exact, ranges: rangesOf(exact.text.toLowerCase(), q.text), departmentMatches: [] })
     }
   }
-  const matchPinyin = q.pinyin && q.pinyinInText ? pinyinMatcher(index.pinyin, q.pinyin) : undefined
-  result.departments = q.text ? searchDepartments(index, q, options, matchPinyin) : []
-  const deptNames = new Set(result.departments.map((h) => h.department.name))
-  for (let i = 0; i < tasks.length; i++) {
-    const task = tasks[i]!
-    if (task === result.exact || !matchesFilters(task, filters)) continue
-    if (!q.text) {
-      result.tasks.push({ task, ranges: [], departmentMatches: [] })
-      continue
+  const phrase = matcherFor(index, q, filters, options)
+  result.departments = phrase.departments
+  const found = (match: (i: number) => TaskMatch | undefined) => {
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i]!
+      if (task === result.exact || !matchesFilters(task, filters)) continue
+      const hit = q.text ? match(i) : { ranges: [], departmentMatches: [] }
+      if (hit) result.tasks.push({ task, ...hit })
     }
-    const text = index.lowerTexts[i]!
-    let ranges = rangesOf(text, q.text)
-    if (matchPinyin) {
-      const more = matchPinyin(text, index.initials[i]!)
-      if (more.length > 0) ranges = merged([...ranges, ...more])
-    }
-    if (q.terms.length > 0) {
-      const more = termRanges(text, q.terms)
-      if (more.length > 0) ranges = merged([...ranges, ...more])
-    }
-    // With a role chosen, a department match counts only where the department has that role.
-    const departmentMatches = task.departments
-      .filter((d) => deptNames.has(d.name) && (filters.role === undefined || d.role === filters.role))
-      .map((d) => d.name)
-    if (ranges.length > 0 || departmentMatches.length > 0) result.tasks.push({ task, ranges, departmentMatches })
+  }
+  found(phrase.match)
+  // Words apart ("知识产权 展会", "intellectual property trade fair") that find nothing as one phrase find the tasks each of
+  // them finds; a glossary phrase of several words stays one word.
+  if (result.tasks.length === 0 && result.departments.length === 0 && q.text.includes(' ')) {
+    const words = wordsOf(q.text).map((w) => matcherFor(index, parseQuery(w), filters, options))
+    found((i) => allOf(words.map((w) => w.match(i))))
   }
   return result
 }

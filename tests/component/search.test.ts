@@ -19,6 +19,20 @@ describe('SearchPage', () => {
     expect(wrapper.get('[data-testid="department-hits"]').text()).toContain('省工商局')
   })
 
+  it('finds a task by two words typed apart, each highlighted', async () => {
+    const { wrapper } = await mountAt('/search')
+    await wrapper.get('[data-testid="search-input"]').setValue('展会 知识产权')
+    await settle()
+    const hits = wrapper.findAll('[data-testid="task-hits"] .task-item')
+    expect(hits.map((h) => h.attributes('data-task'))).toEqual(['28', '71'])
+    // Task 28: "展会知识产权" (side by side, one mark), "展会", and "知识产权" alone.
+    const marks = hits[0]!.findAll('mark').map((m) => m.text())
+    expect(marks).toContain('知识产权')
+    expect(marks).toContain('展会')
+    expect(marks.every((m) => m.replace(/展会|知识产权/g, '') === '')).toBe(true)
+    expect(wrapper.get('[data-testid="result-count"]').text()).toBe('2 项任务')
+  })
+
   it('lists the task a number names as the first result, counted, under no empty heading', async () => {
     const { wrapper } = await mountAt('/search?q=28')
     const hits = wrapper.findAll('[data-testid="task-hits"] .task-item')

@@ -59,6 +59,30 @@ describe('search over the real dataset', () => {
     expect(numbers(r)).toContain(17)
   })
 
+  it('finds the tasks every word finds when words apart find nothing as one phrase, in any order', () => {
+    for (const q of ['知识产权 展会', '展会 知识产权', '展会  zscq', 'intellectual property trade fair']) {
+      const r = search(index, q)
+      expect(numbers(r).length, q).toBeGreaterThan(0)
+      for (const hit of r.tasks) {
+        const marked = hit.ranges.map(([a, b]) => hit.task.text.slice(a, b)).join('|')
+        expect(marked, `${q}: task ${hit.task.number}`).toContain('展会')
+      }
+    }
+    expect(numbers(search(index, '知识产权 展会'))).toContain(28)
+    const both = search(index, '展会 知识产权').tasks.find((h) => h.task.number === 28)!
+    expect(both.ranges.map(([a, b]) => both.task.text.slice(a, b))).toEqual(
+      expect.arrayContaining(['知识产权', '展会']),
+    )
+    // Each word must be found: one that is nowhere leaves nothing.
+    expect(numbers(search(index, '展会 不存在的词'))).toEqual([])
+    // A phrase found as written (pinyin with a space too) is not widened word by word.
+    expect(numbers(search(index, 'zhan hui'))).toEqual([28, 71])
+    expect(numbers(search(index, '林业厅 展会'))).toEqual([])
+    expect(
+      numbers(search(index, '海关 展会')).every((n) => search(index, '海关').tasks.some((h) => h.task.number === n)),
+    ).toBe(true)
+  })
+
   it('takes a bare number as a task number, listed first', () => {
     const r = search(index, '28')
     expect(r.exact?.number).toBe(28)
