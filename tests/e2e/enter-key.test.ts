@@ -30,8 +30,11 @@ afterAll(async () => {
   await server?.app.close()
 })
 
-/** A phone where the location was allowed before, in `locale`, signed in; every form submission is noted. */
-async function phone(locale: 'zh-CN' | 'en'): Promise<{ context: BrowserContext; page: Page }> {
+/** A phone where the location was allowed before, in `locale`, signed in as `role`; every form submission is noted. */
+async function phone(
+  locale: 'zh-CN' | 'en',
+  role: 'inspector' | 'supervisor' | 'admin' = 'inspector',
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: { width: 360, height: 740 },
     locale: 'zh-CN',
@@ -49,7 +52,7 @@ async function phone(locale: 'zh-CN' | 'en'): Promise<{ context: BrowserContext;
   })
   await page.goto(server.url)
   await page.evaluate((l) => localStorage.setItem('zhixun.locale', l), locale)
-  await signInThroughUi(page, server)
+  await signInThroughUi(page, server, role)
   return { context, page }
 }
 
@@ -280,6 +283,125 @@ describe('Enter in a field of the check-in form', () => {
 
     await page.getByTestId('insp-sign').click()
     await page.getByTestId('inspection-signed').waitFor()
+    await context.close()
+  })
+})
+
+/** What the server answers for `path` to the signed-in user of `page`. */
+const fromServer = <T>(page: Page, path: string) =>
+  page.evaluate(async (p) => (await fetch(p, { cache: 'no-store' })).json() as Promise<T>, path)
+
+describe("Enter in a field of the supervisor's and the admin's forms", () => {
+  it('the campaign form: Enter moves on and creates nothing; only the save button saves (zh-CN, keyboard)', async () => {
+    const { context, page } = await phone('zh-CN', 'supervisor')
+    await page.goto(`${server.url}/campaigns/new`)
+    await page.getByTestId('campaign-form').waitFor()
+    const campaigns = async () =>
+      (await fromServer<{ campaigns: { name: string }[] }>(page, '/api/campaigns')).campaigns.map((c) => c.name)
+    const before = await campaigns()
+    /** The form is still there, nothing submitted it, and the server has no new campaign. */
+    const notSaved = async (f: string) => {
+      expect(await submitted(page), f).not.toContain('campaign-form')
+      expect(new URL(page.url()).pathname, f).toBe('/campaigns/new')
+      expect(await page.getByTestId('campaign-form').isVisible(), f).toBe(true)
+      expect(await campaigns(), f).toEqual(before)
+    }
+    for (const f of ['c-name', 'c-tasks', 'c-start', 'c-end'])
+      expect(await page.getByTestId(f).getAttribute('enterkeyhint'), f).toBe('next')
+
+    // Each single-line field in turn, filled enough that the last Enter would have saved a whole campaign.
+    await typeAndEnter(page, page.getByTestId('c-name'), '夜市专项')
+    await notSaved('c-name')
+    // The description is a textarea: Enter is a new line there.
+    expect(await focused(page)).toBe('c-desc')
+    await page.keyboard.type('第一行')
+    await page.keyboard.press('Enter')
+    await page.keyboard.type('第二行')
+    await notSaved('c-desc')
+    expect(await page.locator('#c-desc').inputValue()).toBe('第一行\n第二行')
+    await typeAndEnter(page, page.getByTestId('c-tasks'), '28')
+    await notSaved('c-tasks')
+    expect(await focused(page)).toBe('c-start')
+    await page.keyboard.press('Enter')
+    await notSaved('c-start')
+    expect(await focused(page)).toBe('c-end')
+    await page.keyboard.press('Enter')
+    await notSaved('c-end')
+    expect(await focused(page)).toBe('c-region')
+    // A checkbox: Enter ticks nothing and saves nothing (Space ticks it).
+    await page.getByTestId('c-two-certified').focus()
+    await page.keyboard.press('Enter')
+    await notSaved('c-two-certified')
+    expect(await page.getByTestId('c-two-certified').isChecked()).toBe(false)
+    // The venues are a textarea too.
+    await typeAndEnter(page, page.locator('#c-venues'), '东门市场')
+    await page.keyboard.type('西门市场')
+    await notSaved('c-venues')
+    expect(await page.locator('#c-venues').inputValue()).toBe('东门市场\n西门市场')
+
+    // The save button, pressed with the keyboard, saves it.
+    await page.getByTestId('save-campaign').focus()
+    await page.keyboard.press('Enter')
+    await page.getByTestId('campaign-page').waitFor()
+    expect(await submitted(page)).toEqual(['campaign-form'])
+    expect(await campaigns()).toEqual(expect.arrayContaining([...before, '夜市专项']))
+    await context.close()
+  })
+
+  it('the accounts form: Enter moves on and adds nobody, the password (last) field too; only the create button adds (en)', async () => {
+    const { context, page } = await phone('en', 'admin')
+    await page.goto(`${server.url}/admin/users`)
+    await page.getByTestId('user-form').waitFor()
+    const list = page.getByTestId('user-list')
+    await expect.poll(() => list.locator('li').count()).toBeGreaterThan(0)
+    const username = `enter.${Math.random().toString(36).slice(2, 8)}`
+    const accounts = async () =>
+      (await fromServer<{ users: { username: string }[] }>(page, '/api/users')).users.map((u) => u.username)
+    /** The form is still there, nothing submitted it, and the account is neither listed nor on the server. */
+    const notCreated = async (f: string) => {
+      expect(await submitted(page), f).not.toContain('user-form')
+      expect(await page.getByTestId('user-form').isVisible(), f).toBe(true)
+      expect(await page.getByTestId('user-created').count(), f).toBe(0)
+      expect(await list.textContent(), f).not.toContain(username)
+      expect(await accounts(), f).not.toContain(username)
+    }
+    for (const [f, hint] of [
+      ['u-name', 'next'],
+      ['u-username', 'next'],
+      ['u-cert', 'next'],
+      ['u-cert-expiry', 'next'],
+      ['u-pass', 'done'],
+    ] as const)
+      expect(await page.getByTestId(f).getAttribute('enterkeyhint'), f).toBe(hint)
+
+    await typeAndEnter(page, page.getByTestId('u-name'), 'Enter Tester')
+    await notCreated('u-name')
+    expect(await focused(page)).toBe('u-username')
+    await page.keyboard.type(username)
+    await page.keyboard.press('Enter')
+    await notCreated('u-username')
+    expect(await focused(page)).toBe('u-dept')
+    await page.getByTestId('u-dept').selectOption('省知识产权局')
+    await typeAndEnter(page, page.getByTestId('u-cert'), 'GD-ENTER-1')
+    await notCreated('u-cert')
+    expect(await focused(page)).toBe('u-cert-expiry')
+    await page.getByTestId('u-cert-expiry').fill('2030-12-31')
+    await typeAndEnter(page, page.getByTestId('u-cert-expiry'))
+    await notCreated('u-cert-expiry')
+    expect(await focused(page)).toBe('u-pass')
+    // The last field ("done"), with the form complete: Enter adds nobody, and the cursor stays in it.
+    await page.keyboard.type('enter-key-password')
+    await page.keyboard.press('Enter')
+    await notCreated('u-pass')
+    expect(await focused(page)).toBe('u-pass')
+    expect(await page.getByTestId('u-pass').inputValue()).toBe('enter-key-password')
+
+    // The create button adds the account.
+    await page.getByTestId('create-user').click()
+    await page.getByTestId('user-created').waitFor()
+    expect(await submitted(page)).toEqual(['user-form'])
+    await expect.poll(() => list.textContent()).toContain(username)
+    expect(await accounts()).toContain(username)
     await context.close()
   })
 })
