@@ -16,6 +16,8 @@ export default mergeConfig(
       // A server test's beforeAll makes a fresh PostgreSQL schema and runs every migration (ten now, with
       // triggers): a few seconds on a busy 2-core machine, more than the 10 s default allows when all run at once.
       hookTimeout: 30_000,
+      // vi.waitFor waits ten seconds, not one, unless a test says otherwise (tests/helpers/patient-wait.ts).
+      setupFiles: ['tests/helpers/patient-wait.ts'],
       // Files and the tests in each run in a new order every time, so no test leans on another's leftovers.
       // Vitest prints the seed ("Running tests with seed …"); `--sequence.seed=<seed>` replays that order.
       sequence: { shuffle: true },
