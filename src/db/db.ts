@@ -157,6 +157,8 @@ export interface SyncMeta {
   chainHead?: string
   lastSyncAt?: number
   lastError?: string
+  /** When the campaign list (the campaigns table) last came down from the server. */
+  campaignsUpdatedAt?: number
 }
 
 /**

@@ -18,7 +18,12 @@ export const useCampaignsStore = defineStore('campaigns', () => {
     if (!session || session.expired) return
     refreshing.value = true
     try {
-      await replaceCampaigns(db, await fetchCampaigns())
+      const campaigns = await fetchCampaigns()
+      // The list and when it came, together: the sync panel says how old the phone's list is, after a reload too.
+      await db.transaction('rw', db.campaigns, db.syncMeta, async () => {
+        await replaceCampaigns(db, campaigns)
+        await db.syncMeta.update('sync', { campaignsUpdatedAt: Date.now() })
+      })
       refreshError.value = undefined
     } catch (err) {
       refreshError.value = err

@@ -66,9 +66,8 @@ export const useSyncStore = defineStore('sync', () => {
   const problem = shallowRef<SyncProblem>()
   /** Why the campaign list, refreshed after the records, did not come down; the phone keeps its last list. */
   const campaignsProblem = shallowRef<SyncProblem>()
-  /** While the campaign list is being fetched, and when it last came down (this session). */
+  /** While the campaign list is being fetched. */
   const campaignsRefreshing = shallowRef(false)
-  const campaignsUpdatedAt = shallowRef<number>()
   const nextAttemptAt = shallowRef<number>()
   /** The photos of the batch being sent and how far each has gone up; empty while no upload runs. */
   const photoUploads = shallowRef<readonly PhotoUploadProgress[]>([])
@@ -77,6 +76,8 @@ export const useSyncStore = defineStore('sync', () => {
   const unsentCount = computed(() => unsent.value?.count ?? 0)
   const oldestUnsentAt = computed(() => unsent.value?.oldestQueuedAt)
   const lastSyncAt = computed(() => meta.value?.lastSyncAt)
+  /** When the campaign list on this phone last came down: kept with the sync state, so a reload still knows. */
+  const campaignsUpdatedAt = computed(() => meta.value?.campaignsUpdatedAt)
 
   let scheduler: SyncScheduler | undefined
 
@@ -119,7 +120,6 @@ export const useSyncStore = defineStore('sync', () => {
         campaignsRefreshing.value = true
         try {
           await campaigns.refresh()
-          campaignsUpdatedAt.value = Date.now()
         } catch (err) {
           throw new SyncPartFailure('campaigns', err)
         } finally {

@@ -1,10 +1,13 @@
 // @vitest-environment happy-dom
 import 'fake-indexeddb/auto'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
 import { ApiError } from '../../src/api/http'
 import { db } from '../../src/db/db'
+import { syncMeta } from '../../src/db/outbox'
 import { saveCheckIn } from '../../src/db/records'
 import { setLocale } from '../../src/modules/i18n'
+import { useCampaignsStore } from '../../src/stores/campaigns'
 import { syncProblemOf, useSyncStore } from '../../src/stores/sync'
 import { mountAt, settle } from '../helpers/mount'
 import { makeCheckIn, NO_AUTHOR } from '../helpers/records'
@@ -75,5 +78,53 @@ describe('the sync panel, part by part', () => {
     expect(wrapper.find('[data-testid="sync-now"]').exists()).toBe(false)
     expect(wrapper.get('[data-testid="sign-in-needed"]').text()).toContain('记录巡查和笔记需要先登录。')
     expect(wrapper.text()).not.toContain('所有记录都已上传到服务器')
+  })
+})
+
+describe('the sync panel after a reload', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+    vi.unstubAllGlobals()
+  })
+
+  it('says when the campaign list on the phone last came down, not "not yet"', async () => {
+    await signedIn()
+    await db.campaigns.clear()
+    await syncMeta(db)
+    // A sync while online: the campaign list comes down.
+    vi.stubGlobal('fetch', async () => Response.json({ campaigns: [] }))
+    setActivePinia(createPinia())
+    await useCampaignsStore().refresh()
+    vi.unstubAllGlobals()
+
+    // The app starts again (offline, nothing in memory): a new store, the same IndexedDB.
+    const { wrapper } = await mountAt('/records')
+    const part = () => wrapper.get('[data-testid="part-campaigns"]').text()
+    expect(part()).toMatch(/^专项行动列表：已更新（.+）$/)
+    await setLocale('en')
+    await settle()
+    expect(part()).toMatch(/^Campaigns:Updated .+/)
+    await setLocale('zh-CN')
+  })
+
+  it('says a record saved under a minute ago was saved just now, then how long as time goes by', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] })
+    vi.setSystemTime(new Date('2026-11-28T08:00:00Z'))
+    await signedIn()
+    await saveCheckIn(db, makeCheckIn({ venueName: '东门市场' }))
+    vi.setSystemTime(new Date('2026-11-28T08:00:20Z'))
+    const { wrapper } = await mountAt('/records')
+    const oldest = () => wrapper.get('[data-testid="unsent-count"] .muted').text()
+    expect(oldest()).toBe('· 最早的一条刚刚保存在本机')
+    await setLocale('en')
+    await settle()
+    expect(oldest()).toBe('· the oldest was saved on this phone just now')
+    // The panel stays open: what it says follows the clock, not the moment it was painted.
+    vi.advanceTimersByTime(25 * 60_000)
+    await settle()
+    expect(oldest()).toBe('· the oldest has been only on this phone for 25 minutes')
+    await setLocale('zh-CN')
+    await settle()
+    expect(oldest()).toBe('· 最早的一条已在本机保存 25分钟')
   })
 })

@@ -174,7 +174,9 @@ describe('signed out (item 9)', () => {
 })
 
 describe('ready to use offline (item 9)', () => {
-  it('says so once, over the page without moving it, and not again after a reload', async () => {
+  const ready = (page: Page) => page.locator('[data-testid="offline-ready"][data-state="ready"]')
+
+  it('says so once, in a place of its own, without moving the page, and not again after a reload', async () => {
     const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
     const page = await context.newPage()
     await page.goto(server.url)
@@ -182,9 +184,9 @@ describe('ready to use offline (item 9)', () => {
     await page.locator(item).first().waitFor()
     const before = await box(page, item)
     const shifts = await watchLayoutShifts(page)
-    const notice = page.getByTestId('offline-ready')
+    const notice = ready(page)
     await notice.waitFor({ timeout: 30_000 })
-    expect(await notice.textContent()).toContain('知巡已可离线使用')
+    expect(await notice.innerText()).toContain('知巡已可离线使用')
     expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true)
     expect(await box(page, item)).toEqual(before)
     expect(await shifts()).toBe(0)
@@ -197,9 +199,70 @@ describe('ready to use offline (item 9)', () => {
     // has stopped changing, so a notice due would be on screen.
     await page.evaluate(() => navigator.serviceWorker.ready)
     await untilStill(page)
-    expect(await notice.count()).toBe(0)
+    expect(await page.getByTestId('offline-ready').count()).toBe(0)
     await context.close()
   })
+
+  for (const [locale, colorScheme, title, ok] of [
+    ['zh-CN', 'light', '知巡已可离线使用', '知道了'],
+    ['en', 'dark', 'Zhixun now works offline', 'Got it'],
+  ] as const) {
+    it(`sits below the header at 360 px, never over it or its buttons; nothing moves from the first paint on (${locale}, ${colorScheme})`, async () => {
+      const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale, colorScheme })
+      await context.addInitScript((locale) => {
+        if (locale === 'en') localStorage.setItem('zhixun.locale', 'en')
+        const shifts: number[] = []
+        Object.assign(window, { __allShifts: shifts })
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[])
+            if (!e.hadRecentInput) shifts.push(e.value)
+        }).observe({ type: 'layout-shift', buffered: true })
+      }, locale)
+      const page = await context.newPage()
+      await page.goto(server.url)
+      const header = page.locator('header.app-header')
+      const notice = page.getByTestId('offline-ready')
+      const below = async () => {
+        const h = (await header.boundingBox())!
+        const n = (await notice.boundingBox())!
+        // Below the header's bar (its brand and sync links with it), and inside the screen's width.
+        expect(n.y).toBeGreaterThanOrEqual(h.y + h.height)
+        expect(n.x).toBeGreaterThanOrEqual(0)
+        expect(n.x + n.width).toBeLessThanOrEqual(360)
+        for (const link of await header.locator('a').all()) {
+          const l = (await link.boundingBox())!
+          expect(l.y + l.height <= n.y || l.y >= n.y + n.height).toBe(true)
+        }
+        return n
+      }
+      await expect.poll(() => notice.innerText(), { timeout: 30_000 }).toContain(title)
+      const at = await below()
+      const button = (await page.getByTestId('offline-ready-ok').boundingBox())!
+      expect(button.height).toBeGreaterThanOrEqual(44)
+      expect(button.width).toBeGreaterThanOrEqual(44)
+      expect(await page.getByTestId('offline-ready-ok').innerText()).toBe(ok)
+      // Nothing cut off: the notice's lines wrap inside it.
+      expect(await notice.evaluate((n) => n.scrollWidth <= n.clientWidth)).toBe(true)
+      await untilStill(page)
+      await page.screenshot({ path: `/tmp/zhixun-offline-ready-${locale}-${colorScheme}.png` })
+      // Scrolled, the sticky header stays on top and the notice goes up with the page, under it.
+      await page.mouse.wheel(0, 60)
+      await untilStill(page)
+      const h = (await header.boundingBox())!
+      const n = (await notice.boundingBox())!
+      expect(n.y).toBeLessThan(at.y)
+      expect(
+        await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('header') !== null, {
+          x: n.x + n.width / 2,
+          y: h.y + h.height / 2,
+        }),
+      ).toBe(true)
+      expect(await page.evaluate(() => (window as unknown as { __allShifts: number[] }).__allShifts)).toEqual([])
+      await page.getByTestId('offline-ready-ok').click()
+      await notice.waitFor({ state: 'detached' })
+      await context.close()
+    })
+  }
 
   it('waits while a form is open, and says it on the next page read', async () => {
     const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })
@@ -208,25 +271,57 @@ describe('ready to use offline (item 9)', () => {
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 })
     await untilStill(page)
     // Ready offline by now (the worker controls the page, the task data is read), but the first visit is a form:
-    // a notice there would float over its first field.
-    const notice = page.getByTestId('offline-ready')
-    expect(await notice.count()).toBe(0)
+    // a notice there would push its first field down.
+    expect(await page.getByTestId('offline-ready').count()).toBe(0)
     await page.getByRole('link', { name: '首页', exact: true }).click()
+    const notice = ready(page)
     await notice.waitFor({ timeout: 30_000 })
-    expect(await notice.textContent()).toContain('知巡已可离线使用')
+    expect(await notice.innerText()).toContain('知巡已可离线使用')
     await context.close()
   })
+})
 
-  it('says it in English', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'en' })
-    const page = await context.newPage()
-    await page.goto(server.url)
-    await page.evaluate(() => localStorage.setItem('zhixun.locale', 'en'))
+describe('the sync panel after an offline reload', () => {
+  it('says when the campaign list came down and that a record was saved just now, in both languages', async () => {
+    const { context, page } = await phone('zh-CN')
+    await page.evaluate(() => localStorage.setItem('zhixun.offlineReadyShown', 'yes'))
+    await signInThroughUi(page, server)
+    await page.getByRole('link', { name: '记录', exact: true }).click()
+    await expect
+      .poll(() => page.getByTestId('part-campaigns').textContent(), { timeout: 20_000 })
+      .toMatch(/^专项行动列表：已更新（/)
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 })
+
+    // Offline: a check-in stays on the phone; then the app starts again with no network.
+    await context.setOffline(true)
+    await page.goto(`${server.url}/checkins/new?task=28`)
+    await page.getByTestId('venue-name').click()
+    await page.keyboard.type('西门市场')
+    await page.getByTestId('venue-type').selectOption('market')
+    await page.getByTestId('outcome-suspected').check()
+    await page.getByTestId('save-checkin').click()
+    await page.getByTestId('confirm-save').click()
+    await page.getByTestId('checkin-page').waitFor()
     await page.reload()
-    const notice = page.getByTestId('offline-ready')
-    await notice.waitFor({ timeout: 30_000 })
-    expect(await notice.textContent()).toContain('Zhixun now works offline')
-    expect(await page.getByTestId('offline-ready-ok').textContent()).toContain('Got it')
+    await page.getByRole('link', { name: '记录', exact: true }).click()
+    await page.getByTestId('sync-panel').waitFor()
+    const part = page.getByTestId('part-campaigns')
+    await expect.poll(() => page.getByTestId('unsent-count').innerText()).toContain('最早的一条刚刚保存在本机')
+    expect(await part.innerText()).toMatch(/^专项行动列表：\s*已更新（/)
+    await untilStill(page)
+    await page.screenshot({ path: '/tmp/zhixun-sync-offline-zh-CN.png' })
+
+    await page.getByRole('link', { name: '设置', exact: true }).click()
+    await page.locator('label', { hasText: 'English' }).click()
+    await page.getByRole('link', { name: 'Records', exact: true }).click()
+    await page.getByTestId('sync-panel').waitFor()
+    await expect
+      .poll(() => page.getByTestId('unsent-count').innerText())
+      .toContain('the oldest was saved on this phone just now')
+    expect(await part.innerText()).toMatch(/^Campaigns:\s*Updated /)
+    await untilStill(page)
+    await page.screenshot({ path: '/tmp/zhixun-sync-offline-en.png' })
+    await context.setOffline(false)
     await context.close()
   })
 })
