@@ -290,10 +290,18 @@ export async function* checkInPages(
     }
     const rows = await q.orderBy('r.occurred_at', 'desc').orderBy('r.version').limit(pageSize).execute()
     if (rows.length === 0) return
-    yield rows.map((r) => {
-      const c = storedCheckIn(r)
-      return { ...c, authorName: nameOf.get(c.authorId) ?? '', inspection: null, review: null }
-    })
+    const page = rows.map(storedCheckIn)
+    const reviews = await reviewsOf(
+      db,
+      campaign.id,
+      page.map((c) => c.id),
+    )
+    yield page.map((c) => ({
+      ...c,
+      authorName: nameOf.get(c.authorId) ?? '',
+      inspection: null,
+      review: reviews.get(c.id) ?? null,
+    }))
     if (rows.length < pageSize) return
     const last = rows.at(-1)!
     after = { at: last.occurred_at ?? '', version: last.version }
@@ -477,10 +485,33 @@ const COLUMNS = [
   'photoPaths',
   'note',
   'correctionOf',
+  // Added later, at the end, so a sheet or script that reads the columns above by position still reads them.
+  'coInspectors',
+  'twoCertified',
+  'review',
 ] as const
 
 /** Where the server serves a photo, to whoever may read a check-in that refers to it. */
 export const photoPath = (sha256: string) => `/api/photos/${sha256}`
+
+/** A coordinate to 6 decimals (about 0.1 m), as a number: what the phone measured, without float noise. */
+const coordinate = (degrees: number | undefined) => (degrees === undefined ? null : Number(degrees.toFixed(6)))
+
+/**
+ * Whether two certified inspectors were there, as the server counted them when the record came (flagsOf);
+ * "not checked" for a record from before the server counted them.
+ */
+function twoCertifiedCell(c: ReportCheckIn, m: CsvMessages): string | undefined {
+  const n = c.flags?.certifiedCount ?? null
+  if (n === null) return m.csv.notChecked
+  return n >= 2 ? m.csv.yes : m.csv.no
+}
+
+/** The check-in's latest review: approved, returned, or none yet. */
+function reviewCell(c: ReportCheckIn, m: CsvMessages): string | undefined {
+  if (!c.review) return m.csv.reviewNone
+  return c.review.action === 'reviewed' ? m.csv.reviewApproved : m.csv.reviewReturned
+}
 
 /** One check-in's line of the CSV, without its line end. */
 function csvLine(c: ReportCheckIn, m: CsvMessages): string {
@@ -496,8 +527,8 @@ function csvLine(c: ReportCheckIn, m: CsvMessages): string {
     c.premisesInspected,
     c.itemsSeized,
     c.taskNumbers.join(' '),
-    c.location?.lat ?? null,
-    c.location?.lng ?? null,
+    coordinate(c.location?.lat),
+    coordinate(c.location?.lng),
     c.location ? Math.round(c.location.accuracy) : null,
     c.photos.length,
     // Each photo by its hash and where the server serves it, space-separated in the order of the record.
@@ -505,6 +536,10 @@ function csvLine(c: ReportCheckIn, m: CsvMessages): string {
     c.photos.map((p) => photoPath(p.sha256)).join(' '),
     c.note,
     c.correctionOf,
+    // The co-inspectors by the names the record gave them, in its order.
+    (c.coInspectors ?? []).map((p) => p.name).join(m.csv.nameSeparator ?? '、'),
+    twoCertifiedCell(c, m),
+    reviewCell(c, m),
   ]
     .map(csvField)
     .join(',')

@@ -160,7 +160,7 @@ const en = JSON.parse(readFileSync(new URL('../../src/kernel/locales/en.json', i
   csv: Record<string, string>
 }
 const CSV_COLUMNS =
-  'id occurredAt day inspector department venueName venueType outcome premisesInspected itemsSeized tasks lat lng accuracy photos photoSha256 photoPaths note correctionOf'
+  'id occurredAt day inspector department venueName venueType outcome premisesInspected itemsSeized tasks lat lng accuracy photos photoSha256 photoPaths note correctionOf coInspectors twoCertified review'
 function oldCsv(rows: readonly ReportCheckIn[]): string {
   const lines = [
     CSV_COLUMNS.split(' ')
@@ -181,14 +181,17 @@ function oldCsv(rows: readonly ReportCheckIn[]): string {
         c.premisesInspected,
         c.itemsSeized,
         c.taskNumbers.join(' '),
-        c.location?.lat ?? null,
-        c.location?.lng ?? null,
+        c.location ? Number(c.location.lat.toFixed(6)) : null,
+        c.location ? Number(c.location.lng.toFixed(6)) : null,
         c.location ? Math.round(c.location.accuracy) : null,
         c.photos.length,
         c.photos.map((p) => p.sha256).join(' '),
         c.photos.map((p) => photoPath(p.sha256)).join(' '),
         c.note,
         c.correctionOf,
+        (c.coInspectors ?? []).map((p) => p.name).join(en.csv.nameSeparator),
+        c.flags?.certifiedCount == null ? en.csv.notChecked : c.flags.certifiedCount >= 2 ? en.csv.yes : en.csv.no,
+        !c.review ? en.csv.reviewNone : c.review.action === 'reviewed' ? en.csv.reviewApproved : en.csv.reviewReturned,
       ]
         .map(csvField)
         .join(','),
@@ -738,6 +741,7 @@ describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
     s = await makeServer(kind)
     supervisor = await signedIn(s, 'supervisor', '省知识产权局')
     const a = await signedIn(s, 'inspector', '省知识产权局')
+    const mate = await signedIn(s, 'inspector', '省知识产权局')
     const res = await s.app.inject({
       method: 'POST',
       url: '/api/campaigns',
@@ -747,7 +751,7 @@ describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
         description: '',
         taskNumbers: [37],
         departments: ['省知识产权局'],
-        inspectorIds: [a.user.id],
+        inspectorIds: [a.user.id, mate.user.id],
         startDate: '2026-11-01',
         endDate: '2026-12-31',
         venues: [],
@@ -762,6 +766,10 @@ describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
         taskNumbers: [37],
         occurredAt: new Date(Date.UTC(2026, 10, 20, 16, i % 400 < 300 ? 0 : i % 97)).toISOString(),
         venueName: i % 50 === 0 ? `=HYPERLINK("x"),"${i}"` : `档口 ${i}`,
+        location: { lat: 23.10349038286209 + i / 1e7, lng: 113.3614, accuracy: 12 },
+        ...(i % 7 === 0
+          ? { coInspectors: [{ userId: mate.user.id, name: `同行 ${i}`, certificateNumber: null }] }
+          : {}),
       }),
     )
     for (let i = 0; i < COUNT; i += 200) {
@@ -776,6 +784,20 @@ describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
       })
       expect(pushed.statusCode).toBe(200)
     }
+    // Reviews on check-ins of different pages of the stream: each page reads its own.
+    for (const [i, action] of [
+      [0, 'reviewed'],
+      [700, 'returned'],
+      [COUNT - 1, 'reviewed'],
+    ] as const) {
+      const res = await s.app.inject({
+        method: 'POST',
+        url: `/api/checkins/${checkIns[i]!.id}/review`,
+        headers: { cookie: supervisor.cookie },
+        payload: { action, comment: action === 'returned' ? '请补拍照片。' : '' },
+      })
+      expect(res.statusCode, res.body).toBe(200)
+    }
   }, 120_000)
   afterAll(() => s?.close())
 
@@ -787,6 +809,8 @@ describeStores('the campaign CSV, streamed, on %s', (kind: StoreKind) => {
     const rows = report.json().checkIns as ReportCheckIn[]
     expect(rows).toHaveLength(COUNT)
     const expected = oldCsv(rows)
+    // The three reviewed check-ins, on different pages, say so.
+    expect(expected.match(/,(Approved|Returned)\r\n/g)).toHaveLength(3)
     const plain = await s.app.inject({
       url: `/api/campaigns/${campaignId}/checkins.csv?lang=en`,
       headers: { cookie: supervisor.cookie },

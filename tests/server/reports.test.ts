@@ -154,7 +154,7 @@ describeStores('campaign progress and export, on %s', (kind) => {
     expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
     const text = raw.subarray(3).toString('utf8')
     expect(text.split('\r\n')[0]).toBe(
-      '记录编号,时间（北京时间）,日期,巡查员,部门,场所,场所类型,检查结果,检查场所数,查扣物品数,任务编号,纬度,经度,定位精度（米）,照片数,照片 SHA-256,照片在服务器上的路径,情况说明,更正的记录',
+      '记录编号,时间（北京时间）,日期,巡查员,部门,场所,场所类型,检查结果,检查场所数,查扣物品数,任务编号,纬度,经度,定位精度（米）,照片数,照片 SHA-256,照片在服务器上的路径,情况说明,更正的记录,同行检查人员,两名持证执法人员在场,审核状态',
     )
     expect(text).toContain('检查结果')
     expect(text).toContain('已移交其他部门')
