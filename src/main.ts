@@ -7,6 +7,7 @@ import App from './App.vue'
 import { install as installI18n, loadAllMessages } from './modules/i18n'
 import { install as installPwa } from './modules/pwa'
 import { afterPaint } from './modules/paint'
+import { revealFocusedTextAreas } from './modules/reveal-focus'
 import { createAppRouter } from './router'
 import { useDatasetStore } from './stores/dataset'
 import { useDatasetSyncStore } from './stores/datasetSync'
@@ -16,6 +17,7 @@ import './styles/main.css'
 // First of all: the dataset's request goes out while the app starts (src/api/dataset.ts).
 checkDatasetEarly()
 releaseOnPageHide(db)
+revealFocusedTextAreas()
 const app = createApp(App)
 app.use(createPinia())
 const router = createAppRouter()

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { certificateNumberProblem, isCalendarDay } from '../../src/kernel/certificate'
+import { isCollectiveDepartment } from '../../src/kernel/departments'
 import { isRegion, regionOf } from '../../src/kernel/regions'
 import { uuidv7 } from '../../src/kernel/uuid'
 import {
@@ -126,7 +127,10 @@ export interface NewUser {
   certificateExpiry?: string | null
 }
 
-/** Adds a user; refuses a taken username, an unknown department or role, a weak password. */
+/**
+ * Adds a user; refuses a taken username, an unknown or collective department (各…, src/kernel/departments.ts), an
+ * unknown role, a weak password.
+ */
 export async function createUser(
   db: Kysely<Database>,
   departments: ReadonlySet<string>,
@@ -143,6 +147,8 @@ export async function createUser(
     throw new ApiRefusal(400, 'invalid_name', 'A display name of 1 to 100 characters is required')
   if (!departments.has(input.department))
     throw new ApiRefusal(400, 'unknown_department', `No department named ${input.department} in the dataset`)
+  if (isCollectiveDepartment(input.department))
+    throw new ApiRefusal(400, 'unknown_department', `${input.department} names many bodies, not one department`)
   if (!USER_ROLES.includes(input.role))
     throw new ApiRefusal(400, 'invalid_role', `Role must be one of ${USER_ROLES.join(', ')}`)
   const region = regionOf(input)

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import * as v from 'valibot'
+import { isCollectiveDepartment } from '../../src/kernel/departments'
 import { isRegion, PROVINCE, regionOf } from '../../src/kernel/regions'
 import { USER_ROLES, passwordProblem, type Colleague } from '../../src/kernel/users'
 import { ID_MAX, type Store, type UsersTable } from '../db/database'
@@ -138,6 +139,14 @@ export async function userRoutes(
     }
     if (change.department !== undefined && !opts.departments.has(change.department)) {
       throw new ApiRefusal(400, 'unknown_department', `No department named ${change.department}`)
+    }
+    // A collective name (各…) is no one's department; an account stored earlier with one keeps it until moved.
+    if (
+      change.department !== undefined &&
+      change.department !== current.department &&
+      isCollectiveDepartment(change.department)
+    ) {
+      throw new ApiRefusal(400, 'unknown_department', `${change.department} names many bodies, not one department`)
     }
     if (change.region !== undefined && !isRegion(change.region)) throw invalidRegion(change.region)
     const set: Partial<UsersTable> = {}

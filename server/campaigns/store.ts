@@ -1,6 +1,7 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely'
 import { canManage, canRead } from '../../src/kernel/campaign-rules'
 import { CampaignInputSchema, type Campaign, type CampaignInput } from '../../src/kernel/campaign-schema'
+import { isCollectiveDepartment } from '../../src/kernel/departments'
 import { isRegion, PROVINCE, regionCovers, regionOf } from '../../src/kernel/regions'
 import { uuidv7 } from '../../src/kernel/uuid'
 import type { SessionUser } from '../../src/kernel/users'
@@ -91,14 +92,28 @@ const parseInput = (body: unknown): CampaignInput => parseOrRefuse(CampaignInput
 
 /**
  * Everything in a campaign must exist: tasks, departments, and inspectors of those departments (of its city, for a
- * city's campaign: its supervisors see their city only).
+ * city's campaign: its supervisors see their city only). A collective name (各…, src/kernel/departments.ts) is no
+ * department to lead or take part: refused unless `kept`, already the campaign's or the user's own (stored earlier).
  */
-async function checkReferences(ctx: SaveContext, input: CampaignInput, owner: string, region: string): Promise<void> {
+async function checkReferences(
+  ctx: SaveContext,
+  input: CampaignInput,
+  owner: string,
+  region: string,
+  kept: readonly string[],
+): Promise<void> {
   const task = input.taskNumbers.find((n) => !ctx.taskNumbers.has(n))
   if (task !== undefined) throw new ApiRefusal(400, 'unknown_task', `No task ${task}`, { detail: String(task) })
   const department = [owner, ...input.departments].find((d) => !ctx.departments.has(d))
   if (department !== undefined)
     throw new ApiRefusal(400, 'unknown_department', `No department named ${department}`, { detail: department })
+  const collective = [owner, ...input.departments].find(
+    (d) => isCollectiveDepartment(d) && d !== ctx.user.department && !kept.includes(d),
+  )
+  if (collective !== undefined)
+    throw new ApiRefusal(400, 'unknown_department', `${collective} names many bodies, not one department`, {
+      detail: collective,
+    })
   const ids = [...new Set(input.inspectorIds)]
   if (ids.length === 0) return
   const users = await ctx.db
@@ -170,7 +185,7 @@ export async function createCampaign(ctx: SaveContext, body: unknown): Promise<C
   const input = parseInput(body)
   const owner = ownerFor(ctx.user, input)
   const region = regionFor(ctx.user, input)
-  await checkReferences(ctx, input, owner, region)
+  await checkReferences(ctx, input, owner, region, [])
   const at = nowIso()
   const row: CampaignsTable = {
     id: uuidv7(),
@@ -213,7 +228,7 @@ export async function updateCampaign(ctx: SaveContext, id: string, body: unknown
   if (input.version !== undefined && input.version !== current.version) {
     throw campaignChanged({ version: current.version })
   }
-  await checkReferences(ctx, input, owner, region)
+  await checkReferences(ctx, input, owner, region, [current.ownerDepartment, ...current.departments])
   const updated = {
     name: input.name,
     owner_department: owner,

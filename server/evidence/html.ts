@@ -97,7 +97,7 @@ export function inspectionHtml(
     inspection.items.length === 0
       ? '无'
       : `<table><tr><th>物品名称</th><th>数量</th></tr>${inspection.items
-          .map((i) => `<tr><td>${escapeHtml(i.name)}</td><td>${i.count}</td></tr>`)
+          .map((i) => `<tr><td>${escapeHtml(i.name)}</td><td>${i.count}${escapeHtml(i.unit ?? '')}</td></tr>`)
           .join('')}</table>`
   const photos =
     inspection.photos.length === 0

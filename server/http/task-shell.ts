@@ -29,6 +29,16 @@ export function taskFirstPaint(task: Task, section: Section | undefined): string
 }
 
 /**
+ * The shell's <title> ("知巡 Zhixun", in both languages as the interface's language is not known here) with the task
+ * before it, in both as well, until the app names the page in the user's own ("任务 28 · 知巡"): a tab, the history and
+ * a screen reader tell one task's page from another from the first response on.
+ */
+function withTaskTitle(head: string, task: Task): string {
+  const n = escapeHtml(String(task.number))
+  return head.replace(/<title>([^<]*)<\/title>/, (_, name: string) => `<title>任务 ${n} Task ${n} · ${name}</title>`)
+}
+
+/**
  * The app shell of each task's page, its first paint inside (taskFirstPaint): made on first demand and kept, as
  * the shell is, with a strong ETag of its own and its compressed forms made once (160 tasks, ~2 KB each).
  * Undefined for any other path, an unknown task, or a shell with no empty mount point: those get the plain shell.
@@ -47,7 +57,7 @@ export function taskShells(shell: Representation, dataset: Dataset): (path: stri
     let rep = made.get(number)
     if (!rep) {
       const body = Buffer.from(
-        html.slice(0, at) +
+        withTaskTitle(html.slice(0, at), task) +
           MOUNT.replace('</div>', `${taskFirstPaint(task, sections.get(task.sectionId))}</div>`) +
           html.slice(at + MOUNT.length),
       )

@@ -104,7 +104,7 @@ export async function recordRoutes(app: FastifyInstance, opts: { store: Store })
   async function readable(user: SessionUser, id: string, kind: 'checkin' | 'inspection') {
     if (!isStorableId(id)) return undefined
     const row = await (
-      await readableRecords(db, db.selectFrom('records').select(['id', 'version', 'hash', 'data']), user)
+      await readableRecords(db, db.selectFrom('records').select(['id', 'version', 'hash', 'data', 'department']), user)
     )
       .where('records.id', '=', id)
       .where('kind', '=', kind)
@@ -165,7 +165,7 @@ export async function recordRoutes(app: FastifyInstance, opts: { store: Store })
       hash: r.hash,
       data: JSON.parse(r.data!) as Inspection,
     })
-    const inspection: ServerInspection = asServer(row)
+    const inspection: ServerInspection = { ...asServer(row), department: row.department }
     // Beside it, the records that correct it, as its page lists them on a phone that holds them.
     const siblings = await (
       await readableRecords(db, db.selectFrom('records').select(['id', 'version', 'hash', 'data']), user)

@@ -48,6 +48,8 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
   const saveError = shallowRef<string>()
   /** The campaign chosen for the inspector as the form opened from a task's page, to say so. */
   const preselectedCampaign = shallowRef<string>()
+  /** The task of the link the form opened from, added to the draft the inspector was writing, to say so. */
+  const addedTask = shallowRef<number>()
 
   const problems = computed<DraftProblem[]>(() =>
     draft.value ? draftProblems(draft.value, toValue(options.knownTasks)) : [],
@@ -82,6 +84,13 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
   async function load(): Promise<void> {
     const saved = await stored.load()
     if (saved) {
+      // Opened from a task's page while a new check-in was being written: that one goes on, with the task linked
+      // too (nothing typed is lost, and the form says so).
+      const task = options.task
+      if (!options.correcting && task !== undefined && !saved.taskNumbers.includes(task)) {
+        saved.taskNumbers = [...saved.taskNumbers, task]
+        addedTask.value = task
+      }
       draft.value = saved
       edited = true
     } else if (options.correcting) {
@@ -102,6 +111,8 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
     await nextTick()
     opened = content(draft.value!)
     touched = true
+    // Kept at once: the task added is part of the draft, as if the inspector had added it.
+    if (addedTask.value !== undefined) autosave(draft.value!)
   }
   void load()
 
@@ -127,5 +138,15 @@ export function useCheckInDraft(options: CheckInDraftOptions) {
     }
   }
 
-  return { draft, draftSavedAt: stored.savedAt, problems, shownProblems, saving, saveError, save, preselectedCampaign }
+  return {
+    draft,
+    draftSavedAt: stored.savedAt,
+    problems,
+    shownProblems,
+    saving,
+    saveError,
+    save,
+    preselectedCampaign,
+    addedTask,
+  }
 }

@@ -1,5 +1,6 @@
 import { useI18n } from 'vue-i18n'
 import type { Department, Section } from '@/kernel/dataset'
+import { useDatasetStore } from '@/stores/dataset'
 
 /**
  * Department names and section titles in the interface's language, from the locale files (the task text
@@ -7,13 +8,18 @@ import type { Department, Section } from '@/kernel/dataset'
  * Reactive to the language where called inside a computed or a template.
  */
 export function useDatasetNames() {
-  const { t } = useI18n()
-  const translated = (key: string, source: string) => {
-    const text = t(key)
-    return text === key ? source : text
-  }
+  const { t, te, locale } = useI18n()
+  const datasetStore = useDatasetStore()
+  // The source is Chinese: in Chinese its own words (whose locale names may not be loaded yet on the first screen).
+  const translated = (key: string, source: string) => (locale.value !== 'zh-CN' && te(key) ? t(key) : source)
+  const departmentName = (d: Pick<Department, 'name' | 'pinyin'>) => translated(`plan.departments.${d.pinyin}`, d.name)
   return {
-    departmentName: (d: Department) => translated(`plan.departments.${d.pinyin}`, d.name),
-    sectionTitle: (s: Section) => translated(`plan.sections.s${s.id}`, s.title),
+    departmentName,
+    /** A department named as the source (or an account) wrote it, e.g. 省知识产权局, in the interface's language. */
+    departmentNameOf: (name: string) => {
+      const known = datasetStore.departmentByName.get(name)
+      return known ? departmentName(known) : name
+    },
+    sectionTitle: (s: Pick<Section, 'id' | 'title'>) => translated(`plan.sections.s${s.id}`, s.title),
   }
 }

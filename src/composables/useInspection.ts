@@ -41,6 +41,8 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
   const remote = shallowRef<LocalInspection>()
   /** The records that correct the server's copy, as the server told. */
   const remoteCorrections = shallowRef<LocalInspection[]>([])
+  /** The inspecting agency of the server's copy, as the server told (the department its author pushed it from). */
+  const remoteDepartment = shallowRef<string>()
   const fetching = shallowRef(false)
   watch(
     () => [toValue(id), missing.value, online.value] as const,
@@ -63,6 +65,7 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
         })
         if (toValue(id) === now) {
           remote.value = asPulled(found)
+          remoteDepartment.value = found.department ?? undefined
           remoteCorrections.value = (found.corrections ?? []).map(asPulled)
         }
       } catch {
@@ -83,7 +86,9 @@ export function useInspection(id: MaybeRefOrGetter<string>) {
         ? remoteCorrections.value
         : [],
   )
-  return { row, checkIn, corrections, loaded: computed(() => loaded.value && !fetching.value) }
+  /** The server's copy's agency; undefined for a record on this phone (its agency is its author's department). */
+  const department = computed(() => (missing.value && remote.value ? remoteDepartment.value : undefined))
+  return { row, checkIn, corrections, department, loaded: computed(() => loaded.value && !fetching.value) }
 }
 
 const draftForm = (draft: unknown) => (draft as { form?: { correctionOf: string | null } } | undefined)?.form

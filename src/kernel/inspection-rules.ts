@@ -86,6 +86,8 @@ export function normalizedDraft(form: InspectionDraft): InspectionDraft {
   return {
     ...form,
     party: { ...form.party, creditCode: code === '' ? null : code },
+    // A unit left empty is no unit: the item says its count alone, as records before units did.
+    items: form.items.map(({ unit, ...item }) => (unit?.trim() ? { ...item, unit: unit.trim() } : item)),
     // The witness's signature carries the name written beside it.
     signatures: form.signatures.map((s) =>
       s.role === 'witness' && form.refusal ? { ...s, name: form.refusal.witnessName.trim() || s.name } : s,

@@ -38,6 +38,11 @@ export interface ServerInspection {
   version: number
   hash: string | null
   data: Inspection
+  /**
+   * The inspecting agency: the department its author pushed it from (absent from a server before it). The record
+   * itself does not name it, and a phone other than the author's has no other way to know it.
+   */
+  department?: string | null
 }
 
 /** A page of the signed-in user's own check-ins, newest first; `next` asks for the page after it. */

@@ -21,6 +21,7 @@ export const LIMITS = {
   coInspectors: 5,
   findings: 10000,
   inspectionItems: 50,
+  itemUnit: 20,
   signatures: 12,
   refusalReason: 1000,
 } as const
@@ -201,7 +202,17 @@ export const InspectionSchema = v.strictObject({
   recorder: InspectorRefSchema,
   findings: Text(LIMITS.findings),
   items: v.pipe(
-    v.array(v.strictObject({ name: v.pipe(Line(200), v.minLength(1, 'item name is required')), count: Count })),
+    v.array(
+      v.strictObject({
+        name: v.pipe(Line(200), v.minLength(1, 'item name is required')),
+        count: Count,
+        /**
+         * What the count counts (件, 箱, boxes), as typed. Optional: absent when none was given, and on every
+         * record of phones before it, which still sync and import as they were.
+         */
+        unit: v.optional(v.pipe(Line(LIMITS.itemUnit), v.minLength(1, 'an item unit, when given, is not empty'))),
+      }),
+    ),
     v.maxLength(LIMITS.inspectionItems),
   ),
   photos: v.pipe(v.array(PhotoRefSchema), v.maxLength(LIMITS.photosPerCheckIn)),

@@ -230,7 +230,8 @@ describe('accounts and settings', () => {
       return text
     }
     expect(await account(gz, 'zh-CN')).toBe(`黄主管 · ${DEPARTMENT} · 广州市 · 主管`)
-    expect(await account(gz, 'en')).toContain(`${DEPARTMENT} · Guangzhou ·`)
+    // In English the department by its English name (省工商局).
+    expect(await account(gz, 'en')).toContain('Provincial Administration for Industry and Commerce · Guangzhou ·')
     const theirs = await account(province, 'zh-CN')
     expect(theirs).not.toContain('广东省')
     expect(theirs.split(' · ')).toHaveLength(3)

@@ -124,11 +124,12 @@ describe('counts (item 1)', () => {
     await context.close()
   })
 
-  it('shows the defaults as placeholders and saves them when nothing is typed', async () => {
+  it('says what an empty count is saved as (no grey number that looks typed), and saves that when nothing is typed', async () => {
     const { context, page } = await phone({ locale: 'zh-CN' })
     await openForm(page)
-    expect(await page.getByTestId('premises').getAttribute('placeholder')).toBe('1')
-    expect(await page.getByTestId('seized').getAttribute('placeholder')).toBe('0')
+    expect(await page.getByTestId('premises').getAttribute('placeholder')).toBeNull()
+    expect(await page.getByTestId('seized').getAttribute('placeholder')).toBeNull()
+    expect(await page.getByTestId('counts-hint').textContent()).toContain('检查场所数按 1 记录，查扣物品数按 0 记录')
     await typeInto(page, 'venue-name', '北京路')
     await page.getByTestId('save-checkin').click()
     await page.getByTestId('confirm-save').click()

@@ -241,7 +241,7 @@ describe('the on-site inspection record that stands up in review', () => {
     await page.getByLabel('检查情况').fill(FINDINGS)
     await page.getByRole('button', { name: '添加物品' }).click()
     await page.getByLabel('物品 1', { exact: true }).fill('蓝牙耳机')
-    await page.getByLabel('数量', { exact: true }).fill('24')
+    await page.getByLabel('数量（数字）', { exact: true }).fill('24')
 
     for (const [hand, who] of (['lead', 'co'] as const).entries()) {
       await page.getByTestId(`insp-sign-inspector-${users[who]!.id}`).click()

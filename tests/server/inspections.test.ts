@@ -97,6 +97,40 @@ describeStores('现场检查笔录 (inspection.create) on %s', (kind) => {
     expect((await pullAll(stranger)).some((c) => c.id === record.id)).toBe(false)
   })
 
+  it('keeps items with their units and without (an older phone), refuses an empty unit, and names the agency when read', async () => {
+    const phone = leadPhone()
+    const ci = checkIn()
+    const old = makeInspection({ authorId: lead.user.id, checkInId: ci.id, items: [{ name: '蓝牙耳机', count: 40 }] })
+    const withUnits = makeInspection({
+      authorId: lead.user.id,
+      checkInId: ci.id,
+      items: [
+        { name: '蓝牙耳机', count: 12, unit: '件' },
+        { name: 'Phone cases', count: 3, unit: 'boxes' },
+      ],
+    })
+    const emptyUnit = makeInspection({
+      authorId: lead.user.id,
+      checkInId: ci.id,
+      items: [{ name: '蓝牙耳机', count: 12, unit: '' }],
+    })
+    const res = await phone.push([create(ci), inspect(old), inspect(withUnits), inspect(emptyUnit)])
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual([
+      'applied',
+      'applied',
+      'applied',
+      'rejected',
+    ])
+    expect(JSON.parse((await stored(withUnits.id))!.data!).items).toEqual(withUnits.items)
+    expect(JSON.parse((await stored(old.id))!.data!).items).toEqual([{ name: '蓝牙耳机', count: 40 }])
+    // The inspecting agency, for a phone that opens the record from the server: the author's department.
+    for (const who of [lead, supervisor]) {
+      const read = await s.app.inject({ url: `/api/inspections/${withUnits.id}`, headers: { cookie: who.cookie } })
+      expect(read.json().inspection).toMatchObject({ id: withUnits.id, department: '省知识产权局' })
+    }
+  })
+
   it('applies the same record again, refuses a changed one as locked leaving the stored one as it was, and keeps a correction', async () => {
     const phone = leadPhone()
     const ci = checkIn()

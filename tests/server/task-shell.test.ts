@@ -50,7 +50,7 @@ describe("a task's page", () => {
     expect(res.headers['cache-control']).toBe('no-cache')
     const section = dataset.sections.find((s) => s.title === HOSTILE_TITLE)!
     expect(res.body).toBe(
-      SHELL.replace(
+      SHELL.replace('<title>知巡</title>', '<title>任务 28 Task 28 · 知巡</title>').replace(
         '<div id="app"></div>',
         '<div id="app"><header class="app-header"></header><main><div class="page"><article data-first-paint="28">' +
           `<a href="/sections/${section.id}" class="small">（${section.ordinal}）&lt;b&gt;加大&lt;/b&gt;保护 &amp; &quot;力度&quot;</a>` +
@@ -63,6 +63,8 @@ describe("a task's page", () => {
     expect(other.body).toContain('data-first-paint="1"')
     expect(other.body).toContain(dataset.tasks.find((t) => t.number === 1)!.text)
     expect(other.headers.etag).not.toBe(res.headers.etag)
+    // Named by its task in both languages (the app names it in the user's own once it runs).
+    expect(other.body).toContain('<title>任务 1 Task 1 · 知巡</title>')
   })
 
   it('leaves the shell itself, the one the service worker keeps, as built', async () => {

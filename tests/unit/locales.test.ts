@@ -29,8 +29,26 @@ describe('locale files', () => {
       for (const key of keys(messages)) {
         const text = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], messages) as string
         expect(text.trim(), `${name} ${key}`).not.toBe('')
-        expect(text, `${name} ${key}`).not.toMatch(/[@|$]/)
+        // `|` only between an English message's plural forms (Chinese has one form): each form says something.
+        expect(text, `${name} ${key}`).not.toMatch(name === 'en' ? /[@$]/ : /[@|$]/)
+        for (const form of text.split('|')) expect(form.trim(), `${name} ${key}`).not.toBe('')
       }
+    }
+  })
+
+  it('give each plural form of an English message the same parameters', () => {
+    const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
+    for (const key of keys(en)) {
+      const text = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], en) as string
+      const forms = text.split('|')
+      for (const form of forms) expect(params(form), `en ${key}`).toEqual(params(forms[0]!))
+    }
+  })
+
+  it('address the user one way in Chinese: 你, never the polite 您', () => {
+    for (const key of keys(zh)) {
+      const text = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], zh) as string
+      expect(text, `zh-CN ${key}`).not.toMatch(/您/)
     }
   })
 })

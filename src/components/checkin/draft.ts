@@ -27,7 +27,7 @@ export interface CheckInDraft {
    */
   locatedAt?: number | null
   outcome: Outcome
-  /** As typed (`''` is the default, shown as the field's placeholder); earlier versions kept numbers. */
+  /** As typed (`''` is the default, which the form says under the fields); earlier versions kept numbers. */
   premisesInspected: number | string
   itemsSeized: number | string
   note: string

@@ -90,7 +90,9 @@ export function documentBlocks(
       blocks.push({
         key: `item-${i}`,
         kind: 'text',
-        text: t('inspectionDoc.itemValue', { index: i + 1, name: item.name, count: item.count }),
+        text: item.unit
+          ? t('inspectionDoc.itemValueUnit', { index: i + 1, name: item.name, count: item.count, unit: item.unit })
+          : t('inspectionDoc.itemValue', { index: i + 1, name: item.name, count: item.count }),
       }),
     )
   }
