@@ -6,10 +6,14 @@ import { pusher, type Who } from '../helpers/integrity'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { realDataset } from '../helpers/seed'
 import { describeStores, makeServer, signedIn, type TestServer } from '../helpers/server'
+import { isCollectiveDepartment } from '../../src/kernel/departments'
 
 const A = '省知识产权局'
 const B = '省工商局'
-const [C, D] = realDataset.departments.map((d) => d.name).filter((n) => n !== A && n !== B)
+// Departments an account may belong to: not a collective name such as 各有关单位 (src/kernel/departments.ts).
+const [C, D] = realDataset.departments
+  .map((d) => d.name)
+  .filter((n) => n !== A && n !== B && !isCollectiveDepartment(n))
 
 describeStores('reviewing check-ins on %s', (kind) => {
   let s: TestServer
