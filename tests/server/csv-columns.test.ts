@@ -8,6 +8,7 @@ import type { CheckIn } from '../../src/kernel/sync-schema'
 import { makeCampaign, pusher, setCertificate, type Who } from '../helpers/integrity'
 import { makeCheckIn } from '../helpers/records'
 import { describeStores, makeServer, signedIn, type TestServer } from '../helpers/server'
+import { parseCsv } from '../helpers/csv'
 
 /** The columns of exports before these were added, in their order: they stay where they were. */
 const OLD_ZH =
@@ -121,32 +122,3 @@ describeStores('the campaign CSV for handing on, on %s', (kind) => {
     expect(cell(unchecked, '经度')).toBe('113.3')
   })
 })
-
-/** A strict RFC 4180 reader, to read the export's fields exactly. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else field += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      row.push(field)
-      field = ''
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-      i++
-    } else field += ch
-  }
-  return rows
-}

@@ -4,6 +4,7 @@ import type { CheckIn } from '../../src/kernel/sync-schema'
 import { csvField } from '../../server/campaigns/report'
 import { HOSTILE, makeCheckIn } from '../helpers/records'
 import { makeServer, signedIn, describeStores, type TestServer } from '../helpers/server'
+import { parseCsv } from '../helpers/csv'
 
 describeStores('campaign progress and export, on %s', (kind) => {
   let s: TestServer
@@ -201,32 +202,3 @@ describeStores('campaign progress and export, on %s', (kind) => {
     expect(csvField(null)).toBe('')
   })
 })
-
-/** A strict RFC 4180 reader, to check the export is one well-formed table. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else field += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      row.push(field)
-      field = ''
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-      i++
-    } else field += ch
-  }
-  return rows
-}
