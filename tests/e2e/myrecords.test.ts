@@ -116,7 +116,7 @@ describe('my records (issue 10, item 6)', () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en')
     expect(await taskCountAndList(page, 28)).toEqual({ count: 56, listed: 56, heading: 'Check-ins on this phone (56)' })
     await page.goto(`${server.url}/tasks/28`)
-    expect(await page.getByTestId('task-checkin-count').textContent()).toContain('56 of my check-ins for this task')
+    expect(await page.getByTestId('task-checkin-count').textContent()).toContain('56 check-ins of mine for this task')
     await page.goto(`${server.url}/records`)
     await page.locator('[data-testid="checkin-list"] li').first().waitFor()
     expect(await rows.first().getByTestId('other-phone').textContent()).toBe('Made on another phone')
